@@ -1,0 +1,40 @@
+//! wirefeed turns a directory of article files into per-category RSS 2.0,
+//! Atom 1.0 and JSON Feed 1.1 feeds, and serves them over HTTP.
+//!
+//! # Layout
+//!
+//! Data flows one way along the pipeline **watch → parse → catalog → render → serve**:
+//!
+//! - [`config`]: the TOML config file, `WIREFEED_*` environment overrides and
+//!   their validation (errors name the key and the line).
+//! - [`watch`]: a `notify` watcher over the articles directory; settles paths
+//!   (written and closed, or size/mtime stable) and hands over batches of
+//!   changed paths, or "rescan everything" after an overflow.
+//! - [`parse`]: one file in, one [`article::Article`] or one
+//!   [`parse::ParseError`] out. Submodules per concern: `decode` (bytes to
+//!   clean text), `dates`, `scraped` (the scraped news page layout),
+//!   `markdown` (front matter), `json`, `meta` (the keys front matter and
+//!   JSON share).
+//! - [`catalog`]: every parsed article, with identity (id, GUID), categories
+//!   resolved against the config and per-feed ordering. [`state`] is its
+//!   memory across restarts (first-seen dates, content hashes, GUIDs).
+//! - [`render`]: feeds, OPML and HTML pages as bytes. Pure functions of the
+//!   catalog: same articles and config, same bytes.
+//! - [`snapshot`]: pre-rendered, pre-compressed, ETagged resources that are
+//!   swapped atomically as a whole.
+//! - [`serve`]: the hyper HTTP server; it only ever reads snapshots.
+//! - [`daemon`] ties them together for `wirefeed serve`; [`build`] for
+//!   `wirefeed build`; [`metrics`] holds the Prometheus registry.
+
+pub mod article;
+pub mod build;
+pub mod catalog;
+pub mod config;
+pub mod daemon;
+pub mod metrics;
+pub mod parse;
+pub mod render;
+pub mod serve;
+pub mod snapshot;
+pub mod state;
+pub mod watch;

@@ -1,0 +1,244 @@
+//! Dates as articles write them, turned into instants with an offset.
+//!
+//! Rules (also in README.md):
+//! - A time without an offset is read in the configured IANA zone.
+//! - A local time that falls in a DST gap (clocks jump forward) is read with
+//!   the offset in force just before the gap, so it lands as far after the
+//!   jump as it was written after the last valid minute: 02:30 on the night
+//!   New York springs forward becomes 03:30 EDT. This is what RFC 5545,
+//!   java.time and Temporal ("compatible") do.
+//! - A local time that happens twice (clocks fall back) is the first of the
+//!   two, the one still on summer time: 01:30 becomes 01:30 EDT.
+//! - A date without a time of day is midnight at the start of that day in
+//!   the configured zone.
+//! - Years outside 1900–9999 are refused: RSS needs four digits and no
+//!   newsroom publishes from before 1900.
+
+use std::sync::LazyLock;
+
+use chrono::{
+    DateTime, Duration, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone,
+};
+use chrono_tz::Tz;
+use regex::Regex;
+
+/// `[Author ]Published May 14, 2024 | 02:10 PM`
+static BYLINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:(?P<author>.*?)\s+)?Published\s+(?P<date>[A-Za-z]+\.?\s+\d{1,2},?\s+\d{4})\s*\|\s*(?P<time>\d{1,2}:\d{1,2}\s*[AaPp]\.?[Mm]\.?)\s*$")
+        .expect("byline regex")
+});
+
+/// The `Published` keyword: a line that has it is meant as a byline, so a
+/// byline we cannot read is an error rather than body text.
+static LOOKS_LIKE_BYLINE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(^|\s)Published\s+\S+.*\d{4}").expect("regex"));
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Byline {
+    pub author: Option<String>,
+    pub local: NaiveDateTime,
+}
+
+/// Reads a byline line. `None`: not a byline. `Some(Err)`: a byline whose
+/// date or time is impossible (`February 30`, `25:61 PM`).
+pub fn parse_byline(line: &str) -> Option<Result<Byline, String>> {
+    let Some(caps) = BYLINE.captures(line.trim()) else {
+        return LOOKS_LIKE_BYLINE
+            .is_match(line)
+            .then(|| Err(format!("unreadable byline date: {:?}", line.trim())));
+    };
+    let author = caps
+        .name("author")
+        .map(|m| m.as_str().trim().to_string())
+        .filter(|a| !a.is_empty());
+    let date_text = caps["date"].replace(['.', ','], "");
+    let date = NaiveDate::parse_from_str(&date_text, "%B %d %Y")
+        .or_else(|_| NaiveDate::parse_from_str(&date_text, "%b %d %Y"))
+        .map_err(|_| format!("impossible date in byline: {:?}", &caps["date"]));
+    let time_text = caps["time"].replace('.', "").to_ascii_uppercase();
+    let time = NaiveTime::parse_from_str(&time_text, "%I:%M %p")
+        .or_else(|_| NaiveTime::parse_from_str(&time_text, "%I:%M%p"))
+        .map_err(|_| format!("impossible time in byline: {:?}", &caps["time"]));
+    Some(date.and_then(|d| {
+        time.map(|t| Byline {
+            author,
+            local: d.and_time(t),
+        })
+    }))
+}
+
+/// `14th May, 2024` / `3 March 2024` from a dateline.
+pub fn parse_dateline_date(text: &str) -> Result<NaiveDate, String> {
+    static ORDINAL: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]+)\.?,?\s+(\d{4})$").expect("regex")
+    });
+    let caps = ORDINAL
+        .captures(text.trim())
+        .ok_or_else(|| format!("unreadable dateline date: {text:?}"))?;
+    let plain = format!("{} {} {}", &caps[1], &caps[2], &caps[3]);
+    NaiveDate::parse_from_str(&plain, "%d %B %Y")
+        .or_else(|_| NaiveDate::parse_from_str(&plain, "%d %b %Y"))
+        .map_err(|_| format!("impossible date in dateline: {text:?}"))
+}
+
+/// A parsed date and whether it carried a time of day.
+pub struct Parsed {
+    pub at: DateTime<FixedOffset>,
+    pub date_only: bool,
+}
+
+/// Dates as front matter and JSON write them: RFC 3339, RFC 2822, naive
+/// `YYYY-MM-DD[T ]HH:MM[:SS[.f]]`, or a bare `YYYY-MM-DD`.
+pub fn parse_date_str(s: &str, tz: Tz) -> Result<Parsed, String> {
+    let s = s.trim();
+    let at = if let Ok(d) = DateTime::parse_from_rfc3339(s) {
+        Some((d, false))
+    } else if let Ok(d) = DateTime::parse_from_rfc2822(s) {
+        Some((d, false))
+    } else if let Some(n) = [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+    {
+        Some((localize(n, tz), false))
+    } else {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .ok()
+            .map(|d| (start_of_day(d, tz), true))
+    };
+    let (at, date_only) = at.ok_or_else(|| format!("unreadable or impossible date {s:?}"))?;
+    check_range(at)?;
+    Ok(Parsed { at, date_only })
+}
+
+/// Midnight at the start of `day` in `tz` (the documented time of day for a
+/// date-only source).
+pub fn start_of_day(day: NaiveDate, tz: Tz) -> DateTime<FixedOffset> {
+    localize(day.and_time(NaiveTime::MIN), tz)
+}
+
+/// A wall-clock time in `tz`, with the DST rules in the module docs.
+pub fn localize(local: NaiveDateTime, tz: Tz) -> DateTime<FixedOffset> {
+    match tz.from_local_datetime(&local) {
+        LocalResult::Single(t) => t.fixed_offset(),
+        LocalResult::Ambiguous(first, _) => first.fixed_offset(),
+        LocalResult::None => {
+            // Offset before the gap: the one in force a day earlier (no zone
+            // has two transitions within a day).
+            let before = tz
+                .offset_from_local_datetime(&(local - Duration::days(1)))
+                .earliest()
+                .map(|o| chrono::Offset::fix(&o))
+                .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"));
+            let utc = local - Duration::seconds(i64::from(before.local_minus_utc()));
+            tz.from_utc_datetime(&utc).fixed_offset()
+        }
+    }
+}
+
+pub fn check_range(at: DateTime<FixedOffset>) -> Result<(), String> {
+    use chrono::Datelike;
+    if (1900..=9999).contains(&at.year()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "date out of range (years 1900-9999): {}",
+            at.to_rfc3339()
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono_tz::America::New_York;
+    use chrono_tz::Asia::Karachi;
+
+    fn local(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").expect("test date")
+    }
+
+    #[test]
+    fn seed_byline_reads_in_karachi() {
+        let b = parse_byline("Umer Jamshaid Published May 14, 2024 | 02:10 PM")
+            .expect("is a byline")
+            .expect("valid");
+        assert_eq!(b.author.as_deref(), Some("Umer Jamshaid"));
+        assert_eq!(
+            localize(b.local, Karachi).to_rfc2822(),
+            "Tue, 14 May 2024 14:10:00 +0500"
+        );
+    }
+
+    #[test]
+    fn twelve_o_clock_am_is_midnight_and_pm_is_noon() {
+        let am = parse_byline("Published June 1, 2024 | 12:30 AM")
+            .expect("byline")
+            .expect("ok");
+        let pm = parse_byline("Published June 1, 2024 | 12:05 PM")
+            .expect("byline")
+            .expect("ok");
+        assert_eq!(am.author, None);
+        assert_eq!(am.local, local("2024-06-01 00:30"));
+        assert_eq!(pm.local, local("2024-06-01 12:05"));
+    }
+
+    #[test]
+    fn impossible_dates_are_errors_not_guesses() {
+        assert!(parse_byline("X Published February 30, 2024 | 10:00 AM")
+            .expect("byline")
+            .is_err());
+        assert!(parse_byline("X Published May 14, 2024 | 25:61 PM")
+            .expect("byline")
+            .is_err());
+        assert!(parse_byline("Published Maytember 14, 2024 | 10:00 AM")
+            .expect("byline")
+            .is_err());
+        assert!(parse_byline("The plan was published last year").is_none());
+        assert!(parse_date_str("2024-02-30", Karachi).is_err());
+        assert!(parse_date_str("0000-01-01T00:00:00Z", Karachi).is_err());
+        assert!(parse_date_str("9999-12-31T00:00:00Z", Karachi).is_ok());
+    }
+
+    #[test]
+    fn dst_gap_moves_forward_and_repeat_takes_the_first() {
+        assert_eq!(
+            localize(local("2024-03-10 02:30"), New_York).to_rfc3339(),
+            "2024-03-10T03:30:00-04:00"
+        );
+        assert_eq!(
+            localize(local("2024-11-03 01:30"), New_York).to_rfc3339(),
+            "2024-11-03T01:30:00-04:00"
+        );
+    }
+
+    #[test]
+    fn front_matter_formats() {
+        let p = parse_date_str("2024-05-21T10:00:00+05:00", New_York).expect("rfc3339");
+        assert_eq!(p.at.to_rfc3339(), "2024-05-21T10:00:00+05:00");
+        let p = parse_date_str("2024-05-20T08:30:00", Karachi).expect("naive");
+        assert_eq!(p.at.to_rfc3339(), "2024-05-20T08:30:00+05:00");
+        let p = parse_date_str("2024-05-23", Karachi).expect("date");
+        assert!(p.date_only);
+        assert_eq!(p.at.to_rfc3339(), "2024-05-23T00:00:00+05:00");
+        let p = parse_date_str("Tue, 14 May 2024 14:10:00 +0500", Karachi).expect("2822");
+        assert_eq!(p.at.to_rfc3339(), "2024-05-14T14:10:00+05:00");
+    }
+
+    #[test]
+    fn dateline_dates() {
+        assert_eq!(
+            parse_dateline_date("14th May, 2024"),
+            Ok(NaiveDate::from_ymd_opt(2024, 5, 14).expect("d"))
+        );
+        assert_eq!(
+            parse_dateline_date("3 Mar 2024"),
+            Ok(NaiveDate::from_ymd_opt(2024, 3, 3).expect("d"))
+        );
+        assert!(parse_dateline_date("30th February, 2024").is_err());
+    }
+}

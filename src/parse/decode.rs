@@ -1,0 +1,131 @@
+//! Bytes to clean text: UTF-8 or Windows-1252, without characters XML 1.0
+//! forbids, and helpers to bound what goes into a feed.
+
+use super::Reason;
+
+/// How much of the file the binary sniffing looks at.
+const SNIFF_BYTES: usize = 8192;
+
+/// Decodes a file's bytes. UTF-8 when valid, else Windows-1252 (what scraped
+/// pages usually are when they are not UTF-8; every byte decodes). Characters
+/// illegal in XML 1.0 are dropped and counted in the warnings.
+pub fn decode(bytes: &[u8], warnings: &mut Vec<String>) -> Result<String, Reason> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Reason::Empty);
+    }
+    if looks_binary(bytes) {
+        return Err(Reason::Binary);
+    }
+    let text = match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(_) => {
+            warnings.push("not valid UTF-8: read as Windows-1252".into());
+            let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
+            text.into_owned()
+        }
+    };
+    let cleaned = clean_xml_chars(&text);
+    let dropped = text.chars().count() - cleaned.chars().count();
+    if dropped > 0 {
+        warnings.push(format!(
+            "dropped {dropped} control character(s) not allowed in XML"
+        ));
+    }
+    Ok(cleaned)
+}
+
+/// Text files have few control bytes; executables, images and archives have
+/// many. A stray NUL or ESC in a scraped page is cleaned, not rejected.
+fn looks_binary(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(SNIFF_BYTES)];
+    let controls = head
+        .iter()
+        .filter(|&&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c)) || b == 0x7f)
+        .count();
+    controls * 20 > head.len() // more than 5%
+}
+
+/// Keeps only characters XML 1.0 allows (`#x9 | #xA | #xD | [#x20-#xD7FF] |
+/// [#xE000-#xFFFD] | [#x10000-#x10FFFF]`), also dropping the C1 controls
+/// (U+0080–U+009F) that validators flag and no text needs.
+pub fn clean_xml_chars(s: &str) -> String {
+    s.chars().filter(|&c| is_xml_text_char(c)).collect()
+}
+
+fn is_xml_text_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r')
+        || (('\u{20}'..='\u{D7FF}').contains(&c) && !('\u{7F}'..='\u{9F}').contains(&c))
+        || ('\u{E000}'..='\u{FFFD}').contains(&c)
+        || c >= '\u{10000}'
+}
+
+/// Collapses runs of whitespace to single spaces and trims.
+pub fn squash_whitespace(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Cuts `s` to at most `max` characters on a word boundary, adding `…`.
+pub fn truncate_words(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let cut: String = s.chars().take(max.saturating_sub(1)).collect();
+    let at = match cut.rfind(char::is_whitespace) {
+        Some(i) if i > cut.len() / 2 => i,
+        _ => cut.len(), // one enormous word: cut inside it
+    };
+    format!("{}…", cut[..at].trim_end())
+}
+
+/// Cuts `s` to at most `max` bytes on a char boundary.
+pub fn truncate_bytes(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_1252_bytes_become_the_right_characters() {
+        let mut w = Vec::new();
+        let text = decode(b"Minister\x92s \x93caf\xe9\x94 \x97 end", &mut w).expect("text");
+        assert_eq!(text, "Minister’s “café” — end");
+        assert_eq!(w.len(), 1);
+    }
+
+    #[test]
+    fn xml_illegal_characters_are_dropped() {
+        let mut w = Vec::new();
+        let mut bytes = b"a\x1bb\x00c\x0bd \xef\xbf\xbe e\tf ".to_vec();
+        bytes.extend_from_slice("plain words ".repeat(10).as_bytes());
+        let text = decode(&bytes, &mut w).expect("text");
+        assert!(text.starts_with("abcd  e\tf plain"), "{text:?}");
+        assert!(w[0].contains("4 control"), "{w:?}");
+    }
+
+    #[test]
+    fn empty_whitespace_and_binary_are_rejected() {
+        let mut w = Vec::new();
+        assert!(matches!(decode(b"", &mut w), Err(Reason::Empty)));
+        assert!(matches!(decode(b" \n\t\n", &mut w), Err(Reason::Empty)));
+        let binary: Vec<u8> = (0..=255u8).cycle().take(1024).collect();
+        assert!(matches!(decode(&binary, &mut w), Err(Reason::Binary)));
+    }
+
+    #[test]
+    fn truncation_prefers_word_boundaries() {
+        assert_eq!(truncate_words("short", 10), "short");
+        assert_eq!(truncate_words("one two three four", 12), "one two…");
+        assert_eq!(truncate_words("abcdefghijklmnop", 6).chars().count(), 6);
+        assert_eq!(truncate_bytes("héllo", 2), "h");
+    }
+}

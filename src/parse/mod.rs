@@ -1,0 +1,300 @@
+//! One file in, one [`Article`] (or a reason it is not one) out.
+//!
+//! The format is chosen by extension: `.txt` is a scraped news page
+//! ([`scraped`]), `.md`/`.markdown` Markdown with front matter
+//! ([`markdown`]), `.json` a JSON object ([`json`]). Every format fills the
+//! same [`Parts`]; [`finish`] applies the shared rules (date and category
+//! fallbacks, limits) so the formats cannot drift apart.
+
+pub mod dates;
+pub mod decode;
+pub mod json;
+pub mod markdown;
+pub mod meta;
+pub mod scraped;
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use chrono::{DateTime, FixedOffset};
+use chrono_tz::Tz;
+
+use crate::article::{Article, CategorySource, DateSource, Dateline, Format};
+use crate::config::Config;
+
+/// A file that is not (or not yet) an article, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {reason}")]
+pub struct ParseError {
+    pub path: PathBuf,
+    pub reason: Reason,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Reason {
+    #[error("cannot read: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("not a regular file")]
+    NotAFile,
+    #[error("file is {size} bytes, over the {max}-byte limit (articles.max_file_bytes)")]
+    TooLarge { size: u64, max: u64 },
+    #[error("empty file")]
+    Empty,
+    #[error("binary data, not text")]
+    Binary,
+    #[error("no title")]
+    NoTitle,
+    #[error("no body text")]
+    NoBody,
+    #[error("{0}")]
+    BadDate(String),
+    #[error("front matter: {0}")]
+    BadFrontMatter(String),
+    #[error("JSON: {0}")]
+    BadJson(String),
+    #[error("unsupported file extension (want .txt, .md, .markdown or .json)")]
+    UnsupportedExtension,
+}
+
+/// Everything parsing needs from the config, copied once.
+#[derive(Debug, Clone)]
+pub struct ParseContext {
+    pub tz: Tz,
+    pub chrome_start: Vec<String>,
+    pub more_stories_prefix: String,
+    pub max_file_bytes: u64,
+    pub max_title_chars: usize,
+    pub max_summary_chars: usize,
+    pub max_content_bytes: usize,
+}
+
+impl ParseContext {
+    pub fn from_config(c: &Config) -> Self {
+        ParseContext {
+            tz: c.site.timezone,
+            chrome_start: c.parse.chrome_start.clone(),
+            more_stories_prefix: c.parse.more_stories_prefix.clone(),
+            max_file_bytes: c.articles.max_file_bytes,
+            max_title_chars: c.feeds.max_title_chars,
+            max_summary_chars: c.feeds.max_summary_chars,
+            max_content_bytes: c.feeds.max_content_bytes,
+        }
+    }
+}
+
+/// Editor swap files, partial downloads and hidden files are never articles.
+pub fn is_ignored(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return true;
+    };
+    name.starts_with('.')
+        || name.ends_with('~')
+        || [".swp", ".swx", ".tmp", ".part", ".crdownload"]
+            .iter()
+            .any(|ext| name.ends_with(ext))
+}
+
+/// Is this a file name wirefeed reads (and not an ignored one)?
+pub fn is_article_path(path: &Path) -> bool {
+    !is_ignored(path) && format_of(path).is_some()
+}
+
+fn format_of(path: &Path) -> Option<Format> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    match ext.as_str() {
+        "txt" => Some(Format::Scraped),
+        "md" | "markdown" => Some(Format::Markdown),
+        "json" => Some(Format::Json),
+        _ => None,
+    }
+}
+
+/// `path` relative to `root`, `/`-separated (the article's stable key).
+pub fn relative_key(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Reads and parses one file under `root`. `Ok(None)`: a draft.
+pub fn parse_file(
+    root: &Path,
+    path: &Path,
+    ctx: &ParseContext,
+) -> Result<Option<Article>, ParseError> {
+    let err = |reason| ParseError {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| err(e.into()))?;
+    if !meta.is_file() {
+        return Err(err(Reason::NotAFile));
+    }
+    if meta.len() > ctx.max_file_bytes {
+        return Err(err(Reason::TooLarge {
+            size: meta.len(),
+            max: ctx.max_file_bytes,
+        }));
+    }
+    let bytes = std::fs::read(path).map_err(|e| err(e.into()))?;
+    let mtime = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+    parse_bytes(&relative_key(root, path), &bytes, mtime, ctx).map_err(err)
+}
+
+/// Parses an article's bytes; `key` is its path relative to the articles
+/// directory, `mtime` the date used when the article has none.
+pub fn parse_bytes(
+    key: &str,
+    bytes: &[u8],
+    mtime: SystemTime,
+    ctx: &ParseContext,
+) -> Result<Option<Article>, Reason> {
+    let format = format_of(Path::new(key)).ok_or(Reason::UnsupportedExtension)?;
+    if bytes.len() as u64 > ctx.max_file_bytes {
+        return Err(Reason::TooLarge {
+            size: bytes.len() as u64,
+            max: ctx.max_file_bytes,
+        });
+    }
+    let mut warnings = Vec::new();
+    let text = decode::decode(bytes, &mut warnings)?;
+    let parts = match format {
+        Format::Scraped => scraped::parse(&text, ctx)?,
+        Format::Markdown => markdown::parse(&text, ctx)?,
+        Format::Json => json::parse(&text, ctx)?,
+    };
+    if parts.draft {
+        return Ok(None);
+    }
+    finish(parts, key, format, bytes, mtime, ctx, warnings).map(Some)
+}
+
+/// What a format parser found, before the shared rules apply.
+#[derive(Debug, Default)]
+pub struct Parts {
+    pub title: String,
+    pub author: Option<String>,
+    pub date: Option<(DateTime<FixedOffset>, DateSource)>,
+    pub updated: Option<DateTime<FixedOffset>>,
+    pub categories: Vec<String>,
+    /// `Page` or `FrontMatter` when `categories` is not empty.
+    pub category_source: Option<CategorySource>,
+    pub tags: Vec<String>,
+    pub summary: Option<String>,
+    /// Plain text of the first paragraph: the summary when none is given.
+    pub first_paragraph: String,
+    pub content_html: String,
+    pub link: Option<String>,
+    pub id: Option<String>,
+    pub dateline: Option<Dateline>,
+    pub draft: bool,
+}
+
+fn finish(
+    parts: Parts,
+    key: &str,
+    format: Format,
+    bytes: &[u8],
+    mtime: SystemTime,
+    ctx: &ParseContext,
+    mut warnings: Vec<String>,
+) -> Result<Article, Reason> {
+    let title = decode::squash_whitespace(&parts.title);
+    if title.is_empty() {
+        return Err(Reason::NoTitle);
+    }
+    if title.chars().count() > ctx.max_title_chars {
+        warnings.push(format!("title cut to {} characters", ctx.max_title_chars));
+    }
+    let title = decode::truncate_words(&title, ctx.max_title_chars);
+    if parts.content_html.trim().is_empty() {
+        return Err(Reason::NoBody);
+    }
+    let (published, date_source) = match parts.date {
+        Some(d) => d,
+        None => {
+            let at: DateTime<chrono::Utc> = mtime.into();
+            (at.with_timezone(&ctx.tz).fixed_offset(), DateSource::File)
+        }
+    };
+    dates::check_range(published).map_err(Reason::BadDate)?;
+    let (categories, category_source) = if !parts.categories.is_empty() {
+        (
+            parts.categories,
+            parts.category_source.unwrap_or(CategorySource::FrontMatter),
+        )
+    } else {
+        let folders = folder_names(key);
+        let source = if folders.is_empty() {
+            CategorySource::None
+        } else {
+            CategorySource::Folder
+        };
+        (folders, source)
+    };
+    let summary = parts.summary.unwrap_or(parts.first_paragraph);
+    let summary =
+        decode::truncate_words(&decode::squash_whitespace(&summary), ctx.max_summary_chars);
+    Ok(Article {
+        path: key.to_string(),
+        format,
+        title,
+        author: parts
+            .author
+            .map(|a| decode::squash_whitespace(&a))
+            .filter(|a| !a.is_empty()),
+        published,
+        date_source,
+        updated: parts.updated.filter(|u| *u > published),
+        categories,
+        category_source,
+        tags: parts.tags,
+        summary,
+        content_html: parts.content_html,
+        link: parts.link,
+        id: parts.id,
+        dateline: parts.dateline,
+        content_hash: xxhash_rust::xxh3::xxh3_64(bytes),
+        warnings,
+    })
+}
+
+/// The folders a file sits in, nearest first: `world/2024/x.txt` gives
+/// `["2024", "world"]`; the catalog takes the first that names a feed.
+fn folder_names(key: &str) -> Vec<String> {
+    let mut dirs: Vec<String> = key.split('/').map(str::to_string).collect();
+    dirs.pop();
+    dirs.reverse();
+    dirs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn swap_temp_and_hidden_files_are_not_articles() {
+        for name in [
+            ".hidden.txt",
+            "a.txt.swp",
+            "notes.txt~",
+            "upload.tmp",
+            "big.part",
+            ".#lock.txt",
+            "x.png",
+        ] {
+            assert!(!is_article_path(Path::new(name)), "{name}");
+        }
+        for name in ["a.txt", "b.md", "c.markdown", "d.JSON"] {
+            assert!(is_article_path(Path::new(name)), "{name}");
+        }
+    }
+
+    #[test]
+    fn folders_are_nearest_first() {
+        assert_eq!(folder_names("world/2024/x.txt"), vec!["2024", "world"]);
+        assert!(folder_names("x.txt").is_empty());
+    }
+}

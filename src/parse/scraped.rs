@@ -1,0 +1,196 @@
+//! The scraped news page layout (`.txt`):
+//!
+//! ```text
+//! Title line
+//! [Author ]Published May 14, 2024 | 02:10 PM
+//! City, (Agency - Source - 14th May, 2024) First paragraph…
+//! More paragraphs, one per line.
+//! Recent Stories                      <- page chrome from here on
+//! Related title…
+//! More Stories From World             <- the article's category
+//! -
+//! Another title4 minutes ago
+//! ```
+//!
+//! The chrome never reaches a feed; its markers come from `[parse]`.
+
+use std::sync::LazyLock;
+
+use quick_xml::escape::escape;
+use regex::Regex;
+
+use super::dates::{localize, parse_byline, parse_dateline_date, start_of_day};
+use super::{decode, ParseContext, Parts, Reason};
+use crate::article::{CategorySource, DateSource, Dateline};
+
+/// `City, (inside) rest`; the inside must end in a date to be a dateline.
+static DATELINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?P<city>[^,()]{1,80}),\s*\((?P<inside>[^()]{1,200})\)\s*(?P<rest>.*)$")
+        .expect("regex")
+});
+/// A date at the end of a dateline, possible or not: `14th May, 2024`.
+static DATELINE_DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\d{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]+\.?,?\s+\d{4}$").expect("regex")
+});
+/// Chrome rows: `-` separators and `<title><N> minutes ago`.
+static CHROME_ROW: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:-|.*\d+\s+(?:second|minute|hour|day|week)s?\s+ago)$").expect("regex")
+});
+
+pub fn parse(text: &str, ctx: &ParseContext) -> Result<Parts, Reason> {
+    let mut lines = text.lines().map(str::trim).skip_while(|l| l.is_empty());
+    let title = lines.next().ok_or(Reason::NoTitle)?.to_string();
+    let mut rest: Vec<&str> = lines.filter(|l| !l.is_empty()).collect();
+
+    let mut parts = Parts {
+        title,
+        ..Parts::default()
+    };
+    if let Some(first) = rest.first() {
+        if let Some(byline) = parse_byline(first) {
+            let byline = byline.map_err(Reason::BadDate)?;
+            parts.author = byline.author;
+            parts.date = Some((localize(byline.local, ctx.tz), DateSource::Byline));
+            rest.remove(0);
+        }
+    }
+
+    let (body, chrome) = split_chrome(&rest, ctx);
+    if let Some(category) = chrome
+        .iter()
+        .find_map(|l| strip_prefix_ci(l, &ctx.more_stories_prefix))
+    {
+        let category = category.trim();
+        if !category.is_empty() {
+            parts.categories.push(category.to_string());
+            parts.category_source = Some(CategorySource::Page);
+        }
+    }
+
+    let mut paragraphs: Vec<String> = body.iter().map(|l| l.to_string()).collect();
+    if let Some(first) = paragraphs.first_mut() {
+        if let Some((dateline, day, text)) = read_dateline(first)? {
+            parts.dateline = Some(dateline);
+            if parts.date.is_none() {
+                let day = day.map_err(Reason::BadDate)?;
+                parts.date = Some((start_of_day(day, ctx.tz), DateSource::Dateline));
+            }
+            *first = text;
+        }
+    }
+    paragraphs.retain(|p| !p.trim().is_empty());
+    parts.first_paragraph = paragraphs.first().cloned().unwrap_or_default();
+
+    let mut html = String::new();
+    for p in &paragraphs {
+        if html.len() + p.len() > ctx.max_content_bytes {
+            let room = ctx.max_content_bytes.saturating_sub(html.len());
+            html.push_str(&format!(
+                "<p>{}…</p>\n",
+                escape(decode::truncate_bytes(p, room))
+            ));
+            break;
+        }
+        html.push_str(&format!("<p>{}</p>\n", escape(p.as_str())));
+    }
+    parts.content_html = html;
+    Ok(parts)
+}
+
+/// Body lines and chrome lines. The chrome starts at a `chrome_start` line or
+/// a `More Stories From` line; without either, trailing `-` / `N minutes
+/// ago` rows are still cut.
+fn split_chrome<'a>(lines: &[&'a str], ctx: &ParseContext) -> (Vec<&'a str>, Vec<&'a str>) {
+    let start = lines.iter().position(|l| {
+        ctx.chrome_start
+            .iter()
+            .any(|m| l.eq_ignore_ascii_case(m.trim()))
+            || strip_prefix_ci(l, &ctx.more_stories_prefix).is_some()
+    });
+    let mut end = start.unwrap_or(lines.len());
+    while end > 0 && CHROME_ROW.is_match(lines[end - 1]) {
+        end -= 1;
+    }
+    (lines[..end].to_vec(), lines[end..].to_vec())
+}
+
+fn strip_prefix_ci<'a>(line: &'a str, prefix: &str) -> Option<&'a str> {
+    let prefix = prefix.trim_start();
+    if prefix.is_empty() || line.len() < prefix.len() || !line.is_char_boundary(prefix.len()) {
+        return None;
+    }
+    line[..prefix.len()]
+        .eq_ignore_ascii_case(prefix)
+        .then(|| &line[prefix.len()..])
+}
+
+type DatelineRead = (Dateline, Result<chrono::NaiveDate, String>, String);
+
+/// Splits `City, (Agency - Source - 14th May, 2024) text` into its parts.
+/// `Ok(None)`: the line does not start with a dateline.
+fn read_dateline(line: &str) -> Result<Option<DatelineRead>, Reason> {
+    let Some(caps) = DATELINE.captures(line) else {
+        return Ok(None);
+    };
+    let inside: Vec<&str> = caps["inside"].split(" - ").map(str::trim).collect();
+    let (Some(date), true) = (inside.last(), inside.len() >= 2) else {
+        return Ok(None);
+    };
+    if !DATELINE_DATE.is_match(date) {
+        return Ok(None);
+    }
+    let source = inside[1..inside.len() - 1].join(" - ");
+    let dateline = Dateline {
+        city: caps["city"].trim().to_string(),
+        agency: inside[0].to_string(),
+        source: (!source.is_empty()).then_some(source),
+    };
+    Ok(Some((
+        dateline,
+        parse_dateline_date(date),
+        caps["rest"].trim().to_string(),
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> ParseContext {
+        ParseContext::from_config(
+            &crate::config::Config::from_str_with_env(
+                "[site]\ntitle='t'\nbase_url='http://x'\ntimezone='Asia/Karachi'\n",
+                std::path::Path::new("t.toml"),
+                Vec::new(),
+            )
+            .expect("config"),
+        )
+    }
+
+    #[test]
+    fn chrome_is_cut_and_names_the_category() {
+        let page = "Title\nA B Published May 1, 2024 | 01:00 PM\nCity, (APP - Wire - 1st May, 2024) Body one.\nBody two.\n\
+                    Recent Stories\nOther story\nMore Stories From Business\n-\nSomething else4 minutes ago\n";
+        let p = parse(page, &ctx()).expect("parses");
+        assert_eq!(p.categories, vec!["Business"]);
+        assert_eq!(p.content_html, "<p>Body one.</p>\n<p>Body two.</p>\n");
+        let d = p.dateline.expect("dateline");
+        assert_eq!(
+            (d.city.as_str(), d.agency.as_str(), d.source.as_deref()),
+            ("City", "APP", Some("Wire"))
+        );
+    }
+
+    #[test]
+    fn trailing_chrome_rows_without_a_marker_are_cut() {
+        let p = parse("T\nBody.\n-\nOther story14 minutes ago\n", &ctx()).expect("parses");
+        assert_eq!(p.content_html, "<p>Body.</p>\n");
+    }
+
+    #[test]
+    fn parenthesis_without_a_date_is_body_text() {
+        let p = parse("T\nLondon, (not a dateline) really.\n", &ctx()).expect("parses");
+        assert!(p.dateline.is_none());
+        assert!(p.content_html.contains("London, (not a dateline)"));
+    }
+}
