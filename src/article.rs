@@ -59,6 +59,9 @@ pub struct Article {
     pub date_source: DateSource,
     /// A later modification date written in the article itself.
     pub updated: Option<DateTime<FixedOffset>>,
+    /// The file's modification time: when an edit is noticed, `updated`
+    /// moves to it (so two servers over one directory agree).
+    pub modified: DateTime<FixedOffset>,
     /// Category names in the order found; the catalog maps them to feeds.
     pub categories: Vec<String>,
     pub category_source: CategorySource,

@@ -1,1 +1,547 @@
-//! todo
+//! Every parsed article, with its identity and feeds, kept in feed order.
+//!
+//! The catalog is fed batches of [`Change`]s (from the startup scan or the
+//! watcher) and answers which feeds a batch touched, so only those are
+//! re-rendered. Identity rules:
+//!
+//! - GUID: the article's own `id` (as is when it is a URI, else a UUIDv5 of
+//!   it), else its own `url`, else a UUIDv5 of its path relative to the
+//!   articles directory: the same on every restart and every machine.
+//! - With a [`StateStore`]: a path seen before keeps its GUID and its first
+//!   `published` date; `updated` moves (to the file's mtime) only when the
+//!   bytes change; a file whose content matches one that just went away
+//!   (rename, move) takes over its GUID, id and dates.
+//! - Feed order: newest `published` first, ties by GUID.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset, Utc};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::article::{Article, CategorySource};
+use crate::config::Config;
+use crate::parse::{self, ParseContext, ParseError};
+use crate::state::{Record, StateStore};
+
+/// Namespace for wirefeed's UUIDv5 GUIDs (a fixed random UUID).
+const GUID_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x3f0c_9a52_6b1e_4d27_9a4f_1c8e_5b2d_7e61);
+
+/// One article as the feeds see it.
+#[derive(Debug, Serialize)]
+pub struct Entry {
+    pub article: Article,
+    /// URL-safe id: the page is `/articles/{id}`.
+    pub id: String,
+    pub guid: String,
+    pub published: DateTime<FixedOffset>,
+    pub updated: DateTime<FixedOffset>,
+    /// The article's own URL or its page on this site.
+    pub link: String,
+    /// Indexes into [`Catalog::feeds`] (0 is `all`).
+    pub feeds: Vec<usize>,
+}
+
+/// A feed wirefeed publishes: `all` or a configured category.
+#[derive(Debug, Clone, Serialize)]
+pub struct FeedInfo {
+    pub slug: String,
+    pub title: String,
+    pub description: String,
+}
+
+/// Something that happened to one path under the articles directory.
+#[derive(Debug)]
+pub enum Change {
+    /// The file was read: an article, a draft (`None`) or a problem.
+    Parsed(String, Result<Option<Box<Article>>, ParseError>),
+    Removed(String),
+}
+
+/// An article problem, for `check`, logs and metrics.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Problem {
+    pub path: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct SortKey {
+    published: Reverse<i64>,
+    guid: String,
+    path: String,
+}
+
+pub struct Catalog {
+    config: Arc<Config>,
+    feeds: Vec<FeedInfo>,
+    entries: HashMap<String, Arc<Entry>>,
+    /// id → path, to serve `/articles/{id}` and keep ids unique.
+    ids: HashMap<String, String>,
+    order: Vec<BTreeSet<SortKey>>,
+    problems: BTreeMap<String, String>,
+    state: StateStore,
+}
+
+impl Catalog {
+    pub fn new(config: Arc<Config>, state: StateStore) -> Self {
+        let feeds = feed_list(&config);
+        let order = vec![BTreeSet::new(); feeds.len()];
+        Catalog {
+            config,
+            feeds,
+            entries: HashMap::new(),
+            ids: HashMap::new(),
+            order,
+            problems: BTreeMap::new(),
+            state,
+        }
+    }
+
+    pub fn config(&self) -> &Arc<Config> {
+        &self.config
+    }
+
+    pub fn feeds(&self) -> &[FeedInfo] {
+        &self.feeds
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn by_id(&self, id: &str) -> Option<&Arc<Entry>> {
+        self.ids.get(id).and_then(|p| self.entries.get(p))
+    }
+
+    pub fn entries(&self) -> impl Iterator<Item = &Arc<Entry>> {
+        self.entries.values()
+    }
+
+    pub fn by_path(&self, path: &str) -> Option<&Arc<Entry>> {
+        self.entries.get(path)
+    }
+
+    pub fn problems(&self) -> Vec<Problem> {
+        self.problems
+            .iter()
+            .map(|(path, reason)| Problem {
+                path: path.clone(),
+                reason: reason.clone(),
+            })
+            .collect()
+    }
+
+    pub fn state_mut(&mut self) -> &mut StateStore {
+        &mut self.state
+    }
+
+    /// Gives the state store back (a config reload builds a new catalog).
+    pub fn into_state(self) -> StateStore {
+        self.state
+    }
+
+    /// Paths of the entries under directory `dir` (relative key).
+    pub fn paths_under(&self, dir: &str) -> Vec<String> {
+        let prefix = format!("{dir}/");
+        self.entries
+            .keys()
+            .filter(|p| p.starts_with(&prefix))
+            .cloned()
+            .collect()
+    }
+
+    pub fn paths(&self) -> impl Iterator<Item = &String> {
+        self.entries.keys()
+    }
+
+    /// Applies a batch; returns the indexes of the feeds whose items changed.
+    /// Removals go first so a rename within one batch is seen as one.
+    pub fn apply(&mut self, changes: Vec<Change>) -> BTreeSet<usize> {
+        let mut touched = BTreeSet::new();
+        let (removed, parsed): (Vec<_>, Vec<_>) = changes
+            .into_iter()
+            .partition(|c| matches!(c, Change::Removed(_)));
+        for change in removed.into_iter().chain(parsed) {
+            match change {
+                Change::Removed(path) => {
+                    self.problems.remove(&path);
+                    touched.extend(self.remove(&path));
+                    self.state.mark_gone(&path);
+                }
+                Change::Parsed(path, Ok(None)) => {
+                    // A draft: not (or no longer) published.
+                    self.problems.remove(&path);
+                    touched.extend(self.remove(&path));
+                    self.state.mark_gone(&path);
+                }
+                Change::Parsed(path, Ok(Some(article))) => {
+                    self.problems.remove(&path);
+                    touched.extend(self.insert(*article));
+                }
+                Change::Parsed(path, Err(e)) => {
+                    // The last good version (if any) stays in the feeds: a
+                    // half-saved or broken edit must not unpublish a story.
+                    self.problems.insert(path, e.reason.to_string());
+                }
+            }
+        }
+        touched
+    }
+
+    /// Paths the state store knows that are no longer on disk: a startup
+    /// scan marks them gone so renames done while stopped are recognised.
+    pub fn forget_missing(&mut self, on_disk: &std::collections::HashSet<String>) {
+        for path in self.state.live_paths() {
+            if !on_disk.contains(&path) {
+                self.state.mark_gone(&path);
+            }
+        }
+    }
+
+    fn remove(&mut self, path: &str) -> Vec<usize> {
+        let Some(entry) = self.entries.remove(path) else {
+            return Vec::new();
+        };
+        if self.ids.get(&entry.id).map(String::as_str) == Some(path) {
+            self.ids.remove(&entry.id);
+        }
+        let key = sort_key(&entry);
+        for &f in &entry.feeds {
+            self.order[f].remove(&key);
+        }
+        entry.feeds.clone()
+    }
+
+    fn insert(&mut self, article: Article) -> Vec<usize> {
+        let path = article.path.clone();
+        let mut touched = self.remove(&path);
+        let identity = self.identity(&article);
+        let feeds = self.feeds_of(&article);
+        let link = article.link.clone().unwrap_or_else(|| {
+            self.config
+                .url(&format!("articles/{}", encode_id(&identity.id)))
+        });
+        let entry = Arc::new(Entry {
+            id: identity.id,
+            guid: identity.guid,
+            published: identity.published,
+            updated: identity.updated,
+            link,
+            feeds,
+            article,
+        });
+        let key = sort_key(&entry);
+        for &f in &entry.feeds {
+            self.order[f].insert(key.clone());
+            touched.push(f);
+        }
+        self.ids.insert(entry.id.clone(), path.clone());
+        self.entries.insert(path, entry);
+        touched
+    }
+
+    /// GUID, id and dates for an article, from the state store when it
+    /// remembers the path (or the content, after a rename).
+    fn identity(&mut self, a: &Article) -> Identity {
+        let fresh_updated = a.updated.unwrap_or(a.published);
+        // What the store remembers: this path's record, or (a rename) the
+        // record of a vanished file with the same bytes.
+        let (remembered, generation) = match self.state.get(&a.path) {
+            Some(rec) if rec.gone && rec.hash != a.content_hash => (None, rec.generation + 1),
+            Some(rec) => (Some(rec.clone()), rec.generation),
+            None => match self.state.gone_with_hash(a.content_hash) {
+                Some((_, rec)) => (Some(rec.clone()), rec.generation),
+                None => (None, 0),
+            },
+        };
+        let mut identity = match remembered {
+            Some(rec) => {
+                let published = DateTime::parse_from_rfc3339(&rec.published).unwrap_or(a.published);
+                let mut updated =
+                    DateTime::parse_from_rfc3339(&rec.updated).unwrap_or(fresh_updated);
+                if rec.hash != a.content_hash {
+                    updated = updated.max(a.modified).max(fresh_updated);
+                }
+                Identity {
+                    guid: rec.guid,
+                    id: rec.id,
+                    published,
+                    updated,
+                }
+            }
+            None => Identity {
+                guid: derive_guid(a, generation),
+                id: derive_id(a),
+                published: a.published,
+                updated: fresh_updated,
+            },
+        };
+        // The article's own id or URL is authoritative over remembered ones.
+        if a.id.is_some() || a.link.is_some() {
+            identity.guid = derive_guid(a, 0);
+        }
+        if a.id.is_some() {
+            identity.id = derive_id(a);
+        }
+        identity.id = self.unique_id(identity.id, &a.path);
+        if let Some((old_path, _)) = self.state.gone_with_hash(a.content_hash) {
+            if old_path != a.path {
+                let old_path = old_path.to_string();
+                self.state.forget(&old_path);
+            }
+        }
+        self.state.put(
+            &a.path,
+            Record {
+                guid: identity.guid.clone(),
+                id: identity.id.clone(),
+                published: identity.published.to_rfc3339(),
+                updated: identity.updated.to_rfc3339(),
+                hash: a.content_hash,
+                gone: false,
+                generation,
+            },
+        );
+        identity
+    }
+
+    fn unique_id(&self, id: String, path: &str) -> String {
+        match self.ids.get(&id) {
+            Some(other) if other != path => {
+                format!(
+                    "{id}-{:08x}",
+                    xxhash_rust::xxh3::xxh3_64(path.as_bytes()) as u32
+                )
+            }
+            _ => id,
+        }
+    }
+
+    /// Feed indexes for an article: `all`, plus every category one of its
+    /// names matches. Folder names count only when no other source gave
+    /// names, and only the nearest folder that names a feed.
+    fn feeds_of(&mut self, a: &Article) -> Vec<usize> {
+        let mut feeds = vec![0];
+        let cats = &self.config.categories;
+        match a.category_source {
+            CategorySource::Folder => {
+                if let Some(i) = a
+                    .categories
+                    .iter()
+                    .find_map(|name| cats.iter().position(|c| c.matches(name)))
+                {
+                    feeds.push(i + 1);
+                }
+            }
+            _ => {
+                for name in &a.categories {
+                    match cats.iter().position(|c| c.matches(name)) {
+                        Some(i) if !feeds.contains(&(i + 1)) => feeds.push(i + 1),
+                        Some(_) => {}
+                        None => {
+                            self.problems.insert(
+                                a.path.clone(),
+                                format!(
+                                    "category {name:?} matches no configured feed (only in `all`)"
+                                ),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        feeds
+    }
+
+    /// The newest `feeds.items` entries of feed `index` published by `now`.
+    pub fn items(&self, index: usize, now: DateTime<Utc>) -> Vec<Arc<Entry>> {
+        let now = now.timestamp();
+        self.order[index]
+            .iter()
+            .filter(|k| k.published.0 <= now)
+            .take(self.config.feeds.items)
+            .filter_map(|k| self.entries.get(&k.path).cloned())
+            .collect()
+    }
+
+    /// How many entries each feed holds (published or scheduled).
+    pub fn counts(&self) -> Vec<usize> {
+        self.order.iter().map(BTreeSet::len).collect()
+    }
+
+    /// The earliest publication time after `now`: when scheduled articles
+    /// must appear without any file event.
+    pub fn next_scheduled(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let now = now.timestamp();
+        self.order[0]
+            .iter()
+            .take_while(|k| k.published.0 > now)
+            .last()
+            .and_then(|k| DateTime::from_timestamp(k.published.0, 0))
+    }
+
+    /// Which feeds hold articles published in `(after, until]`.
+    pub fn feeds_with_items_between(
+        &self,
+        after: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> BTreeSet<usize> {
+        let (after, until) = (after.timestamp(), until.timestamp());
+        self.entries
+            .values()
+            .filter(|e| {
+                let t = e.published.timestamp();
+                t > after && t <= until
+            })
+            .flat_map(|e| e.feeds.iter().copied())
+            .collect()
+    }
+}
+
+struct Identity {
+    guid: String,
+    id: String,
+    published: DateTime<FixedOffset>,
+    updated: DateTime<FixedOffset>,
+}
+
+fn sort_key(e: &Entry) -> SortKey {
+    SortKey {
+        published: Reverse(e.published.timestamp()),
+        guid: e.guid.clone(),
+        path: e.article.path.clone(),
+    }
+}
+
+/// `all` first, then the configured categories in file order.
+pub fn feed_list(config: &Config) -> Vec<FeedInfo> {
+    let mut feeds = vec![FeedInfo {
+        slug: "all".into(),
+        title: config.site.title.clone(),
+        description: if config.site.description.is_empty() {
+            format!("Every story from {}", config.site.title)
+        } else {
+            config.site.description.clone()
+        },
+    }];
+    feeds.extend(config.categories.iter().map(|c| FeedInfo {
+        slug: c.slug.clone(),
+        title: format!("{} - {}", config.site.title, c.title),
+        description: if c.description.is_empty() {
+            format!("{} stories from {}", c.title, config.site.title)
+        } else {
+            c.description.clone()
+        },
+    }));
+    feeds
+}
+
+fn derive_guid(a: &Article, generation: u32) -> String {
+    if let Some(id) = &a.id {
+        if url::Url::parse(id).is_ok() {
+            return id.clone();
+        }
+        return format!(
+            "urn:uuid:{}",
+            uuid::Uuid::new_v5(&GUID_NAMESPACE, format!("id:{id}").as_bytes())
+        );
+    }
+    if let Some(link) = &a.link {
+        return link.clone();
+    }
+    let name = if generation == 0 {
+        format!("path:{}", a.path)
+    } else {
+        format!("path:{}#{generation}", a.path)
+    };
+    format!(
+        "urn:uuid:{}",
+        uuid::Uuid::new_v5(&GUID_NAMESPACE, name.as_bytes())
+    )
+}
+
+/// Lowercase letters and digits joined by `-`: `world/Putin Visit.txt` →
+/// `world-putin-visit`.
+fn derive_id(a: &Article) -> String {
+    let source = match &a.id {
+        Some(id) => id.clone(),
+        None => a
+            .path
+            .rsplit_once('.')
+            .map_or(a.path.as_str(), |(stem, _)| stem)
+            .to_string(),
+    };
+    let mut id = String::new();
+    for c in source.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            id.push(c);
+        } else if !id.is_empty() && !id.ends_with('-') {
+            id.push('-');
+        }
+    }
+    let id = id.trim_end_matches('-').to_string();
+    if id.is_empty() {
+        format!("a{:016x}", a.content_hash)
+    } else {
+        id
+    }
+}
+
+/// Ids may hold non-ASCII letters: percent-encode them for URLs.
+pub fn encode_id(id: &str) -> String {
+    percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC)
+        .to_string()
+        .replace("%2D", "-")
+}
+
+/// Every article file under `root` (hidden and swap files skipped).
+pub fn list_articles(root: &Path) -> Vec<PathBuf> {
+    walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file() && parse::is_article_path(e.path()))
+        .map(|e| e.into_path())
+        .collect()
+}
+
+/// Reads one file under `root` into a change for the catalog.
+pub fn read(root: &Path, path: &Path, ctx: &ParseContext) -> Change {
+    Change::Parsed(
+        parse::relative_key(root, path),
+        parse::parse_file(root, path, ctx).map(|a| a.map(Box::new)),
+    )
+}
+
+/// Reads every article under `root` in parallel (all cores).
+pub fn scan(root: &Path, ctx: &ParseContext) -> Vec<Change> {
+    list_articles(root)
+        .into_par_iter()
+        .map(|path| read(root, &path, ctx))
+        .collect()
+}
+
+/// Builds a catalog from a directory in one go (for `build` and `check`).
+pub fn load(config: Arc<Config>, state: StateStore) -> Catalog {
+    let ctx = ParseContext::from_config(&config);
+    let changes = scan(&config.articles.dir, &ctx);
+    let mut catalog = Catalog::new(config, state);
+    let on_disk = changes
+        .iter()
+        .map(|c| match c {
+            Change::Parsed(p, _) | Change::Removed(p) => p.clone(),
+        })
+        .collect();
+    catalog.forget_missing(&on_disk);
+    catalog.apply(changes);
+    catalog
+}

@@ -1,1 +1,534 @@
-//! todo
+//! `wirefeed serve`: the watcher, the publisher and the HTTP server.
+//!
+//! Threads and their jobs:
+//! - `wirefeed-watch` ([`crate::watch`]) turns file events into settled paths;
+//! - `wirefeed-publish` owns the [`Catalog`]: it parses changed files,
+//!   re-renders only the feeds they touched, swaps the new snapshot in and
+//!   writes the state store; it also wakes for scheduled articles;
+//! - the tokio runtime runs the HTTP server and the signal handlers.
+//!
+//! Signals: SIGTERM/SIGINT stop accepting, finish in-flight requests and
+//! flush the state store; SIGHUP (or saving the config file) reloads the
+//! config: a valid one is swapped in, an invalid one is logged and ignored.
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use rayon::prelude::*;
+use tokio::net::TcpListener;
+
+use crate::catalog::{self, Catalog, Change};
+use crate::config::Config;
+use crate::metrics::FeedLabels;
+use crate::parse::{self, ParseContext};
+use crate::render;
+use crate::serve::{self, App};
+use crate::snapshot::Resource;
+use crate::state::StateStore;
+use crate::watch::{self, WatchHandle, WatchMsg, WatchOptions};
+
+/// Longest sleep of the publisher between checks for scheduled articles.
+const MAX_IDLE: Duration = Duration::from_secs(60);
+
+enum Msg {
+    Watch(WatchMsg),
+    Reload,
+    Shutdown,
+}
+
+/// Logs to stderr; `WIREFEED_LOG` sets the filter (default `info`).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WIREFEED_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Runs the daemon until SIGTERM or SIGINT.
+pub fn run(config_path: PathBuf, config: Arc<Config>) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("wirefeed-http")
+        .build()?;
+    runtime.block_on(serve_main(config_path, config))
+}
+
+async fn serve_main(config_path: PathBuf, config: Arc<Config>) -> anyhow::Result<()> {
+    let listen = config.server.listen;
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen} (server.listen)"))?;
+    tracing::info!(addr = %listener.local_addr()?, articles = %config.articles.dir.display(), "listening");
+    let app = Arc::new(App::new(config.clone()));
+    let (tx, rx) = mpsc::channel::<Msg>();
+
+    let (state, warning) = tokio::task::block_in_place(|| StateStore::open(&config.state_dir()));
+    if let Some(w) = warning {
+        tracing::warn!("{w}");
+    }
+    let publisher = {
+        let (app, tx, config_path) = (app.clone(), tx.clone(), config_path.clone());
+        std::thread::Builder::new()
+            .name("wirefeed-publish".into())
+            .spawn(move || Publisher::new(config_path, config, app, state, tx).run(rx))?
+    };
+    let _config_watch = watch_config_file(&config_path, tx.clone());
+
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    let reload_tx = tx.clone();
+    tokio::spawn(async move {
+        while hup.recv().await.is_some() {
+            tracing::info!("SIGHUP: reloading config");
+            let _ = reload_tx.send(Msg::Reload);
+        }
+    });
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let shutdown = async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
+            _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: shutting down"),
+        }
+    };
+    serve::run(listener, app, shutdown).await;
+    let _ = tx.send(Msg::Shutdown);
+    tokio::task::spawn_blocking(move || publisher.join())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .context("publisher thread panicked")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Saving the config file reloads it, like SIGHUP.
+fn watch_config_file(path: &Path, tx: Sender<Msg>) -> Option<notify::RecommendedWatcher> {
+    use notify::event::{AccessKind, AccessMode};
+    use notify::{EventKind, Watcher};
+    let name = path.file_name()?.to_os_string();
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut watcher = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
+        let Ok(ev) = ev else { return };
+        let relevant = matches!(
+            ev.kind,
+            EventKind::Create(_)
+                | EventKind::Modify(_)
+                | EventKind::Access(AccessKind::Close(AccessMode::Write))
+        );
+        if relevant
+            && ev
+                .paths
+                .iter()
+                .any(|p| p.file_name() == Some(name.as_os_str()))
+        {
+            let _ = tx.send(Msg::Reload);
+        }
+    })
+    .map_err(|e| tracing::warn!(error = %e, "config file changes will need SIGHUP"))
+    .ok()?;
+    watcher
+        .watch(&dir, notify::RecursiveMode::NonRecursive)
+        .map_err(|e| tracing::warn!(error = %e, "config file changes will need SIGHUP"))
+        .ok()?;
+    Some(watcher)
+}
+
+struct Publisher {
+    config_path: PathBuf,
+    config: Arc<Config>,
+    app: Arc<App>,
+    catalog: Catalog,
+    ctx: ParseContext,
+    tx: Sender<Msg>,
+    watch: Option<WatchHandle>,
+    next_due: Option<DateTime<Utc>>,
+}
+
+impl Publisher {
+    fn new(
+        config_path: PathBuf,
+        config: Arc<Config>,
+        app: Arc<App>,
+        state: StateStore,
+        tx: Sender<Msg>,
+    ) -> Self {
+        Publisher {
+            config_path,
+            ctx: ParseContext::from_config(&config),
+            catalog: Catalog::new(config.clone(), state),
+            config,
+            app,
+            tx,
+            watch: None,
+            next_due: None,
+        }
+    }
+
+    fn run(mut self, rx: Receiver<Msg>) {
+        // Watch first, then scan: a file landing during the scan is seen
+        // by one or the other (or both: applying twice is harmless).
+        self.start_watch();
+        self.full_scan("startup", true);
+        self.app.ready.store(true, Ordering::Release);
+        loop {
+            let wait = self
+                .next_due
+                .and_then(|due| (due - Utc::now()).to_std().ok())
+                .map_or(MAX_IDLE, |d| d.min(MAX_IDLE));
+            match rx.recv_timeout(wait) {
+                Ok(Msg::Watch(WatchMsg::Changed { paths, since })) => {
+                    // Coalesce whatever else is already queued.
+                    let mut paths: HashSet<PathBuf> = paths.into_iter().collect();
+                    let mut since = since;
+                    let mut rescan = None;
+                    let mut reload = false;
+                    let mut stop = false;
+                    while let Ok(more) = rx.try_recv() {
+                        match more {
+                            Msg::Watch(WatchMsg::Changed { paths: p, since: s }) => {
+                                paths.extend(p);
+                                since = since.min(s);
+                            }
+                            Msg::Watch(WatchMsg::Rescan { reason }) => rescan = Some(reason),
+                            Msg::Reload => reload = true,
+                            Msg::Shutdown => stop = true,
+                        }
+                    }
+                    self.apply_paths(paths.into_iter().collect(), since);
+                    if let Some(reason) = rescan {
+                        self.full_scan(&reason, false);
+                    }
+                    if reload {
+                        self.reload();
+                    }
+                    if stop {
+                        break;
+                    }
+                }
+                Ok(Msg::Watch(WatchMsg::Rescan { reason })) => self.full_scan(&reason, false),
+                Ok(Msg::Reload) => {
+                    // Editors save in several steps: let them finish.
+                    std::thread::sleep(Duration::from_millis(50));
+                    while let Ok(Msg::Reload) = rx.try_recv() {}
+                    self.reload();
+                }
+                Ok(Msg::Shutdown) | Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            self.publish_scheduled();
+        }
+        self.watch = None;
+        self.flush_state();
+    }
+
+    fn start_watch(&mut self) {
+        self.watch = None;
+        let tx = self.tx.clone();
+        let opts = WatchOptions {
+            root: self.config.articles.dir.clone(),
+            debounce: self.config.articles.debounce,
+            settle: self.config.articles.settle,
+            poll_interval: self.config.articles.poll_interval,
+        };
+        match watch::spawn(opts, move |m| {
+            let _ = tx.send(Msg::Watch(m));
+        }) {
+            Ok(h) => self.watch = Some(h),
+            Err(e) => tracing::error!(error = %e, "cannot start the watcher thread"),
+        }
+    }
+
+    /// Compares the whole tree with the catalog and publishes every feed.
+    fn full_scan(&mut self, reason: &str, startup: bool) {
+        let started = Instant::now();
+        let root = self.config.articles.dir.clone();
+        let mut changes = catalog::scan(&root, &self.ctx);
+        let on_disk: HashSet<String> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Parsed(p, _) => Some(p.clone()),
+                Change::Removed(_) => None,
+            })
+            .collect();
+        changes.extend(
+            self.catalog
+                .paths()
+                .filter(|p| !on_disk.contains(*p))
+                .map(|p| Change::Removed(p.clone()))
+                .collect::<Vec<_>>(),
+        );
+        if startup {
+            self.catalog.forget_missing(&on_disk);
+        }
+        let files = on_disk.len();
+        self.log_problems(&changes);
+        self.catalog.apply(changes);
+        self.rebuild_pages();
+        let all: BTreeSet<usize> = (0..self.catalog.feeds().len()).collect();
+        self.publish(&all, started, None);
+        tracing::info!(
+            reason,
+            files,
+            articles = self.catalog.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "full scan published"
+        );
+    }
+
+    /// Reads the settled paths and publishes the feeds they touched.
+    fn apply_paths(&mut self, paths: Vec<PathBuf>, since: Instant) {
+        let started = Instant::now();
+        let root = self.config.articles.dir.clone();
+        let mut changes = Vec::new();
+        let mut to_parse = Vec::new();
+        for path in paths {
+            if !watch::is_inside(&root, &path) || path == root {
+                continue;
+            }
+            let key = parse::relative_key(&root, &path);
+            match std::fs::symlink_metadata(&path) {
+                Err(_) => {
+                    changes.push(Change::Removed(key.clone()));
+                    changes.extend(
+                        self.catalog
+                            .paths_under(&key)
+                            .into_iter()
+                            .map(Change::Removed),
+                    );
+                }
+                Ok(m) if m.is_dir() => {
+                    if !parse::is_ignored(&path) {
+                        to_parse.extend(catalog::list_articles(&path));
+                    }
+                }
+                Ok(m) if m.is_file() => {
+                    if parse::is_article_path(&path) {
+                        to_parse.push(path);
+                    }
+                }
+                Ok(_) => {
+                    // Symlinks and devices are never read (a link could lead
+                    // out of the articles directory).
+                    if self.catalog.by_path(&key).is_some() {
+                        changes.push(Change::Removed(key.clone()));
+                    }
+                    if parse::is_article_path(&path) {
+                        tracing::warn!(path = %path.display(), "not a regular file (symlinks are not followed); skipped");
+                    }
+                }
+            }
+        }
+        let ctx = &self.ctx;
+        changes.extend(
+            to_parse
+                .par_iter()
+                .map(|p| catalog::read(&root, p, ctx))
+                .collect::<Vec<_>>(),
+        );
+        if changes.is_empty() {
+            return;
+        }
+        self.log_problems(&changes);
+        let keys: Vec<String> = changes
+            .iter()
+            .map(|c| match c {
+                Change::Parsed(k, _) | Change::Removed(k) => k.clone(),
+            })
+            .collect();
+        let old_ids: Vec<(String, String)> = keys
+            .iter()
+            .filter_map(|k| self.catalog.by_path(k).map(|e| (e.id.clone(), k.clone())))
+            .collect();
+        let touched = self.catalog.apply(changes);
+        self.update_pages(&old_ids, &keys);
+        self.publish(&touched, started, Some(since));
+    }
+
+    fn log_problems(&self, changes: &[Change]) {
+        for c in changes {
+            match c {
+                Change::Parsed(_, Err(e)) => {
+                    self.app.metrics.parse_failures.inc();
+                    tracing::warn!(path = %e.path.display(), reason = %e.reason, "rejected file");
+                }
+                Change::Parsed(key, Ok(Some(a))) if !a.warnings.is_empty() => {
+                    tracing::info!(path = %key, cleaned = %a.warnings.join("; "), "cleaned file");
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Renders the touched feeds (in parallel) plus the index and OPML, and
+    /// swaps them in at once.
+    fn publish(&mut self, touched: &BTreeSet<usize>, started: Instant, since: Option<Instant>) {
+        let now = Utc::now();
+        let catalog = &self.catalog;
+        let mut resources: Vec<(String, Arc<Resource>)> = touched
+            .par_iter()
+            .flat_map_iter(|&index| {
+                let rendered = render::feed_files(catalog, index, now);
+                let updated = rendered.updated;
+                rendered
+                    .files
+                    .into_iter()
+                    .map(move |(path, format, bytes)| {
+                        (
+                            format!("/{path}"),
+                            Arc::new(Resource::new(format.content_type(), bytes, updated)),
+                        )
+                    })
+            })
+            .collect();
+        let config = catalog.config();
+        resources.push((
+            "/".into(),
+            Arc::new(Resource::new(
+                "text/html; charset=utf-8",
+                render::html::index(config, catalog.feeds(), &catalog.counts()),
+                None,
+            )),
+        ));
+        resources.push((
+            "/feeds.opml".into(),
+            Arc::new(Resource::new(
+                "text/x-opml; charset=utf-8",
+                render::opml::render(config, catalog.feeds()),
+                None,
+            )),
+        ));
+        self.app.published.update(resources);
+        self.next_due = catalog.next_scheduled(now);
+
+        let m = &self.app.metrics;
+        for (feed, count) in catalog.feeds().iter().zip(catalog.counts()) {
+            m.articles
+                .get_or_create(&FeedLabels {
+                    feed: feed.slug.clone(),
+                })
+                .set(count as i64);
+        }
+        m.problems.set(catalog.problems().len() as i64);
+        m.publish_duration.observe(started.elapsed().as_secs_f64());
+        if let Some(since) = since {
+            m.watch_lag.observe(since.elapsed().as_secs_f64());
+        }
+        m.last_publish.set(now.timestamp_millis() as f64 / 1000.0);
+        let feeds: Vec<&str> = touched
+            .iter()
+            .map(|&i| catalog.feeds()[i].slug.as_str())
+            .collect();
+        tracing::info!(
+            feeds = %feeds.join(","),
+            articles = catalog.len(),
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "published"
+        );
+        self.flush_state();
+    }
+
+    /// Articles whose time has come appear without any file event.
+    fn publish_scheduled(&mut self) {
+        let Some(due) = self.next_due else { return };
+        let now = Utc::now();
+        if now < due {
+            return;
+        }
+        let touched = self
+            .catalog
+            .feeds_with_items_between(due - chrono::Duration::seconds(1), now);
+        tracing::info!(at = %due, "scheduled articles due");
+        self.publish(&touched, Instant::now(), None);
+    }
+
+    fn rebuild_pages(&self) {
+        let pages = self
+            .catalog
+            .entries()
+            .map(|e| (e.id.clone(), e.clone()))
+            .collect();
+        if let Ok(mut p) = self.app.pages.write() {
+            *p = pages;
+        }
+    }
+
+    fn update_pages(&self, old_ids: &[(String, String)], keys: &[String]) {
+        let Ok(mut pages) = self.app.pages.write() else {
+            return;
+        };
+        for (id, key) in old_ids {
+            if pages.get(id).is_some_and(|e| &e.article.path == key) {
+                pages.remove(id);
+            }
+        }
+        for key in keys {
+            if let Some(e) = self.catalog.by_path(key) {
+                pages.insert(e.id.clone(), e.clone());
+            }
+        }
+    }
+
+    fn flush_state(&mut self) {
+        if let Err(e) = self.catalog.state_mut().flush() {
+            // Disk full or read-only: keep serving, retry on the next change.
+            tracing::warn!(error = %e, "cannot write the state store; will retry");
+        }
+    }
+
+    /// Swaps in a valid new config; keeps the old one on any error.
+    fn reload(&mut self) {
+        let new = match Config::load(&self.config_path) {
+            Ok(c) => Arc::new(c),
+            Err(e) => {
+                tracing::error!(error = %e, "config reload failed; keeping the running config");
+                return;
+            }
+        };
+        if new.server.listen != self.config.server.listen {
+            tracing::warn!(
+                "server.listen changed: restart wirefeed to listen on {}",
+                new.server.listen
+            );
+        }
+        let rewatch = new.articles.dir != self.config.articles.dir
+            || new.articles.poll_interval != self.config.articles.poll_interval
+            || new.articles.debounce != self.config.articles.debounce
+            || new.articles.settle != self.config.articles.settle;
+        self.flush_state();
+        let state = std::mem::replace(
+            &mut self.catalog,
+            Catalog::new(new.clone(), StateStore::in_memory()),
+        )
+        .into_state();
+        self.catalog = Catalog::new(new.clone(), state);
+        self.ctx = ParseContext::from_config(&new);
+        self.config = new.clone();
+        self.app.config.store(new.clone());
+        let keep: HashSet<String> = self
+            .catalog
+            .feeds()
+            .iter()
+            .flat_map(|f| {
+                render::FeedFormat::ALL.map(|fmt| format!("/{}", render::feed_path(&f.slug, fmt)))
+            })
+            .collect();
+        self.app
+            .published
+            .retain(&|p: &str| !p.starts_with("/feeds/") || keep.contains(p));
+        if rewatch {
+            self.start_watch();
+        }
+        self.full_scan("config reloaded", false);
+        tracing::info!(categories = new.categories.len(), "config reloaded");
+    }
+}

@@ -1,1 +1,387 @@
-//! todo
+//! The HTTP server (hyper 1). It answers from the published [`Site`] and
+//! the article index; it never touches the filesystem, so no request path
+//! can reach a file (`/articles/../../etc/passwd` is just an unknown id).
+//!
+//! Routes: `/` (index), `/feeds/{slug}.rss|.atom|.json`, `/feeds.opml`,
+//! `/articles/{id}`, `/healthz`, `/readyz`, `/metrics`.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use crate::catalog::Entry;
+use crate::config::Config;
+use crate::metrics::{Metrics, RequestLabels};
+use crate::render;
+use crate::snapshot::{Encoding, Published, Resource, Site};
+
+/// How long in-flight requests get to finish after SIGTERM.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What the server reads; the publisher writes.
+pub struct App {
+    pub published: Published,
+    /// Article pages by id (rendered on request; they are not feeds).
+    pub pages: RwLock<HashMap<String, Arc<Entry>>>,
+    pub config: ArcSwap<Config>,
+    /// Set once the first full scan is published.
+    pub ready: AtomicBool,
+    pub metrics: Metrics,
+}
+
+impl App {
+    pub fn new(config: Arc<Config>) -> Self {
+        App {
+            published: Published::default(),
+            pages: RwLock::new(HashMap::new()),
+            config: ArcSwap::new(config),
+            ready: AtomicBool::new(false),
+            metrics: Metrics::new(),
+        }
+    }
+}
+
+/// Accepts connections until `shutdown` resolves, then lets in-flight
+/// requests finish (up to [`DRAIN_TIMEOUT`]).
+pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) {
+    let server = app.config.load().server.clone();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(server.header_read_timeout)
+        .max_buf_size(server.max_header_bytes.max(8192));
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(server.max_header_bytes as u32)
+        .max_concurrent_streams(100);
+    let limit = Arc::new(Semaphore::new(server.max_connections));
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            permit = limit.clone().acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = &mut shutdown => break,
+        };
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |req| {
+            let app = app.clone();
+            async move { Ok::<_, Infallible>(handle(&app, req)) }
+        });
+        let conn = builder
+            .serve_connection(TokioIo::new(stream), service)
+            .into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("some connections were still open after {:?}", DRAIN_TIMEOUT);
+    }
+}
+
+type Resp = Response<Full<Bytes>>;
+
+/// Answers one request from memory.
+pub fn handle<B>(app: &App, req: Request<B>) -> Resp {
+    let path = req.uri().path().to_string();
+    let (route, resp) = route(app, &req, &path);
+    app.metrics
+        .requests
+        .get_or_create(&RequestLabels {
+            route,
+            status: resp.status().as_u16(),
+        })
+        .inc();
+    if resp.status() == StatusCode::NOT_MODIFIED {
+        app.metrics.not_modified.inc();
+    }
+    resp
+}
+
+fn route<B>(app: &App, req: &Request<B>, path: &str) -> (String, Resp) {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return ("other".into(), r);
+    }
+    // HEAD gets the GET response: hyper sends its headers (Content-Length
+    // included) and drops the body.
+    match path {
+        "/healthz" => return ("/healthz".into(), plain(StatusCode::OK, "ok\n")),
+        "/readyz" => {
+            let r = if app.ready.load(Ordering::Acquire) {
+                plain(StatusCode::OK, "ready\n")
+            } else {
+                plain(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "starting: first scan not published yet\n",
+                )
+            };
+            return ("/readyz".into(), r);
+        }
+        "/metrics" => {
+            let mut r = Response::new(Full::new(Bytes::from(app.metrics.encode())));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            );
+            return ("/metrics".into(), r);
+        }
+        _ => {}
+    }
+    let site: Arc<Site> = app.published.load();
+    let key = if path == "/index.html" { "/" } else { path };
+    if let Some(res) = site.resources.get(key) {
+        let route = if key.starts_with("/feeds/") || key == "/" || key == "/feeds.opml" {
+            key.to_string()
+        } else {
+            "other".to_string()
+        };
+        return (route, respond(app, req, res));
+    }
+    if let Some(id) = path.strip_prefix("/articles/") {
+        let id = percent_encoding::percent_decode_str(id).decode_utf8_lossy();
+        let id = id.trim_end_matches(".html");
+        let entry = app.pages.read().ok().and_then(|p| p.get(id).cloned());
+        if let Some(entry) = entry {
+            if entry.published <= chrono::Utc::now() {
+                let config = app.config.load();
+                let res = Resource::new(
+                    "text/html; charset=utf-8",
+                    render::html::article(&config, &entry),
+                    Some(entry.updated),
+                );
+                return ("/articles".into(), respond(app, req, &res));
+            }
+        }
+        return (
+            "/articles".into(),
+            plain(StatusCode::NOT_FOUND, "no such article\n"),
+        );
+    }
+    ("other".into(), plain(StatusCode::NOT_FOUND, "not found\n"))
+}
+
+/// A resource with conditional GET (RFC 9110 13.2.2: If-None-Match is
+/// evaluated first; If-Modified-Since only when it is absent) and content
+/// negotiation on Accept-Encoding.
+fn respond<B>(app: &App, req: &Request<B>, res: &Resource) -> Resp {
+    let enc = negotiate(req.headers().get(header::ACCEPT_ENCODING));
+    let max_age = app.config.load().server.cache_max_age;
+    let not_modified = if let Some(inm) = req.headers().get(header::IF_NONE_MATCH) {
+        inm.to_str().is_ok_and(|v| etag_matches(v, &res.hash))
+    } else if let (Some(ims), Some(lm)) = (
+        req.headers().get(header::IF_MODIFIED_SINCE),
+        res.last_modified_secs,
+    ) {
+        ims.to_str()
+            .ok()
+            .and_then(|v| httpdate::parse_http_date(v).ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .is_some_and(|since| lm <= since.as_secs() as i64)
+    } else {
+        false
+    };
+    let body = if not_modified {
+        Bytes::new()
+    } else {
+        res.body(enc).clone()
+    };
+    let mut r = Response::new(Full::new(body));
+    if not_modified {
+        *r.status_mut() = StatusCode::NOT_MODIFIED;
+    }
+    let h = r.headers_mut();
+    if !not_modified {
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(res.content_type),
+        );
+        h.insert(
+            header::CONTENT_LENGTH,
+            HeaderValue::from(res.body(enc).len()),
+        );
+        match enc {
+            Encoding::Gzip => h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip")),
+            Encoding::Brotli => h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br")),
+            Encoding::Identity => None,
+        };
+    }
+    if let Ok(v) = HeaderValue::from_str(&res.etag(enc)) {
+        h.insert(header::ETAG, v);
+    }
+    if let Some(lm) = res
+        .last_modified
+        .as_deref()
+        .and_then(|v| HeaderValue::from_str(v).ok())
+    {
+        h.insert(header::LAST_MODIFIED, lm);
+    }
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {
+        h.insert(header::CACHE_CONTROL, v);
+    }
+    r
+}
+
+/// Does an If-None-Match list name this resource in any encoding? The
+/// comparison is weak (RFC 9110 13.1.2): `W/` and our encoding suffixes are
+/// ignored, `*` matches.
+fn etag_matches(header: &str, hash: &str) -> bool {
+    header.split(',').map(str::trim).any(|tag| {
+        if tag == "*" {
+            return true;
+        }
+        let tag = tag.trim_start_matches("W/").trim_matches('"');
+        let tag = tag.trim_end_matches("-gz").trim_end_matches("-br");
+        tag == hash
+    })
+}
+
+/// Picks brotli, then gzip, then identity, honouring `q=0`.
+fn negotiate(accept: Option<&HeaderValue>) -> Encoding {
+    let Some(accept) = accept.and_then(|v| v.to_str().ok()) else {
+        return Encoding::Identity;
+    };
+    let mut gzip = false;
+    let mut br = false;
+    for item in accept.split(',') {
+        let mut parts = item.split(';').map(str::trim);
+        let coding = parts.next().unwrap_or_default().to_ascii_lowercase();
+        let q = parts
+            .find_map(|p| p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")))
+            .and_then(|q| q.parse::<f32>().ok())
+            .unwrap_or(1.0);
+        let ok = q > 0.0;
+        match coding.as_str() {
+            "br" => br = ok,
+            "gzip" | "x-gzip" => gzip = ok,
+            "*" => {
+                br |= ok;
+                gzip |= ok;
+            }
+            _ => {}
+        }
+    }
+    if br {
+        Encoding::Brotli
+    } else if gzip {
+        Encoding::Gzip
+    } else {
+        Encoding::Identity
+    }
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Resp {
+    let mut r = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+/// `http://<listen>/healthz`, with an unspecified address (`0.0.0.0`)
+/// replaced by loopback.
+pub fn health_url(listen: SocketAddr) -> String {
+    let mut addr = listen;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(if addr.is_ipv4() {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        } else {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        });
+    }
+    format!("http://{addr}/healthz")
+}
+
+/// GETs `url` (2 s timeout): true on a 2xx answer. Used by `wirefeed
+/// healthcheck`, since slim container images have no curl.
+pub fn probe(url: &str) -> anyhow::Result<bool> {
+    let uri: hyper::Uri = url.parse()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+            .build_http::<Full<Bytes>>();
+        let req = Request::get(uri).body(Full::new(Bytes::new()))?;
+        match tokio::time::timeout(Duration::from_secs(2), client.request(req)).await {
+            Ok(Ok(resp)) => Ok(resp.status().is_success()),
+            Ok(Err(e)) => {
+                eprintln!("healthcheck: {url}: {e}");
+                Ok(false)
+            }
+            Err(_) => {
+                eprintln!("healthcheck: {url}: no answer within 2 s");
+                Ok(false)
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_encoding_prefers_br_and_honours_q_zero() {
+        let h = |s: &'static str| HeaderValue::from_static(s);
+        assert_eq!(negotiate(None), Encoding::Identity);
+        assert_eq!(negotiate(Some(&h("gzip, deflate"))), Encoding::Gzip);
+        assert_eq!(negotiate(Some(&h("gzip, br"))), Encoding::Brotli);
+        assert_eq!(negotiate(Some(&h("br;q=0, gzip;q=0.5"))), Encoding::Gzip);
+        assert_eq!(negotiate(Some(&h("gzip;q=0"))), Encoding::Identity);
+        assert_eq!(negotiate(Some(&h("*"))), Encoding::Brotli);
+    }
+
+    #[test]
+    fn if_none_match_is_a_weak_comparison_over_encodings() {
+        assert!(etag_matches("\"abc\"", "abc"));
+        assert!(etag_matches("W/\"abc-gz\"", "abc"));
+        assert!(etag_matches("\"x\", \"abc-br\"", "abc"));
+        assert!(etag_matches("*", "abc"));
+        assert!(!etag_matches("\"abd\"", "abc"));
+    }
+}

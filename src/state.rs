@@ -1,1 +1,249 @@
-//! todo
+//! What wirefeed remembers across restarts, in a small redb file under
+//! `state.dir`: per article path its GUID, id, first published date, last
+//! content hash and `updated` date.
+//!
+//! The whole store is held in memory (a record is ~150 bytes) and written
+//! through in one transaction per batch of changes. The store only refines
+//! identity: if it is lost, corrupt or unwritable, GUIDs and dates fall back
+//! to what the files themselves say, and wirefeed keeps serving.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+
+const RECORDS: TableDefinition<&str, &[u8]> = TableDefinition::new("records");
+const FILE_NAME: &str = "state.redb";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("state store {path}: {message}")]
+    Store { path: PathBuf, message: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    pub guid: String,
+    pub id: String,
+    /// RFC 3339, offset kept.
+    pub published: String,
+    pub updated: String,
+    pub hash: u64,
+    /// Set when the file went away; a file with the same content showing up
+    /// elsewhere takes this record over (a rename or move).
+    pub gone: bool,
+    /// Bumped when a different article appears at a path whose last article
+    /// was deleted, so it gets a new GUID.
+    #[serde(default)]
+    pub generation: u32,
+}
+
+pub struct StateStore {
+    db: Option<Database>,
+    path: PathBuf,
+    records: HashMap<String, Record>,
+    by_hash: HashMap<u64, String>,
+    pending: HashMap<String, Option<Record>>,
+}
+
+impl StateStore {
+    /// A store that remembers nothing (for `wirefeed build`).
+    pub fn in_memory() -> Self {
+        StateStore {
+            db: None,
+            path: PathBuf::new(),
+            records: HashMap::new(),
+            by_hash: HashMap::new(),
+            pending: HashMap::new(),
+        }
+    }
+
+    /// Opens (or creates) the store in `dir`. A corrupt store is moved aside
+    /// and rebuilt from the articles; an unusable directory leaves a store
+    /// that only lives in memory. Either way the second value says why.
+    pub fn open(dir: &Path) -> (Self, Option<String>) {
+        let path = dir.join(FILE_NAME);
+        match Self::try_open(&path) {
+            Ok(store) => (store, None),
+            Err(first) => {
+                let aside = dir.join(format!("{FILE_NAME}.corrupt"));
+                let moved = path.exists() && std::fs::rename(&path, &aside).is_ok();
+                if moved {
+                    if let Ok(store) = Self::try_open(&path) {
+                        return (
+                            store,
+                            Some(format!(
+                                "{first}; moved it to {} and started a new one",
+                                aside.display()
+                            )),
+                        );
+                    }
+                }
+                let mut store = Self::in_memory();
+                store.path = path;
+                (store, Some(format!("{first}; remembering in memory only")))
+            }
+        }
+    }
+
+    fn try_open(path: &Path) -> Result<Self, StateError> {
+        let err = |e: &dyn std::fmt::Display| StateError::Store {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| err(&e))?;
+        }
+        let db = Database::create(path).map_err(|e| err(&e))?;
+        let mut records = HashMap::new();
+        {
+            let tx = db.begin_write().map_err(|e| err(&e))?;
+            tx.open_table(RECORDS).map_err(|e| err(&e))?;
+            tx.commit().map_err(|e| err(&e))?;
+            let tx = db.begin_read().map_err(|e| err(&e))?;
+            let table = tx.open_table(RECORDS).map_err(|e| err(&e))?;
+            for row in table.iter().map_err(|e| err(&e))? {
+                let (k, v) = row.map_err(|e| err(&e))?;
+                // A record we cannot read is only a lost refinement.
+                if let Ok(rec) = serde_json::from_slice::<Record>(v.value()) {
+                    records.insert(k.value().to_string(), rec);
+                }
+            }
+        }
+        let by_hash = records.iter().map(|(p, r)| (r.hash, p.clone())).collect();
+        Ok(StateStore {
+            db: Some(db),
+            path: path.to_path_buf(),
+            records,
+            by_hash,
+            pending: HashMap::new(),
+        })
+    }
+
+    pub fn get(&self, path: &str) -> Option<&Record> {
+        self.records.get(path)
+    }
+
+    /// A record of a file that went away with this content: a rename source.
+    pub fn gone_with_hash(&self, hash: u64) -> Option<(&str, &Record)> {
+        let path = self.by_hash.get(&hash)?;
+        let rec = self.records.get(path)?;
+        (rec.gone && rec.hash == hash).then_some((path.as_str(), rec))
+    }
+
+    pub fn put(&mut self, path: &str, rec: Record) {
+        self.by_hash.insert(rec.hash, path.to_string());
+        self.records.insert(path.to_string(), rec.clone());
+        self.pending.insert(path.to_string(), Some(rec));
+    }
+
+    pub fn forget(&mut self, path: &str) {
+        if let Some(rec) = self.records.remove(path) {
+            if self.by_hash.get(&rec.hash).map(String::as_str) == Some(path) {
+                self.by_hash.remove(&rec.hash);
+            }
+        }
+        self.pending.insert(path.to_string(), None);
+    }
+
+    pub fn mark_gone(&mut self, path: &str) {
+        if let Some(mut rec) = self.records.get(path).cloned() {
+            rec.gone = true;
+            self.put(path, rec);
+        }
+    }
+
+    /// Paths the store knows and does not already consider gone.
+    pub fn live_paths(&self) -> Vec<String> {
+        self.records
+            .iter()
+            .filter(|(_, r)| !r.gone)
+            .map(|(p, _)| p.clone())
+            .collect()
+    }
+
+    /// Writes the pending changes in one transaction. On failure (disk full,
+    /// read-only mount) the changes stay in memory and are retried next time.
+    pub fn flush(&mut self) -> Result<(), StateError> {
+        let Some(db) = &self.db else {
+            self.pending.clear();
+            return Ok(());
+        };
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let err = |e: &dyn std::fmt::Display| StateError::Store {
+            path: self.path.clone(),
+            message: e.to_string(),
+        };
+        let tx = db.begin_write().map_err(|e| err(&e))?;
+        {
+            let mut table = tx.open_table(RECORDS).map_err(|e| err(&e))?;
+            for (path, rec) in &self.pending {
+                match rec {
+                    Some(rec) => {
+                        let bytes = serde_json::to_vec(rec).map_err(|e| err(&e))?;
+                        table
+                            .insert(path.as_str(), bytes.as_slice())
+                            .map_err(|e| err(&e))?;
+                    }
+                    None => {
+                        table.remove(path.as_str()).map_err(|e| err(&e))?;
+                    }
+                }
+            }
+        }
+        tx.commit().map_err(|e| err(&e))?;
+        self.pending.clear();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(hash: u64) -> Record {
+        Record {
+            guid: "g".into(),
+            id: "i".into(),
+            published: "2024-05-14T14:10:00+05:00".into(),
+            updated: "2024-05-14T14:10:00+05:00".into(),
+            hash,
+            gone: false,
+            generation: 0,
+        }
+    }
+
+    #[test]
+    fn records_survive_reopen() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (mut s, warning) = StateStore::open(dir.path());
+        assert!(warning.is_none());
+        s.put("a.txt", rec(1));
+        s.put("b.txt", rec(2));
+        s.mark_gone("b.txt");
+        s.flush().expect("flush");
+        drop(s);
+        let (s, _) = StateStore::open(dir.path());
+        assert_eq!(s.get("a.txt"), Some(&rec(1)));
+        assert_eq!(s.gone_with_hash(2).map(|(p, _)| p), Some("b.txt"));
+        assert!(s.gone_with_hash(1).is_none());
+    }
+
+    #[test]
+    fn a_corrupt_store_is_moved_aside_not_fatal() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join(FILE_NAME),
+            b"this is not a redb file at all",
+        )
+        .expect("write");
+        let (mut s, warning) = StateStore::open(dir.path());
+        assert!(warning.expect("a warning").contains("corrupt"));
+        s.put("a.txt", rec(1));
+        s.flush().expect("new store works");
+        assert!(dir.path().join("state.redb.corrupt").exists());
+    }
+}

@@ -1,1 +1,312 @@
-//! todo
+//! Watches the articles directory and reports settled paths.
+//!
+//! `notify` (inotify on Linux, or polling when `articles.poll_interval` is
+//! set) feeds `notify-debouncer-full`, which coalesces bursts per path. On
+//! top of that a path is only reported once it is *settled*:
+//!
+//! - written and closed (inotify `IN_CLOSE_WRITE`): a file written in
+//!   several chunks is read once, complete;
+//! - renamed or moved in or out, removed, or a directory created: at once;
+//! - otherwise (no close event: polling, mmap writers, `touch`) once its
+//!   size and mtime stayed unchanged for `articles.settle`.
+//!
+//! An event-queue overflow or a watcher error asks for a full rescan. The
+//! directory itself is checked every second: if it is removed, or replaced
+//! by a new one, the watch is set up again and a rescan is asked for. If
+//! inotify cannot be used (watch limit reached: ENOSPC; no inotify under
+//! emulation: ENOSYS), the watcher falls back to polling.
+
+use std::collections::HashMap;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind};
+use notify::{EventKind, PollWatcher, RecursiveMode};
+use notify_debouncer_full::{new_debouncer, new_debouncer_opt, DebounceEventResult, NoCache};
+
+const TICK: Duration = Duration::from_millis(10);
+const ROOT_CHECK: Duration = Duration::from_secs(1);
+/// Fallback poll interval when inotify cannot be used.
+const FALLBACK_POLL: Duration = Duration::from_secs(2);
+
+#[derive(Debug)]
+pub enum WatchMsg {
+    /// Settled paths (files or directories, existing or not), and when the
+    /// earliest of their events happened.
+    Changed { paths: Vec<PathBuf>, since: Instant },
+    /// Something may have been missed: compare the whole tree.
+    Rescan { reason: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct WatchOptions {
+    pub root: PathBuf,
+    pub debounce: Duration,
+    pub settle: Duration,
+    pub poll_interval: Option<Duration>,
+}
+
+/// Stops the watcher thread when dropped.
+pub struct WatchHandle {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for WatchHandle {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Starts watching `opts.root`; `send` gets every message (from the
+/// watcher thread).
+pub fn spawn(
+    opts: WatchOptions,
+    send: impl Fn(WatchMsg) + Send + 'static,
+) -> std::io::Result<WatchHandle> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let thread = std::thread::Builder::new()
+        .name("wirefeed-watch".into())
+        .spawn(move || Watcher::new(opts).run(&flag, &send))?;
+    Ok(WatchHandle {
+        stop,
+        thread: Some(thread),
+    })
+}
+
+/// A path seen written but not closed yet.
+struct Writing {
+    stat: Option<(u64, SystemTime)>,
+    stable_since: Instant,
+    since: Instant,
+}
+
+struct Watcher {
+    opts: WatchOptions,
+    poll: Option<Duration>,
+    /// The live debouncer (dropping it stops the OS watch).
+    debouncer: Option<Box<dyn std::any::Any + Send>>,
+    root_id: Option<(u64, u64)>,
+    writing: HashMap<PathBuf, Writing>,
+    ready: HashMap<PathBuf, Instant>,
+}
+
+impl Watcher {
+    fn new(opts: WatchOptions) -> Self {
+        Watcher {
+            poll: opts.poll_interval,
+            opts,
+            debouncer: None,
+            root_id: None,
+            writing: HashMap::new(),
+            ready: HashMap::new(),
+        }
+    }
+
+    fn run(mut self, stop: &AtomicBool, send: &dyn Fn(WatchMsg)) {
+        let (tx, rx) = mpsc::channel::<DebounceEventResult>();
+        let mut last_root_check = Instant::now() - ROOT_CHECK;
+        let mut first = true;
+        while !stop.load(Ordering::Acquire) {
+            if last_root_check.elapsed() >= ROOT_CHECK {
+                last_root_check = Instant::now();
+                self.check_root(&tx, send, first);
+                first = false;
+            }
+            match rx.recv_timeout(TICK) {
+                Ok(Ok(events)) => {
+                    for ev in events {
+                        self.classify(ev.event, ev.time, send);
+                    }
+                }
+                Ok(Err(errors)) => {
+                    let reason = errors
+                        .iter()
+                        .map(|e| e.to_string())
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    tracing::warn!(%reason, "watcher error; rescanning");
+                    send(WatchMsg::Rescan { reason });
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => {}
+            }
+            self.settle();
+            if !self.ready.is_empty() {
+                let since = self
+                    .ready
+                    .values()
+                    .min()
+                    .copied()
+                    .unwrap_or_else(Instant::now);
+                let paths = self.ready.drain().map(|(p, _)| p).collect();
+                send(WatchMsg::Changed { paths, since });
+            }
+        }
+    }
+
+    /// (Re)establishes the watch when the root appeared, vanished or was
+    /// replaced.
+    fn check_root(
+        &mut self,
+        tx: &mpsc::Sender<DebounceEventResult>,
+        send: &dyn Fn(WatchMsg),
+        first: bool,
+    ) {
+        let id = std::fs::metadata(&self.opts.root)
+            .ok()
+            .filter(|m| m.is_dir())
+            .map(|m| (m.dev(), m.ino()));
+        if id == self.root_id && (self.debouncer.is_some() || id.is_none()) {
+            return;
+        }
+        self.debouncer = None;
+        let was_watching = self.root_id.is_some();
+        self.root_id = id;
+        if id.is_none() {
+            tracing::warn!(dir = %self.opts.root.display(), "articles directory is missing; waiting for it");
+            if was_watching {
+                send(WatchMsg::Rescan {
+                    reason: "articles directory removed".into(),
+                });
+            }
+            return;
+        }
+        match self.watch(tx.clone()) {
+            Ok(d) => self.debouncer = Some(d),
+            Err(e) if self.poll.is_none() && falls_back_to_polling(&e) => {
+                tracing::warn!(error = %e, "inotify unavailable (watch limit fs.inotify.max_user_watches reached, or no inotify here); polling every {:?} instead", FALLBACK_POLL);
+                self.poll = Some(FALLBACK_POLL);
+                match self.watch(tx.clone()) {
+                    Ok(d) => self.debouncer = Some(d),
+                    Err(e) => tracing::error!(error = %e, "cannot watch the articles directory"),
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, dir = %self.opts.root.display(), "cannot watch the articles directory; retrying");
+                self.root_id = None;
+            }
+        }
+        if !first {
+            send(WatchMsg::Rescan {
+                reason: "articles directory (re)appeared".into(),
+            });
+        }
+    }
+
+    fn watch(
+        &self,
+        tx: mpsc::Sender<DebounceEventResult>,
+    ) -> notify::Result<Box<dyn std::any::Any + Send>> {
+        let root = &self.opts.root;
+        match self.poll {
+            Some(interval) => {
+                // compare_contents: same-second rewrites keep the mtime
+                // seconds unchanged; hashing notices them.
+                let cfg = notify::Config::default()
+                    .with_poll_interval(interval)
+                    .with_compare_contents(true);
+                let mut d = new_debouncer_opt::<_, PollWatcher, NoCache>(
+                    self.opts.debounce,
+                    None,
+                    tx,
+                    NoCache,
+                    cfg,
+                )?;
+                d.watch(root, RecursiveMode::Recursive)?;
+                Ok(Box::new(d))
+            }
+            None => {
+                let mut d = new_debouncer(self.opts.debounce, None, tx)?;
+                d.watch(root, RecursiveMode::Recursive)?;
+                Ok(Box::new(d))
+            }
+        }
+    }
+
+    fn classify(&mut self, ev: notify::Event, time: Instant, send: &dyn Fn(WatchMsg)) {
+        if ev.need_rescan() {
+            send(WatchMsg::Rescan {
+                reason: "event queue overflowed".into(),
+            });
+            return;
+        }
+        let settled_now = match ev.kind {
+            // Our own reads open files too: never a change.
+            EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+            EventKind::Access(_) | EventKind::Other | EventKind::Any => return,
+            EventKind::Create(CreateKind::Folder) => true,
+            EventKind::Modify(ModifyKind::Name(_)) | EventKind::Remove(_) => true,
+            EventKind::Create(_) | EventKind::Modify(_) => false,
+        };
+        for path in ev.paths {
+            if settled_now {
+                self.writing.remove(&path);
+                self.ready.entry(path).or_insert(time);
+            } else {
+                let w = self.writing.entry(path).or_insert(Writing {
+                    stat: None,
+                    stable_since: Instant::now(),
+                    since: time,
+                });
+                w.stable_since = Instant::now();
+            }
+        }
+    }
+
+    /// Paths without a close event are ready once their size and mtime held
+    /// still for `settle` (or once they are gone).
+    fn settle(&mut self) {
+        let settle = match self.poll {
+            Some(p) => self.opts.settle.min(p),
+            None => self.opts.settle,
+        };
+        let now = Instant::now();
+        let mut done = Vec::new();
+        for (path, w) in self.writing.iter_mut() {
+            let stat = std::fs::symlink_metadata(path)
+                .ok()
+                .map(|m| (m.len(), m.modified().unwrap_or(SystemTime::UNIX_EPOCH)));
+            if stat.is_none() {
+                done.push(path.clone());
+                continue;
+            }
+            if stat != w.stat {
+                w.stat = stat;
+                w.stable_since = now;
+            } else if now.duration_since(w.stable_since) >= settle {
+                done.push(path.clone());
+            }
+        }
+        for path in done {
+            if let Some(w) = self.writing.remove(&path) {
+                self.ready.entry(path).or_insert(w.since);
+            }
+        }
+    }
+}
+
+/// ENOSPC (inotify watch limit) and ENOSYS (no inotify, e.g. under qemu).
+fn falls_back_to_polling(e: &notify::Error) -> bool {
+    match &e.kind {
+        notify::ErrorKind::MaxFilesWatch => true,
+        notify::ErrorKind::Io(io) => matches!(io.raw_os_error(), Some(28) | Some(38)),
+        _ => false,
+    }
+}
+
+/// Is `path` inside `root` (lexically, no `..`)?
+pub fn is_inside(root: &Path, path: &Path) -> bool {
+    path.strip_prefix(root).is_ok_and(|rel| {
+        rel.components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+    })
+}

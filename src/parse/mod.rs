@@ -212,13 +212,11 @@ fn finish(
     if parts.content_html.trim().is_empty() {
         return Err(Reason::NoBody);
     }
-    let (published, date_source) = match parts.date {
-        Some(d) => d,
-        None => {
-            let at: DateTime<chrono::Utc> = mtime.into();
-            (at.with_timezone(&ctx.tz).fixed_offset(), DateSource::File)
-        }
+    let modified = {
+        let at: DateTime<chrono::Utc> = mtime.into();
+        at.with_timezone(&ctx.tz).fixed_offset()
     };
+    let (published, date_source) = parts.date.unwrap_or((modified, DateSource::File));
     dates::check_range(published).map_err(Reason::BadDate)?;
     let (categories, category_source) = if !parts.categories.is_empty() {
         (
@@ -248,6 +246,7 @@ fn finish(
         published,
         date_source,
         updated: parts.updated.filter(|u| *u > published),
+        modified,
         categories,
         category_source,
         tags: parts.tags,

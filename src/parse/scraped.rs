@@ -16,7 +16,7 @@
 
 use std::sync::LazyLock;
 
-use quick_xml::escape::escape;
+use quick_xml::escape::partial_escape;
 use regex::Regex;
 
 use super::dates::{localize, parse_byline, parse_dateline_date, start_of_day};
@@ -87,11 +87,11 @@ pub fn parse(text: &str, ctx: &ParseContext) -> Result<Parts, Reason> {
             let room = ctx.max_content_bytes.saturating_sub(html.len());
             html.push_str(&format!(
                 "<p>{}…</p>\n",
-                escape(decode::truncate_bytes(p, room))
+                partial_escape(decode::truncate_bytes(p, room))
             ));
             break;
         }
-        html.push_str(&format!("<p>{}</p>\n", escape(p.as_str())));
+        html.push_str(&format!("<p>{}</p>\n", partial_escape(p.as_str())));
     }
     parts.content_html = html;
     Ok(parts)

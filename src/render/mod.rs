@@ -1,0 +1,153 @@
+//! Feeds, OPML and HTML pages as bytes.
+//!
+//! Rendering is a pure function of the entries and the config: no wall
+//! clock, no randomness. A feed's date (`lastBuildDate`, Atom `updated`,
+//! HTTP `Last-Modified`) is its newest item's `updated`, so the same
+//! articles always render to the same bytes.
+
+pub mod atom;
+pub mod html;
+pub mod json;
+pub mod opml;
+pub mod rss;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset};
+
+use crate::catalog::{Entry, FeedInfo};
+use crate::config::Config;
+
+/// A feed's date when it has no items: the Unix epoch, a fixed value
+/// rather than the render time.
+pub fn empty_feed_date() -> DateTime<FixedOffset> {
+    DateTime::UNIX_EPOCH.fixed_offset()
+}
+
+/// One feed, ready to render in any format.
+pub struct FeedDoc<'a> {
+    pub config: &'a Config,
+    pub info: &'a FeedInfo,
+    pub items: &'a [Arc<Entry>],
+}
+
+impl FeedDoc<'_> {
+    /// Newest `updated` among the items.
+    pub fn updated(&self) -> DateTime<FixedOffset> {
+        self.items
+            .iter()
+            .map(|e| e.updated)
+            .max()
+            .unwrap_or_else(empty_feed_date)
+    }
+
+    /// Newest `published` among the items.
+    pub fn published(&self) -> DateTime<FixedOffset> {
+        self.items
+            .iter()
+            .map(|e| e.published)
+            .max()
+            .unwrap_or_else(empty_feed_date)
+    }
+
+    pub fn url(&self, format: FeedFormat) -> String {
+        self.config.url(&feed_path(&self.info.slug, format))
+    }
+
+    /// The HTML page a feed stands for: the site's index.
+    pub fn home_url(&self) -> String {
+        self.config.url("")
+    }
+
+    pub fn render(&self, format: FeedFormat) -> Vec<u8> {
+        match format {
+            FeedFormat::Rss => rss::render(self),
+            FeedFormat::Atom => atom::render(self),
+            FeedFormat::Json => json::render(self),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedFormat {
+    Rss,
+    Atom,
+    Json,
+}
+
+impl FeedFormat {
+    pub const ALL: [FeedFormat; 3] = [FeedFormat::Rss, FeedFormat::Atom, FeedFormat::Json];
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            FeedFormat::Rss => "rss",
+            FeedFormat::Atom => "atom",
+            FeedFormat::Json => "json",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            FeedFormat::Rss => "application/rss+xml; charset=utf-8",
+            FeedFormat::Atom => "application/atom+xml; charset=utf-8",
+            FeedFormat::Json => "application/feed+json",
+        }
+    }
+
+    /// The MIME type alone, for `type=` attributes.
+    pub fn mime(self) -> &'static str {
+        self.content_type().split(';').next().unwrap_or_default()
+    }
+}
+
+/// `feeds/{slug}.{ext}`, the path of a feed under the base URL.
+pub fn feed_path(slug: &str, format: FeedFormat) -> String {
+    format!("feeds/{slug}.{}", format.extension())
+}
+
+/// Category names an item is filed under: the titles of the configured
+/// feeds it is in, then its tags.
+pub fn item_categories(config: &Config, entry: &Entry) -> Vec<String> {
+    let mut names: Vec<String> = entry
+        .feeds
+        .iter()
+        .filter(|&&f| f > 0)
+        .filter_map(|&f| config.categories.get(f - 1).map(|c| c.title.clone()))
+        .collect();
+    for tag in &entry.article.tags {
+        if !names.iter().any(|n| n.eq_ignore_ascii_case(tag)) {
+            names.push(tag.clone());
+        }
+    }
+    names
+}
+
+/// One feed rendered in every format.
+pub struct RenderedFeed {
+    /// `(path, format, bytes)`; the path is relative to the site root.
+    pub files: Vec<(String, FeedFormat, Vec<u8>)>,
+    /// The feed's date (newest item's `updated`); `None` when it is empty.
+    pub updated: Option<DateTime<FixedOffset>>,
+}
+
+/// Feed `index` of the catalog, as published at `now`.
+pub fn feed_files(
+    catalog: &crate::catalog::Catalog,
+    index: usize,
+    now: chrono::DateTime<chrono::Utc>,
+) -> RenderedFeed {
+    let items = catalog.items(index, now);
+    let info = &catalog.feeds()[index];
+    let doc = FeedDoc {
+        config: catalog.config(),
+        info,
+        items: &items,
+    };
+    RenderedFeed {
+        files: FeedFormat::ALL
+            .iter()
+            .map(|&f| (feed_path(&info.slug, f), f, doc.render(f)))
+            .collect(),
+        updated: (!items.is_empty()).then(|| doc.updated()),
+    }
+}
