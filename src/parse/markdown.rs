@@ -5,7 +5,6 @@
 //! scripts, no event handlers, no `javascript:` URLs.
 
 use std::collections::HashSet;
-use std::sync::LazyLock;
 
 use pulldown_cmark::{Options, Parser};
 use serde_json::Value;
@@ -146,18 +145,20 @@ pub fn body_html(src: &str, is_html: bool, ctx: &ParseContext) -> (String, Strin
         );
         out
     };
-    let html = SANITIZER.clean(&raw).to_string();
+    let html = ctx.sanitizer.clean(&raw).to_string();
     let first = first_paragraph_text(&html);
     (html, first)
 }
 
-/// ammonia's defaults (no script/style, no `on*` attributes, only safe URL
-/// schemes) with images kept and links marked `noopener noreferrer`.
-static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+/// ammonia's defaults (no script/style, no `on*` attributes, links marked
+/// `noopener noreferrer`), only http(s) and mailto URLs, and relative URLs
+/// made absolute: feed readers have no base to resolve them against.
+pub fn sanitizer(base: &url::Url) -> ammonia::Builder<'static> {
     let mut b = ammonia::Builder::default();
     b.url_schemes(HashSet::from(["http", "https", "mailto"]));
+    b.url_relative(ammonia::UrlRelative::RewriteWithBase(base.clone()));
     b
-});
+}
 
 /// The text of the first non-empty `<p>` (or of the whole body if it has
 /// none): ammonia with an empty allow-list strips the tags, quick-xml's

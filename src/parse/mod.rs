@@ -16,7 +16,7 @@ pub mod scraped;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, Timelike};
 use chrono_tz::Tz;
 
 use crate::article::{Article, CategorySource, DateSource, Dateline, Format};
@@ -57,8 +57,11 @@ pub enum Reason {
 }
 
 /// Everything parsing needs from the config, copied once.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ParseContext {
+    /// The HTML sanitizer, built once per config (relative URLs in bodies
+    /// are made absolute against `site.base_url`).
+    pub sanitizer: std::sync::Arc<ammonia::Builder<'static>>,
     pub tz: Tz,
     pub chrome_start: Vec<String>,
     pub more_stories_prefix: String,
@@ -68,9 +71,16 @@ pub struct ParseContext {
     pub max_content_bytes: usize,
 }
 
+impl std::fmt::Debug for ParseContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParseContext").field("tz", &self.tz).finish_non_exhaustive()
+    }
+}
+
 impl ParseContext {
     pub fn from_config(c: &Config) -> Self {
         ParseContext {
+            sanitizer: std::sync::Arc::new(markdown::sanitizer(&c.site.base_url)),
             tz: c.site.timezone,
             chrome_start: c.parse.chrome_start.clone(),
             more_stories_prefix: c.parse.more_stories_prefix.clone(),
@@ -213,7 +223,10 @@ fn finish(
         return Err(Reason::NoBody);
     }
     let modified = {
+        // Whole seconds: RSS dates have none, and some readers (newsboat)
+        // misread fractional seconds in Atom dates.
         let at: DateTime<chrono::Utc> = mtime.into();
+        let at = at.with_nanosecond(0).unwrap_or(at);
         at.with_timezone(&ctx.tz).fixed_offset()
     };
     let (published, date_source) = parts.date.unwrap_or((modified, DateSource::File));
