@@ -73,7 +73,9 @@ pub struct ParseContext {
 
 impl std::fmt::Debug for ParseContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ParseContext").field("tz", &self.tz).finish_non_exhaustive()
+        f.debug_struct("ParseContext")
+            .field("tz", &self.tz)
+            .finish_non_exhaustive()
     }
 }
 
