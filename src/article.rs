@@ -68,7 +68,9 @@ pub struct Article {
     pub tags: Vec<String>,
     /// Plain text, cut on a word boundary.
     pub summary: String,
-    /// Sanitized HTML.
+    /// Sanitized HTML. The catalog moves it out into its body cache (which
+    /// keeps only bodies a feed shows), so on an [`crate::catalog::Entry`]
+    /// it is empty: ask [`crate::catalog::Catalog::body`].
     pub content_html: String,
     /// The article's own URL, if it names one.
     pub link: Option<String>,

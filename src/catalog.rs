@@ -14,7 +14,7 @@
 //! - Feed order: newest `published` first, ties by GUID.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -84,6 +84,10 @@ pub struct Catalog {
     order: Vec<BTreeSet<SortKey>>,
     problems: BTreeMap<String, String>,
     state: StateStore,
+    /// HTML bodies by path, only for entries some feed shows (see
+    /// [`Catalog::cache_bodies`]); others are read again when needed.
+    bodies: HashMap<String, Arc<str>>,
+    ctx: ParseContext,
 }
 
 impl Catalog {
@@ -91,6 +95,7 @@ impl Catalog {
         let feeds = feed_list(&config);
         let order = vec![BTreeSet::new(); feeds.len()];
         Catalog {
+            ctx: ParseContext::from_config(&config),
             config,
             feeds,
             entries: HashMap::new(),
@@ -98,6 +103,7 @@ impl Catalog {
             order,
             problems: BTreeMap::new(),
             state,
+            bodies: HashMap::new(),
         }
     }
 
@@ -207,6 +213,7 @@ impl Catalog {
     }
 
     fn remove(&mut self, path: &str) -> Vec<usize> {
+        self.bodies.remove(path);
         let Some(entry) = self.entries.remove(path) else {
             return Vec::new();
         };
@@ -220,8 +227,14 @@ impl Catalog {
         entry.feeds.clone()
     }
 
-    fn insert(&mut self, article: Article) -> Vec<usize> {
+    fn insert(&mut self, mut article: Article) -> Vec<usize> {
         let path = article.path.clone();
+        let body = std::mem::take(&mut article.content_html);
+        if body.is_empty() {
+            self.bodies.remove(&path);
+        } else {
+            self.bodies.insert(path.clone(), body.into());
+        }
         let mut touched = self.remove(&path);
         let identity = self.identity(&article);
         let feeds = self.feeds_of(&article);
@@ -372,6 +385,36 @@ impl Catalog {
             .collect()
     }
 
+    /// An entry's HTML body: from the cache, else read from its file again.
+    pub fn body(&self, entry: &Entry) -> Arc<str> {
+        match self.bodies.get(&entry.article.path) {
+            Some(b) => b.clone(),
+            None => load_body(&self.config.articles.dir, &self.ctx, entry),
+        }
+    }
+
+    /// Keeps in memory exactly the bodies the feeds show at `now` (reading
+    /// the missing ones in parallel): memory stays bounded by feeds × items,
+    /// not by the size of the archive.
+    pub fn cache_bodies(&mut self, now: DateTime<Utc>) {
+        let shown: HashSet<String> = (0..self.feeds.len())
+            .flat_map(|i| self.items(i, now))
+            .map(|e| e.article.path.clone())
+            .collect();
+        self.bodies.retain(|p, _| shown.contains(p));
+        let missing: Vec<Arc<Entry>> = shown
+            .iter()
+            .filter(|p| !self.bodies.contains_key(*p))
+            .filter_map(|p| self.entries.get(p).cloned())
+            .collect();
+        let (root, ctx) = (&self.config.articles.dir, &self.ctx);
+        let loaded: Vec<(String, Arc<str>)> = missing
+            .par_iter()
+            .map(|e| (e.article.path.clone(), load_body(root, ctx, e)))
+            .collect();
+        self.bodies.extend(loaded);
+    }
+
     /// How many entries each feed holds (published or scheduled).
     pub fn counts(&self) -> Vec<usize> {
         self.order.iter().map(BTreeSet::len).collect()
@@ -502,6 +545,21 @@ pub fn encode_id(id: &str) -> String {
         .replace("%2D", "-")
 }
 
+/// Reads an entry's body from its file again. If the file no longer
+/// parses (it is changing right now), the summary stands in until the
+/// watcher reports the change.
+pub fn load_body(root: &Path, ctx: &ParseContext, entry: &Entry) -> Arc<str> {
+    let path = root.join(&entry.article.path);
+    match parse::parse_file(root, &path, ctx) {
+        Ok(Some(a)) if !a.content_html.is_empty() => a.content_html.into(),
+        _ => format!(
+            "<p>{}</p>",
+            quick_xml::escape::partial_escape(entry.article.summary.as_str())
+        )
+        .into(),
+    }
+}
+
 /// Every article file under `root` (hidden and swap files skipped).
 pub fn list_articles(root: &Path) -> Vec<PathBuf> {
     walkdir::WalkDir::new(root)
@@ -522,11 +580,19 @@ pub fn read(root: &Path, path: &Path, ctx: &ParseContext) -> Change {
     )
 }
 
-/// Reads every article under `root` in parallel (all cores).
+/// Reads every article under `root` in parallel (all cores). Bodies are
+/// dropped at once (a full archive's bodies would not fit in memory);
+/// [`Catalog::cache_bodies`] reads back the few the feeds show.
 pub fn scan(root: &Path, ctx: &ParseContext) -> Vec<Change> {
     list_articles(root)
         .into_par_iter()
-        .map(|path| read(root, &path, ctx))
+        .map(|path| {
+            let mut change = read(root, &path, ctx);
+            if let Change::Parsed(_, Ok(Some(a))) = &mut change {
+                a.content_html = String::new();
+            }
+            change
+        })
         .collect()
 }
 
@@ -543,5 +609,6 @@ pub fn load(config: Arc<Config>, state: StateStore) -> Catalog {
         .collect();
     catalog.forget_missing(&on_disk);
     catalog.apply(changes);
+    catalog.cache_bodies(Utc::now());
     catalog
 }

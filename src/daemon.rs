@@ -374,6 +374,7 @@ impl Publisher {
     /// swaps them in at once.
     fn publish(&mut self, touched: &BTreeSet<usize>, started: Instant, since: Option<Instant>) {
         let now = Utc::now();
+        self.catalog.cache_bodies(now);
         let catalog = &self.catalog;
         let mut resources: Vec<(String, Arc<Resource>)> = touched
             .par_iter()

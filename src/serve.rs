@@ -186,9 +186,13 @@ fn route<B>(app: &App, req: &Request<B>, path: &str) -> (String, Resp) {
         if let Some(entry) = entry {
             if entry.published <= chrono::Utc::now() {
                 let config = app.config.load();
+                // Article pages are not feeds: the body is read again from
+                // the article's own file (a catalog path, never the URL).
+                let ctx = crate::parse::ParseContext::from_config(&config);
+                let body = crate::catalog::load_body(&config.articles.dir, &ctx, &entry);
                 let res = Resource::new(
                     "text/html; charset=utf-8",
-                    render::html::article(&config, &entry),
+                    render::html::article(&config, &entry, &body),
                     Some(entry.updated),
                 );
                 return ("/articles".into(), respond(app, req, &res));

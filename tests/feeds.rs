@@ -154,6 +154,16 @@ fn every_feed_round_trips_through_feed_rs() {
                     "{}",
                     entry.article.path
                 );
+                let body = got
+                    .content
+                    .as_ref()
+                    .and_then(|c| c.body.clone())
+                    .unwrap_or_default();
+                assert!(
+                    body.contains("<p>"),
+                    "{}: full content: {body:?}",
+                    entry.article.path
+                );
             }
         }
     }

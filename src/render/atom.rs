@@ -12,7 +12,8 @@ pub fn render(doc: &FeedDoc) -> Vec<u8> {
     let entries = doc
         .items
         .iter()
-        .map(|e| {
+        .zip(doc.bodies)
+        .map(|(e, body)| {
             let a = &e.article;
             EntryBuilder::default()
                 .title(Text::plain(a.title.clone()))
@@ -40,7 +41,7 @@ pub fn render(doc: &FeedDoc) -> Vec<u8> {
                 .content(Some(
                     ContentBuilder::default()
                         .content_type(Some("html".into()))
-                        .value(Some(a.content_html.clone()))
+                        .value(Some(body.to_string()))
                         .build(),
                 ))
                 .build()

@@ -62,7 +62,7 @@ pub fn index(config: &Config, feeds: &[FeedInfo], counts: &[usize]) -> Vec<u8> {
 }
 
 /// `/articles/{id}`: the article alone, readable, with its metadata.
-pub fn article(config: &Config, entry: &Entry) -> Vec<u8> {
+pub fn article(config: &Config, entry: &Entry, body: &str) -> Vec<u8> {
     let a = &entry.article;
     let mut meta = Vec::new();
     if let Some(author) = &a.author {
@@ -86,7 +86,7 @@ pub fn article(config: &Config, entry: &Entry) -> Vec<u8> {
         escape(config.site.title.as_str()),
         escape(a.title.as_str()),
         meta.join(" · "),
-        a.content_html
+        body
     );
     let canonical = format!(
         "<link rel=\"canonical\" href=\"{}\">\n",

@@ -51,11 +51,12 @@ pub fn render(doc: &FeedDoc) -> Vec<u8> {
         items: doc
             .items
             .iter()
-            .map(|e| Item {
+            .zip(doc.bodies)
+            .map(|(e, body)| Item {
                 id: &e.guid,
                 url: &e.link,
                 title: &e.article.title,
-                content_html: &e.article.content_html,
+                content_html: body,
                 summary: &e.article.summary,
                 date_published: e.published.to_rfc3339(),
                 date_modified: e.updated.to_rfc3339(),

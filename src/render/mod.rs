@@ -29,6 +29,8 @@ pub struct FeedDoc<'a> {
     pub config: &'a Config,
     pub info: &'a FeedInfo,
     pub items: &'a [Arc<Entry>],
+    /// The items' HTML bodies, in the same order.
+    pub bodies: &'a [Arc<str>],
 }
 
 impl FeedDoc<'_> {
@@ -137,11 +139,13 @@ pub fn feed_files(
     now: chrono::DateTime<chrono::Utc>,
 ) -> RenderedFeed {
     let items = catalog.items(index, now);
+    let bodies: Vec<Arc<str>> = items.iter().map(|e| catalog.body(e)).collect();
     let info = &catalog.feeds()[index];
     let doc = FeedDoc {
         config: catalog.config(),
         info,
         items: &items,
+        bodies: &bodies,
     };
     RenderedFeed {
         files: FeedFormat::ALL

@@ -13,7 +13,8 @@ pub fn render(doc: &FeedDoc) -> Vec<u8> {
     let items = doc
         .items
         .iter()
-        .map(|e| {
+        .zip(doc.bodies)
+        .map(|(e, body)| {
             let a = &e.article;
             ItemBuilder::default()
                 .title(Some(a.title.clone()))
@@ -26,7 +27,7 @@ pub fn render(doc: &FeedDoc) -> Vec<u8> {
                 ))
                 .pub_date(Some(e.published.to_rfc2822()))
                 .description(Some(a.summary.clone()))
-                .content(Some(a.content_html.clone()))
+                .content(Some(body.to_string()))
                 .categories(
                     item_categories(config, e)
                         .into_iter()
