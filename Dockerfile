@@ -6,9 +6,10 @@ WORKDIR /src
 # Dependencies first, in their own layer: a source change does not
 # rebuild them.
 COPY Cargo.toml Cargo.lock ./
-RUN mkdir src \
+RUN mkdir src benches \
     && echo 'fn main() {}' > src/main.rs \
     && touch src/lib.rs \
+    && echo 'fn main() {}' > benches/pipeline.rs \
     && cargo build --release --locked \
     && rm -rf src target/release/deps/wirefeed-* target/release/deps/libwirefeed-* target/release/.fingerprint/wirefeed-*
 COPY src ./src
