@@ -144,6 +144,31 @@ fn watch_config_file(path: &Path, tx: Sender<Msg>) -> Option<notify::Recommended
     Some(watcher)
 }
 
+/// Everything queued for the publisher, merged into one round.
+#[derive(Default)]
+struct Work {
+    paths: HashSet<PathBuf>,
+    since: Option<Instant>,
+    rescan: Option<String>,
+    reload: bool,
+    stop: bool,
+}
+
+impl Work {
+    fn add(&mut self, msg: Option<Msg>) {
+        match msg {
+            Some(Msg::Watch(WatchMsg::Changed { paths, since })) => {
+                self.paths.extend(paths);
+                self.since = Some(self.since.map_or(since, |s| s.min(since)));
+            }
+            Some(Msg::Watch(WatchMsg::Rescan { reason })) => self.rescan = Some(reason),
+            Some(Msg::Reload) => self.reload = true,
+            Some(Msg::Shutdown) => self.stop = true,
+            None => {}
+        }
+    }
+}
+
 struct Publisher {
     config_path: PathBuf,
     config: Arc<Config>,
@@ -153,6 +178,9 @@ struct Publisher {
     tx: Sender<Msg>,
     watch: Option<WatchHandle>,
     next_due: Option<DateTime<Utc>>,
+    /// Feeds of a category removed by a reload: dropped in the same swap
+    /// that publishes the new config's feeds.
+    drop_feeds: Option<HashSet<String>>,
 }
 
 impl Publisher {
@@ -172,6 +200,7 @@ impl Publisher {
             tx,
             watch: None,
             next_due: None,
+            drop_feeds: None,
         }
     }
 
@@ -182,49 +211,44 @@ impl Publisher {
         self.full_scan("startup", true);
         self.app.ready.store(true, Ordering::Release);
         loop {
+            // A due time already passed means: wake at once.
             let wait = self
                 .next_due
-                .and_then(|due| (due - Utc::now()).to_std().ok())
+                .map(|due| (due - Utc::now()).to_std().unwrap_or(Duration::ZERO))
                 .map_or(MAX_IDLE, |d| d.min(MAX_IDLE));
-            match rx.recv_timeout(wait) {
-                Ok(Msg::Watch(WatchMsg::Changed { paths, since })) => {
-                    // Coalesce whatever else is already queued.
-                    let mut paths: HashSet<PathBuf> = paths.into_iter().collect();
-                    let mut since = since;
-                    let mut rescan = None;
-                    let mut reload = false;
-                    let mut stop = false;
-                    while let Ok(more) = rx.try_recv() {
-                        match more {
-                            Msg::Watch(WatchMsg::Changed { paths: p, since: s }) => {
-                                paths.extend(p);
-                                since = since.min(s);
-                            }
-                            Msg::Watch(WatchMsg::Rescan { reason }) => rescan = Some(reason),
-                            Msg::Reload => reload = true,
-                            Msg::Shutdown => stop = true,
-                        }
-                    }
-                    self.apply_paths(paths.into_iter().collect(), since);
-                    if let Some(reason) = rescan {
-                        self.full_scan(&reason, false);
-                    }
-                    if reload {
-                        self.reload();
-                    }
-                    if stop {
-                        break;
-                    }
+            let first = match rx.recv_timeout(wait) {
+                Ok(m) => Some(m),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => break,
+            };
+            let mut work = Work::default();
+            work.add(first);
+            // Coalesce whatever else is already queued.
+            while let Ok(m) = rx.try_recv() {
+                work.add(Some(m));
+            }
+            if work.reload {
+                // Editors save in several steps: let them finish, and take
+                // whatever arrived meanwhile into this round too.
+                std::thread::sleep(Duration::from_millis(50));
+                while let Ok(m) = rx.try_recv() {
+                    work.add(Some(m));
                 }
-                Ok(Msg::Watch(WatchMsg::Rescan { reason })) => self.full_scan(&reason, false),
-                Ok(Msg::Reload) => {
-                    // Editors save in several steps: let them finish.
-                    std::thread::sleep(Duration::from_millis(50));
-                    while let Ok(Msg::Reload) = rx.try_recv() {}
-                    self.reload();
-                }
-                Ok(Msg::Shutdown) | Err(RecvTimeoutError::Disconnected) => break,
-                Err(RecvTimeoutError::Timeout) => {}
+            }
+            if !work.paths.is_empty() {
+                self.apply_paths(
+                    work.paths.into_iter().collect(),
+                    work.since.unwrap_or_else(Instant::now),
+                );
+            }
+            if let Some(reason) = work.rescan {
+                self.full_scan(&reason, false);
+            }
+            if work.reload {
+                self.reload();
+            }
+            if work.stop {
+                break;
             }
             self.publish_scheduled();
         }
@@ -297,6 +321,9 @@ impl Publisher {
                 continue;
             }
             let key = parse::relative_key(&root, &path);
+            if parse::in_hidden_folder(&key) {
+                continue; // like the scan: nothing in a hidden folder is an article
+            }
             match std::fs::symlink_metadata(&path) {
                 Err(_) => {
                     changes.push(Change::Removed(key.clone()));
@@ -409,7 +436,10 @@ impl Publisher {
                 None,
             )),
         ));
-        self.app.published.update(resources);
+        let keep = self.drop_feeds.take().unwrap_or_default();
+        self.app
+            .published
+            .update(resources, &|p: &str| !keep.contains(p), now);
         self.next_due = catalog.next_scheduled(now);
 
         let m = &self.app.metrics;
@@ -489,7 +519,13 @@ impl Publisher {
 
     /// Swaps in a valid new config; keeps the old one on any error.
     fn reload(&mut self) {
-        let new = match Config::load(&self.config_path) {
+        // An editor saving in place empties the file for a moment: one
+        // failed read is retried before it counts.
+        let loaded = Config::load(&self.config_path).or_else(|_| {
+            std::thread::sleep(Duration::from_millis(100));
+            Config::load(&self.config_path)
+        });
+        let new = match loaded {
             Ok(c) => Arc::new(c),
             Err(e) => {
                 tracing::error!(error = %e, "config reload failed; keeping the running config");
@@ -516,7 +552,8 @@ impl Publisher {
         self.ctx = ParseContext::from_config(&new);
         self.config = new.clone();
         self.app.config.store(new.clone());
-        let keep: HashSet<String> = self
+        self.app.parse_ctx.store(Arc::new(self.ctx.clone()));
+        let kept: HashSet<String> = self
             .catalog
             .feeds()
             .iter()
@@ -524,9 +561,14 @@ impl Publisher {
                 render::FeedFormat::ALL.map(|fmt| format!("/{}", render::feed_path(&f.slug, fmt)))
             })
             .collect();
-        self.app
-            .published
-            .retain(&|p: &str| !p.starts_with("/feeds/") || keep.contains(p));
+        let site = self.app.published.load();
+        self.drop_feeds = Some(
+            site.resources
+                .keys()
+                .filter(|p| p.starts_with("/feeds/") && !kept.contains(*p))
+                .cloned()
+                .collect(),
+        );
         if rewatch {
             self.start_watch();
         }

@@ -39,6 +39,8 @@ pub struct App {
     /// Article pages by id (rendered on request; they are not feeds).
     pub pages: RwLock<HashMap<String, Arc<Entry>>>,
     pub config: ArcSwap<Config>,
+    /// For reading article bodies back (built once per config).
+    pub parse_ctx: ArcSwap<crate::parse::ParseContext>,
     /// Set once the first full scan is published.
     pub ready: AtomicBool,
     pub metrics: Metrics,
@@ -49,6 +51,7 @@ impl App {
         App {
             published: Published::default(),
             pages: RwLock::new(HashMap::new()),
+            parse_ctx: ArcSwap::from_pointee(crate::parse::ParseContext::from_config(&config)),
             config: ArcSwap::new(config),
             ready: AtomicBool::new(false),
             metrics: Metrics::new(),
@@ -188,9 +191,9 @@ fn route<B>(app: &App, req: &Request<B>, path: &str) -> (String, Resp) {
                 let config = app.config.load();
                 // Article pages are not feeds: the body is read again from
                 // the article's own file (a catalog path, never the URL).
-                let ctx = crate::parse::ParseContext::from_config(&config);
+                let ctx = app.parse_ctx.load();
                 let body = crate::catalog::load_body(&config.articles.dir, &ctx, &entry);
-                let res = Resource::new(
+                let res = Resource::uncompressed(
                     "text/html; charset=utf-8",
                     render::html::article(&config, &entry, &body),
                     Some(entry.updated),
@@ -210,7 +213,11 @@ fn route<B>(app: &App, req: &Request<B>, path: &str) -> (String, Resp) {
 /// evaluated first; If-Modified-Since only when it is absent) and content
 /// negotiation on Accept-Encoding.
 fn respond<B>(app: &App, req: &Request<B>, res: &Resource) -> Resp {
-    let enc = negotiate(req.headers().get(header::ACCEPT_ENCODING));
+    let enc = if res.compressed {
+        negotiate(req.headers().get(header::ACCEPT_ENCODING))
+    } else {
+        Encoding::Identity
+    };
     let max_age = app.config.load().server.cache_max_age;
     let not_modified = if let Some(inm) = req.headers().get(header::IF_NONE_MATCH) {
         inm.to_str().is_ok_and(|v| etag_matches(v, &res.hash))

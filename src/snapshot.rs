@@ -11,10 +11,10 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use bytes::Bytes;
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, Utc};
 
 /// One response body in every encoding, with its validators.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Resource {
     pub content_type: &'static str,
     pub identity: Bytes,
@@ -27,6 +27,8 @@ pub struct Resource {
     /// RFC 9110 HTTP-date; for a feed, its newest item's `updated`.
     pub last_modified: Option<String>,
     pub last_modified_secs: Option<i64>,
+    /// False for per-request pages: every encoding is the identity body.
+    pub compressed: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +55,36 @@ impl Resource {
             hash,
             last_modified: last_modified.map(|t| httpdate::fmt_http_date(t.into())),
             last_modified_secs: last_modified.map(|t| t.timestamp()),
+            compressed: true,
         }
+    }
+
+    /// A page rendered per request: compressing it would cost more than
+    /// sending it, so it is served as is.
+    pub fn uncompressed(
+        content_type: &'static str,
+        body: Vec<u8>,
+        last_modified: Option<DateTime<FixedOffset>>,
+    ) -> Self {
+        let body = Bytes::from(body);
+        Resource {
+            content_type,
+            hash: format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&body)),
+            gzip: body.clone(),
+            br: body.clone(),
+            identity: body,
+            last_modified: last_modified.map(|t| httpdate::fmt_http_date(t.into())),
+            last_modified_secs: last_modified.map(|t| t.timestamp()),
+            compressed: false,
+        }
+    }
+
+    fn with_last_modified(&self, secs: i64) -> Self {
+        let mut r = self.clone();
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs.max(0) as u64);
+        r.last_modified = Some(httpdate::fmt_http_date(t));
+        r.last_modified_secs = Some(secs);
+        r
     }
 
     pub fn body(&self, enc: Encoding) -> &Bytes {
@@ -111,26 +142,44 @@ impl Published {
         self.site.load_full()
     }
 
-    /// Replaces the resources at the given paths in one atomic step.
-    pub fn update(&self, changed: Vec<(String, Arc<Resource>)>) {
+    /// Replaces the resources at the given paths and drops those `keep`
+    /// refuses, in one atomic step.
+    ///
+    /// A resource whose bytes did not change is kept as it was (validators
+    /// included). One whose bytes changed never keeps an older or equal
+    /// `Last-Modified`: when its newest item is not newer (an article
+    /// backdated into it, or its newest one deleted), the change time is
+    /// used, so If-Modified-Since clients do not get a stale 304.
+    pub fn update(
+        &self,
+        changed: Vec<(String, Arc<Resource>)>,
+        keep: &dyn Fn(&str) -> bool,
+        now: DateTime<Utc>,
+    ) {
         self.site.rcu(|old| {
-            let mut resources = old.resources.clone();
-            for (path, res) in &changed {
-                resources.insert(path.clone(), res.clone());
-            }
-            Site { resources }
-        });
-    }
-
-    /// Drops every resource not in `keep` (feeds of a removed category).
-    pub fn retain(&self, keep: &dyn Fn(&str) -> bool) {
-        self.site.rcu(|old| Site {
-            resources: old
+            let mut resources: HashMap<String, Arc<Resource>> = old
                 .resources
                 .iter()
                 .filter(|(p, _)| keep(p))
                 .map(|(p, r)| (p.clone(), r.clone()))
-                .collect(),
+                .collect();
+            for (path, res) in &changed {
+                let res = match old.resources.get(path) {
+                    Some(prev) if prev.hash == res.hash => prev.clone(),
+                    Some(prev) => match (prev.last_modified_secs, res.last_modified_secs) {
+                        (Some(p), Some(n)) if n <= p => {
+                            Arc::new(res.with_last_modified(now.timestamp().max(p + 1)))
+                        }
+                        (Some(p), None) => {
+                            Arc::new(res.with_last_modified(now.timestamp().max(p + 1)))
+                        }
+                        _ => res.clone(),
+                    },
+                    None => res.clone(),
+                };
+                resources.insert(path.clone(), res);
+            }
+            Site { resources }
         });
     }
 }
@@ -154,5 +203,63 @@ mod tests {
         assert_eq!(out, body);
         assert!(r.gzip.len() < body.len() / 4);
         assert_ne!(r.etag(Encoding::Identity), r.etag(Encoding::Gzip));
+    }
+
+    fn at(s: &str) -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339(s).expect("date")
+    }
+
+    #[test]
+    fn a_changed_feed_never_keeps_its_last_modified() {
+        let published = Published::default();
+        let now = at("2026-01-01T00:00:00Z").to_utc();
+        let feed = |body: &str, newest: &str| {
+            Arc::new(Resource::new(
+                "x",
+                body.as_bytes().to_vec(),
+                Some(at(newest)),
+            ))
+        };
+        published.update(
+            vec![("/f".into(), feed("a", "2024-05-14T00:00:00Z"))],
+            &|_| true,
+            now,
+        );
+        let first = published.load().resources["/f"].clone();
+        // Same bytes: the very same resource stays.
+        published.update(
+            vec![("/f".into(), feed("a", "2024-05-14T00:00:00Z"))],
+            &|_| true,
+            now,
+        );
+        assert!(Arc::ptr_eq(&first, &published.load().resources["/f"]));
+        // A backdated addition: newest item unchanged, bytes changed.
+        published.update(
+            vec![("/f".into(), feed("ab", "2024-05-14T00:00:00Z"))],
+            &|_| true,
+            now,
+        );
+        assert_eq!(
+            published.load().resources["/f"].last_modified_secs,
+            Some(now.timestamp())
+        );
+        // A newer item: its date, as usual.
+        published.update(
+            vec![("/f".into(), feed("abc", "2027-01-01T00:00:00Z"))],
+            &|_| true,
+            now,
+        );
+        assert_eq!(
+            published.load().resources["/f"].last_modified.as_deref(),
+            Some("Fri, 01 Jan 2027 00:00:00 GMT")
+        );
+        // Dropping feeds of a removed category happens in the same swap.
+        published.update(
+            vec![("/g".into(), feed("g", "2024-01-01T00:00:00Z"))],
+            &|p| p != "/f",
+            now,
+        );
+        let site = published.load();
+        assert!(!site.resources.contains_key("/f") && site.resources.contains_key("/g"));
     }
 }

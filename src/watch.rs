@@ -66,16 +66,19 @@ impl Drop for WatchHandle {
 }
 
 /// Starts watching `opts.root`; `send` gets every message (from the
-/// watcher thread).
+/// watcher thread). Returns once the watch is in place (or has failed and
+/// will be retried), so a scan started afterwards misses nothing.
 pub fn spawn(
     opts: WatchOptions,
     send: impl Fn(WatchMsg) + Send + 'static,
 ) -> std::io::Result<WatchHandle> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
+    let (ready_tx, ready_rx) = mpsc::channel();
     let thread = std::thread::Builder::new()
         .name("wirefeed-watch".into())
-        .spawn(move || Watcher::new(opts).run(&flag, &send))?;
+        .spawn(move || Watcher::new(opts).run(&flag, &send, ready_tx))?;
+    let _ = ready_rx.recv_timeout(Duration::from_secs(10));
     Ok(WatchHandle {
         stop,
         thread: Some(thread),
@@ -111,7 +114,7 @@ impl Watcher {
         }
     }
 
-    fn run(mut self, stop: &AtomicBool, send: &dyn Fn(WatchMsg)) {
+    fn run(mut self, stop: &AtomicBool, send: &dyn Fn(WatchMsg), ready: mpsc::Sender<()>) {
         let (tx, rx) = mpsc::channel::<DebounceEventResult>();
         let mut last_root_check = Instant::now() - ROOT_CHECK;
         let mut first = true;
@@ -119,6 +122,9 @@ impl Watcher {
             if last_root_check.elapsed() >= ROOT_CHECK {
                 last_root_check = Instant::now();
                 self.check_root(&tx, send, first);
+                if first {
+                    let _ = ready.send(());
+                }
                 first = false;
             }
             match rx.recv_timeout(TICK) {

@@ -106,6 +106,13 @@ pub fn is_ignored(path: &Path) -> bool {
             .any(|ext| name.ends_with(ext))
 }
 
+/// Is some folder on a relative key hidden (`world/.drafts/a.txt`)? Hidden
+/// folders are skipped like hidden files, by the scan and the watcher alike.
+pub fn in_hidden_folder(key: &str) -> bool {
+    key.rsplit_once('/')
+        .is_some_and(|(dirs, _)| dirs.split('/').any(|d| d.starts_with('.')))
+}
+
 /// Is this a file name wirefeed reads (and not an ignored one)?
 pub fn is_article_path(path: &Path) -> bool {
     !is_ignored(path) && format_of(path).is_some()
@@ -304,6 +311,14 @@ mod tests {
         for name in ["a.txt", "b.md", "c.markdown", "d.JSON"] {
             assert!(is_article_path(Path::new(name)), "{name}");
         }
+    }
+
+    #[test]
+    fn hidden_folders_hide_their_files() {
+        assert!(in_hidden_folder("world/.drafts/a.txt"));
+        assert!(in_hidden_folder(".git/a.txt"));
+        assert!(!in_hidden_folder("world/a.txt"));
+        assert!(!in_hidden_folder("a.txt"));
     }
 
     #[test]
