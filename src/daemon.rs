@@ -335,11 +335,22 @@ impl Publisher {
                     );
                 }
                 Ok(m) if m.is_dir() => {
+                    // A file replaced by a folder of the same name.
+                    if self.catalog.by_path(&key).is_some() {
+                        changes.push(Change::Removed(key.clone()));
+                    }
                     if !parse::is_ignored(&path) {
                         to_parse.extend(catalog::list_articles(&path));
                     }
                 }
                 Ok(m) if m.is_file() => {
+                    // A folder replaced by a file of the same name.
+                    changes.extend(
+                        self.catalog
+                            .paths_under(&key)
+                            .into_iter()
+                            .map(Change::Removed),
+                    );
                     if parse::is_article_path(&path) {
                         to_parse.push(path);
                     }

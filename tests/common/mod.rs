@@ -107,6 +107,10 @@ pub struct Site {
     config_file: PathBuf,
     pub port: u16,
     pub categories: Vec<Category>,
+    /// `feeds.items` (None: the default, 50).
+    pub feed_items: Option<usize>,
+    /// `server.header_read_timeout` (None: the default).
+    pub header_read_timeout: Option<&'static str>,
 }
 
 impl Site {
@@ -155,6 +159,8 @@ impl Site {
             config_file,
             port: free_port(),
             categories,
+            feed_items: None,
+            header_read_timeout: None,
         };
         site.write_config();
         site
@@ -193,8 +199,15 @@ impl Site {
         let _ = writeln!(t, "dir = '{}'", root.join("articles").display());
         let _ = writeln!(t, "debounce = \"20ms\"");
         let _ = writeln!(t, "settle = \"1s\"\n");
+        if let Some(items) = self.feed_items {
+            let _ = writeln!(t, "[feeds]\nitems = {items}\n");
+        }
         let _ = writeln!(t, "[server]");
-        let _ = writeln!(t, "listen = \"127.0.0.1:{}\"\n", self.port);
+        let _ = writeln!(t, "listen = \"127.0.0.1:{}\"", self.port);
+        if let Some(timeout) = self.header_read_timeout {
+            let _ = writeln!(t, "header_read_timeout = {timeout:?}");
+        }
+        let _ = writeln!(t);
         let _ = writeln!(t, "[state]");
         let _ = writeln!(t, "dir = '{}'", root.join("state").display());
         for c in &self.categories {
