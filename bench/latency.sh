@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# bench/latency.sh: write -> visible latency of `wirefeed serve` under a burst
+# of new files, and what the burst does to feed requests.
+#
+#   bench/latency.sh                       # 100 000-article corpus, 10 000-file burst
+#   N=3000 BURST=1000 bench/latency.sh     # smoke run
+#
+# Steps: build (SKIP_BUILD=1 / BENCH_BIN to skip), corpus of N articles
+# (cached, see bench/lib.sh), `wirefeed serve` on 127.0.0.1:PORT with an empty
+# state dir, wait for /readyz; then
+#   - a paced load client (bench/burst.py load: LOAD_RPS requests/s over
+#     LOAD_CONNS keep-alive connections, Accept-Encoding: gzip) on
+#     /feeds/world.rss, BASE_SECONDS before the burst and until every burst
+#     file is published; latency counted from each request's scheduled time;
+#   - a poller (bench/burst.py poll) doing conditional GETs of all.json and the
+#     8 category JSON feeds every POLL_INTERVAL s (default 0.005);
+#   - the burst (bench/burst.py write): BURST seed-layout .txt files written
+#     back to back into the category folders, each with a unique title token
+#     and a byline date one minute after the previous file's, all newer than
+#     the corpus and in the past, so each new file is the newest article when
+#     it is written; the write-completion time (after close) of each is kept.
+#
+# Method (why two measurements): a feed shows only its newest 50 items, and
+# the daemon publishes batches, so when it takes in 300 files at once only the
+# newest 50 of them (per feed) ever appear in a feed: polling alone cannot
+# see every file.
+#   A (primary, every file): the daemon logs each publish after swapping it in
+#     (`published ... articles=N`, with a microsecond UTC timestamp). The burst
+#     only adds new paths, so after a publish N - base of them are served;
+#     files are settled on close and taken in event order, so the k-th written
+#     file is visible at the first publish with N >= base + k.
+#     write->visible = that log time - the file's write-completion time.
+#   B (exact, for the files that reached a feed): first time the poller saw
+#     the file's token in any JSON feed - write-completion time (includes up
+#     to one poll cycle). The report also counts files seen before the
+#     publish A assigns them, which would show A's ordering assumption failing.
+#   C (the daemon's own view): the delta of the /metrics histogram
+#     wirefeed_watch_lag_seconds over the burst (one sample per publish).
+#
+# Environment: N (100000), BURST (10000), PORT (18083), POLL_INTERVAL (0.005),
+# LOAD_RPS (200), LOAD_CONNS (4), BASE_SECONDS (5), TIMEOUT (600 s for the
+# burst to be published), OUT (bench/results/latency-<time>), and those of
+# bench/lib.sh (BENCH_CACHE, SEED, BENCH_BIN, SKIP_BUILD).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+N=${N:-100000}
+BURST=${BURST:-10000}
+PORT=${PORT:-18083}
+POLL_INTERVAL=${POLL_INTERVAL:-0.005}
+LOAD_RPS=${LOAD_RPS:-200}
+LOAD_CONNS=${LOAD_CONNS:-4}
+BASE_SECONDS=${BASE_SECONDS:-5}
+TIMEOUT=${TIMEOUT:-600}
+OUT=${OUT:-$BENCH_DIR/results/latency-$(date +%Y%m%d-%H%M%S)}
+RUN=$(( $(date +%s) % 100000 ))
+
+need curl "$PY"
+build_wirefeed
+ensure_corpus "$N"
+mkdir -p "$OUT"
+WORK=$(mktemp -d /tmp/wirefeed-latency.XXXXXX)
+
+PIDS=()
+cleanup() {
+  local pid
+  touch "$WORK/stop" 2>/dev/null || true
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  find "$CORPUS/articles" -name "burst-*" -delete 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+URL=http://127.0.0.1:$PORT
+log "wirefeed serve on $URL ($N articles)"
+WIREFEED_SERVER_LISTEN=127.0.0.1:$PORT WIREFEED_SITE_BASE_URL=$URL \
+  WIREFEED_ARTICLES_DIR=$CORPUS/articles WIREFEED_STATE_DIR=$WORK/state WIREFEED_LOG=info \
+  "$BIN" --config "$CORPUS/wirefeed.toml" serve 2> "$OUT/wirefeed.log" &
+WF_PID=$!
+PIDS+=($WF_PID)
+t0=$(date +%s.%N)
+$LIB wait-ready "$URL/readyz" 900 || die "wirefeed never became ready: $(tail -3 "$OUT/wirefeed.log")"
+log "ready after $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.2f", b - a}') s"
+base=$(curl -s "$URL/metrics" | awk '$1 == "wirefeed_articles{feed=\"all\"}" {print $2}')
+[[ -n $base ]] || die "no wirefeed_articles{feed=\"all\"} in /metrics"
+(( base == N )) || log "warning: $base articles in the catalog, $N generated"
+sleep 1
+curl -s "$URL/metrics" > "$OUT/metrics-before.txt"
+
+"$PY" "$BENCH_DIR/burst.py" load --url "$URL/feeds/world.rss" --rps "$LOAD_RPS" --conns "$LOAD_CONNS" \
+  --out "$OUT/load.csv" --stop "$WORK/stop" --timeout "$((TIMEOUT + 120))" &
+PIDS+=($!)
+LOAD_PID=$!
+"$PY" "$BENCH_DIR/burst.py" poll --base "$URL" --run "$RUN" --interval "$POLL_INTERVAL" \
+  --out "$OUT/seen.csv" --stop "$WORK/stop" --timeout "$((TIMEOUT + 120))" 2> "$OUT/poll.log" &
+PIDS+=($!)
+POLL_PID=$!
+sleep "$BASE_SECONDS"
+
+log "burst: writing $BURST files"
+"$PY" "$BENCH_DIR/burst.py" write --root "$CORPUS/articles" --n "$BURST" --run "$RUN" \
+  --out "$OUT/writes.csv"
+want=$((base + BURST))
+deadline=$(( $(date +%s) + TIMEOUT ))
+while :; do
+  have=$(curl -s "$URL/metrics" | awk '$1 == "wirefeed_articles{feed=\"all\"}" {print $2}')
+  [[ ${have:-0} -ge $want ]] && break
+  (( $(date +%s) < deadline )) || { log "timeout: $have of $want articles after ${TIMEOUT}s"; break; }
+  sleep 0.2
+done
+sleep 1   # the poller's last cycles, load after the burst is excluded by time
+touch "$WORK/stop"
+wait "$LOAD_PID" "$POLL_PID" 2>/dev/null || true
+curl -s "$URL/metrics" > "$OUT/metrics-after.txt"
+cat "$OUT/poll.log" >&2
+
+{
+  echo "== bench/latency.sh: $N articles, burst of $BURST files, poll every ${POLL_INTERVAL}s, load ${LOAD_RPS} req/s over $LOAD_CONNS connections"
+  machine_summary
+  "$PY" "$BENCH_DIR/burst.py" report --writes "$OUT/writes.csv" --seen "$OUT/seen.csv" \
+    --log "$OUT/wirefeed.log" --base-count "$base" --load "$OUT/load.csv" --load-url /feeds/world.rss \
+    --metrics-before "$OUT/metrics-before.txt" --metrics-after "$OUT/metrics-after.txt"
+  echo "wirefeed RSS after the burst: $(awk '/VmRSS/ {printf "%.0f MB", $2/1024}' "/proc/$WF_PID/status")"
+  echo "raw data: $OUT"
+} | tee "$OUT/summary.txt"
