@@ -29,7 +29,7 @@ use crate::metrics::FeedLabels;
 use crate::parse::{self, ParseContext};
 use crate::render;
 use crate::serve::{self, App};
-use crate::snapshot::Resource;
+use crate::snapshot::{self, Resource};
 use crate::state::StateStore;
 use crate::watch::{self, WatchHandle, WatchMsg, WatchOptions};
 
@@ -448,9 +448,18 @@ impl Publisher {
             )),
         ));
         let keep = self.drop_feeds.take().unwrap_or_default();
+        let fresh: Vec<Arc<Resource>> = resources.iter().map(|(_, r)| r.clone()).collect();
         self.app
             .published
             .update(resources, &|p: &str| !keep.contains(p), now);
+        if self.app.ready.load(Ordering::Acquire) {
+            // The change is served (identity) from now on; the encodings
+            // follow in a few ms without holding up the next change.
+            rayon::spawn(move || snapshot::compress_all(&fresh));
+        } else {
+            // Before /readyz says ready, everything is complete.
+            snapshot::compress_all(&fresh);
+        }
         self.next_due = catalog.next_scheduled(now);
 
         let m = &self.app.metrics;
@@ -562,8 +571,7 @@ impl Publisher {
         self.catalog = Catalog::new(new.clone(), state);
         self.ctx = ParseContext::from_config(&new);
         self.config = new.clone();
-        self.app.config.store(new.clone());
-        self.app.parse_ctx.store(Arc::new(self.ctx.clone()));
+        self.app.set_config(new.clone(), self.ctx.clone());
         let kept: HashSet<String> = self
             .catalog
             .feeds()

@@ -41,6 +41,8 @@ pub struct App {
     pub config: ArcSwap<Config>,
     /// For reading article bodies back (built once per config).
     pub parse_ctx: ArcSwap<crate::parse::ParseContext>,
+    /// `Cache-Control` of every feed answer (from `server.cache_max_age`).
+    pub cache_control: ArcSwap<HeaderValue>,
     /// Set once the first full scan is published.
     pub ready: AtomicBool,
     pub metrics: Metrics,
@@ -52,11 +54,26 @@ impl App {
             published: Published::default(),
             pages: RwLock::new(HashMap::new()),
             parse_ctx: ArcSwap::from_pointee(crate::parse::ParseContext::from_config(&config)),
+            cache_control: ArcSwap::from_pointee(cache_control(&config)),
             config: ArcSwap::new(config),
             ready: AtomicBool::new(false),
             metrics: Metrics::new(),
         }
     }
+}
+
+impl App {
+    /// Swaps in a reloaded config (the listen address stays).
+    pub fn set_config(&self, config: Arc<Config>, ctx: crate::parse::ParseContext) {
+        self.cache_control.store(Arc::new(cache_control(&config)));
+        self.parse_ctx.store(Arc::new(ctx));
+        self.config.store(config);
+    }
+}
+
+fn cache_control(config: &Config) -> HeaderValue {
+    HeaderValue::from_str(&format!("public, max-age={}", config.server.cache_max_age))
+        .unwrap_or_else(|_| HeaderValue::from_static("public, max-age=60"))
 }
 
 /// Accepts connections until `shutdown` resolves, then lets in-flight
@@ -213,12 +230,7 @@ fn route<B>(app: &App, req: &Request<B>, path: &str) -> (String, Resp) {
 /// evaluated first; If-Modified-Since only when it is absent) and content
 /// negotiation on Accept-Encoding.
 fn respond<B>(app: &App, req: &Request<B>, res: &Resource) -> Resp {
-    let enc = if res.compressed {
-        negotiate(req.headers().get(header::ACCEPT_ENCODING))
-    } else {
-        Encoding::Identity
-    };
-    let max_age = app.config.load().server.cache_max_age;
+    let enc = res.available(negotiate(req.headers().get(header::ACCEPT_ENCODING)));
     let not_modified = if let Some(inm) = req.headers().get(header::IF_NONE_MATCH) {
         inm.to_str().is_ok_and(|v| etag_matches(v, &res.hash))
     } else if let (Some(ims), Some(lm)) = (
@@ -233,21 +245,15 @@ fn respond<B>(app: &App, req: &Request<B>, res: &Resource) -> Resp {
     } else {
         false
     };
-    let body = if not_modified {
-        Bytes::new()
-    } else {
-        res.body(enc).clone()
-    };
-    let mut r = Response::new(Full::new(body));
-    if not_modified {
+    let mut r = if not_modified {
+        let mut r = Response::new(Full::new(Bytes::new()));
         *r.status_mut() = StatusCode::NOT_MODIFIED;
-    }
-    let h = r.headers_mut();
-    if !not_modified {
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(res.content_type),
-        );
+        r
+    } else {
+        let body = res.body(enc).clone();
+        let mut r = Response::new(Full::new(body));
+        let h = r.headers_mut();
+        h.insert(header::CONTENT_TYPE, res.content_type.clone());
         h.insert(
             header::CONTENT_LENGTH,
             HeaderValue::from(res.body(enc).len()),
@@ -257,21 +263,18 @@ fn respond<B>(app: &App, req: &Request<B>, res: &Resource) -> Resp {
             Encoding::Brotli => h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br")),
             Encoding::Identity => None,
         };
-    }
-    if let Ok(v) = HeaderValue::from_str(&res.etag(enc)) {
-        h.insert(header::ETAG, v);
-    }
-    if let Some(lm) = res
-        .last_modified
-        .as_deref()
-        .and_then(|v| HeaderValue::from_str(v).ok())
-    {
-        h.insert(header::LAST_MODIFIED, lm);
+        r
+    };
+    let h = r.headers_mut();
+    h.insert(header::ETAG, res.etag(enc).clone());
+    if let Some(lm) = &res.last_modified {
+        h.insert(header::LAST_MODIFIED, lm.clone());
     }
     h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-    if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {
-        h.insert(header::CACHE_CONTROL, v);
-    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::clone(&app.cache_control.load()),
+    );
     r
 }
 

@@ -712,6 +712,21 @@ fn gzip_and_brotli_encodings_decode_to_the_identity_body() {
     d.wait_feed("/feeds/business.rss", "listed the article", |b| {
         b.contains(title)
     });
+    // A change is served at once (identity); its encodings follow within
+    // milliseconds, computed in the background.
+    for feed in [
+        "/feeds/business.rss",
+        "/feeds/business.atom",
+        "/feeds/all.json",
+    ] {
+        assert!(
+            eventually(|| {
+                let r = d.get_with(feed, &[("Accept-Encoding", "gzip")]);
+                r.header("content-encoding") == Some("gzip")
+            }),
+            "{feed}: never served gzip"
+        );
+    }
 
     for feed in [
         "/feeds/business.rss",
