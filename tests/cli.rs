@@ -132,15 +132,13 @@ fn inspect_shows_every_field_and_the_date_source() {
     assert!(v["guid"].as_str().expect("guid").starts_with("urn:uuid:"));
 }
 
-/// `cargo run -- serve` in the README: the shipped config and articles,
-/// served (on a free port here) until SIGTERM.
-#[test]
-fn serve_on_the_shipped_config_then_stop_on_sigterm() {
-    let state = tempfile::tempdir().expect("tempdir");
+/// Starts `wirefeed serve` on the shipped config, a free port and its own
+/// state directory; returns the child and its address once it is ready.
+fn serve(state: &Path) -> (std::process::Child, String) {
     let mut child = wirefeed()
         .arg("serve")
         .env("WIREFEED_SERVER_LISTEN", "127.0.0.1:0")
-        .env("WIREFEED_STATE_DIR", state.path())
+        .env("WIREFEED_STATE_DIR", state)
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
@@ -155,25 +153,44 @@ fn serve_on_the_shipped_config_then_stop_on_sigterm() {
         line.clear();
     }
     let addr = addr.expect("listening line with addr=");
-    let get = |path: &str| -> String {
-        let mut s = TcpStream::connect(&addr).expect("connect");
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-        )
-        .expect("send");
-        let mut resp = String::new();
-        s.read_to_string(&mut resp).expect("read");
-        resp
-    };
+    // Keep draining the log so the child never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut log, &mut std::io::sink()));
     let started = Instant::now();
-    while !get("/readyz").starts_with("HTTP/1.1 200") {
+    while !get(&addr, "/readyz", "").0.starts_with("HTTP/1.1 200") {
         assert!(started.elapsed() < Duration::from_secs(20), "not ready");
         std::thread::sleep(Duration::from_millis(50));
     }
-    let world = get("/feeds/world.rss");
-    assert!(world.starts_with("HTTP/1.1 200"), "{world}");
-    assert!(world.contains("<item>"));
+    (child, addr)
+}
+
+/// Raw GET: (status line + headers, body).
+fn get(addr: &str, path: &str, extra: &str) -> (String, Vec<u8>) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\n{extra}Connection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut resp = Vec::new();
+    s.read_to_end(&mut resp).expect("read");
+    let split = resp
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(resp.len(), |i| i + 4);
+    (
+        String::from_utf8_lossy(&resp[..split]).into_owned(),
+        resp[split..].to_vec(),
+    )
+}
+
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+fn stop(mut child: std::process::Child) -> Duration {
     let stop = Instant::now();
     Command::new("kill")
         .arg("-TERM")
@@ -182,9 +199,56 @@ fn serve_on_the_shipped_config_then_stop_on_sigterm() {
         .expect("kill");
     let status = child.wait().expect("wait");
     assert!(status.success(), "clean exit on SIGTERM: {status:?}");
-    assert!(
-        stop.elapsed() < Duration::from_secs(2),
-        "stopped in {:?}",
-        stop.elapsed()
+    stop.elapsed()
+}
+
+/// `cargo run -- serve` in the README: the shipped config and articles,
+/// served (on a free port here) until SIGTERM.
+#[test]
+fn serve_on_the_shipped_config_then_stop_on_sigterm() {
+    let state = tempfile::tempdir().expect("tempdir");
+    let (child, addr) = serve(state.path());
+    let (head, body) = get(&addr, "/feeds/world.rss", "");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(String::from_utf8_lossy(&body).contains("<item>"));
+    let took = stop(child);
+    assert!(took < Duration::from_secs(2), "stopped in {took:?}");
+}
+
+/// Two servers over one directory and config (each with its own state)
+/// answer with the same bytes and the same ETags: caches and readers can
+/// be pointed at either.
+#[test]
+fn two_instances_serve_identical_bytes_and_etags() {
+    let (s1, s2) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
     );
+    let (a, addr_a) = serve(s1.path());
+    let (b, addr_b) = serve(s2.path());
+    for slug in [
+        "all",
+        "world",
+        "pakistan",
+        "business",
+        "sports",
+        "technology",
+    ] {
+        for ext in ["rss", "atom", "json"] {
+            let path = format!("/feeds/{slug}.{ext}");
+            for extra in ["", "Accept-Encoding: gzip\r\n"] {
+                let (ha, ba) = get(&addr_a, &path, extra);
+                let (hb, bb) = get(&addr_b, &path, extra);
+                assert_eq!(ba, bb, "{path} {extra:?}: bodies differ");
+                assert_eq!(header(&ha, "etag"), header(&hb, "etag"), "{path}");
+                assert_eq!(
+                    header(&ha, "last-modified"),
+                    header(&hb, "last-modified"),
+                    "{path}"
+                );
+            }
+        }
+    }
+    stop(a);
+    stop(b);
 }
