@@ -220,7 +220,17 @@ fn finish(
     ctx: &ParseContext,
     mut warnings: Vec<String>,
 ) -> Result<Article, Reason> {
-    let title = decode::squash_whitespace(&parts.title);
+    // Every text field goes through here: YAML and JSON escapes (`"\e"`,
+    // `"\u0000"`) can put characters into values that the file's bytes did
+    // not have, so cleaning the decoded file alone is not enough.
+    let line = |s: &str| decode::squash_whitespace(&decode::clean_xml_chars(s));
+    let lines = |v: Vec<String>| -> Vec<String> {
+        v.iter()
+            .map(|s| line(s))
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    let title = line(&parts.title);
     if title.is_empty() {
         return Err(Reason::NoTitle);
     }
@@ -228,7 +238,8 @@ fn finish(
         warnings.push(format!("title cut to {} characters", ctx.max_title_chars));
     }
     let title = decode::truncate_words(&title, ctx.max_title_chars);
-    if parts.content_html.trim().is_empty() {
+    let content_html = decode::clean_xml_chars(&parts.content_html);
+    if content_html.trim().is_empty() {
         return Err(Reason::NoBody);
     }
     let modified = {
@@ -242,11 +253,11 @@ fn finish(
     dates::check_range(published).map_err(Reason::BadDate)?;
     let (categories, category_source) = if !parts.categories.is_empty() {
         (
-            parts.categories,
+            lines(parts.categories),
             parts.category_source.unwrap_or(CategorySource::FrontMatter),
         )
     } else {
-        let folders = folder_names(key);
+        let folders = lines(folder_names(key));
         let source = if folders.is_empty() {
             CategorySource::None
         } else {
@@ -255,28 +266,31 @@ fn finish(
         (folders, source)
     };
     let summary = parts.summary.unwrap_or(parts.first_paragraph);
-    let summary =
-        decode::truncate_words(&decode::squash_whitespace(&summary), ctx.max_summary_chars);
+    let summary = decode::truncate_words(&line(&summary), ctx.max_summary_chars);
     Ok(Article {
         path: key.to_string(),
         format,
         title,
-        author: parts
-            .author
-            .map(|a| decode::squash_whitespace(&a))
-            .filter(|a| !a.is_empty()),
+        author: parts.author.map(|a| line(&a)).filter(|a| !a.is_empty()),
         published,
         date_source,
         updated: parts.updated.filter(|u| *u > published),
         modified,
         categories,
         category_source,
-        tags: parts.tags,
+        tags: lines(parts.tags),
         summary,
-        content_html: parts.content_html,
-        link: parts.link,
-        id: parts.id,
-        dateline: parts.dateline,
+        content_html,
+        link: parts
+            .link
+            .map(|l| line(&l))
+            .filter(|l| meta::is_http_url(l)),
+        id: parts.id.map(|i| line(&i)).filter(|i| !i.is_empty()),
+        dateline: parts.dateline.map(|d| Dateline {
+            city: line(&d.city),
+            agency: line(&d.agency),
+            source: d.source.map(|s| line(&s)),
+        }),
         content_hash: xxhash_rust::xxh3::xxh3_64(bytes),
         warnings,
     })
@@ -294,6 +308,32 @@ fn folder_names(key: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escapes_in_front_matter_and_json_cannot_smuggle_control_characters() {
+        let config = crate::config::Config::from_str_with_env(
+            "[site]\ntitle='t'\nbase_url='http://x'\n",
+            Path::new("t.toml"),
+            Vec::new(),
+        )
+        .expect("config");
+        let ctx = ParseContext::from_config(&config);
+        let md = b"---\ntitle: \"Scrip\\ed\"\nauthor: \"A\\0B\"\ntags: [\"x\\ay\"]\n---\nBody.\n";
+        let json = br#"{"title":"J\u001bT","body":"<p>a\u0000b\u000bc</p>","summary":"s\u0007"}"#;
+        for (name, bytes) in [("a.md", &md[..]), ("a.json", &json[..])] {
+            let a = parse_bytes(name, bytes, SystemTime::UNIX_EPOCH, &ctx)
+                .expect("parses")
+                .expect("article");
+            let all = format!(
+                "{}{:?}{}{}{:?}",
+                a.title, a.author, a.summary, a.content_html, a.tags
+            );
+            assert!(
+                !all.chars().any(|c| c.is_control() && c != '\n'),
+                "{name}: {all:?}"
+            );
+        }
+    }
 
     #[test]
     fn swap_temp_and_hidden_files_are_not_articles() {
