@@ -315,3 +315,68 @@ fn kill_minus_nine_during_a_burst_loses_nothing() {
 fn kill_minus_nine_during_a_10k_burst_loses_nothing() {
     crash_during_burst(10_000);
 }
+
+/// The state store's disk fills up: the failed writes are logged and
+/// serving (and publishing) goes on. Needs root to mount a small tmpfs; it
+/// says so and passes vacuously where mounting is not allowed.
+#[test]
+fn a_full_disk_under_the_state_store_is_logged_and_serving_goes_on() {
+    let site = Site::new();
+    let state = site.root().join("state");
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"])
+        .arg(&state)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("cannot mount a tmpfs here (not root?): skipped");
+        return;
+    }
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount")
+                .arg("-l")
+                .arg(&self.0)
+                .status();
+        }
+    }
+    let _unmount = Unmount(state.clone());
+    let d = Daemon::start_site(site);
+    d.write_article(
+        "world/before.txt",
+        &story("Before The Disk Filled", "World", "before"),
+    );
+    d.wait_feed("/feeds/world.rss", "listed the first story", |b| {
+        b.contains("Before The Disk Filled")
+    });
+    // Fill what is left of the filesystem.
+    let mut filler = fs::File::create(state.join("filler")).expect("filler");
+    let chunk = vec![0u8; 64 * 1024];
+    while filler.write_all(&chunk).is_ok() {}
+    let _ = filler.sync_all();
+    for i in 0..20 {
+        d.write_article(
+            &format!("world/after-{i}.txt"),
+            &story(
+                &format!("Written On A Full Disk {i}"),
+                "World",
+                &format!("full{i}"),
+            ),
+        );
+    }
+    d.wait_feed(
+        "/feeds/world.rss",
+        "listed the stories written after",
+        |b| (0..20).all(|i| b.contains(&format!("Written On A Full Disk {i}<"))),
+    );
+    assert!(
+        wait_until(
+            || d.log().contains("cannot write the state store"),
+            Duration::from_secs(5)
+        ),
+        "the failed state write is logged:\n{}",
+        d.log()
+    );
+    assert_eq!(d.get("/healthz").status, 200);
+}
