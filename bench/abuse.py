@@ -44,20 +44,21 @@ def held():
 
 
 def client_latencies(stop, out):
-    """A well-behaved reader: keep-alive GETs, new connection on failure."""
-    conn = None
+    """A well-behaved reader arriving anew for every fetch (a fresh
+    connection each time, so it must get through accept like a newcomer)."""
     while not stop.is_set():
         t = time.perf_counter()
+        conn = None
         try:
-            if conn is None:
-                conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+            conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
             conn.request("GET", "/feeds/all.rss", headers={"Accept-Encoding": "gzip"})
             r = conn.getresponse()
             r.read()
             ok = r.status == 200
         except Exception:
             ok = False
-            conn = None
+        if conn is not None:
+            conn.close()
         out.append((time.perf_counter() - t) * 1000 if ok else float("inf"))
         time.sleep(0.005)
 

@@ -187,7 +187,7 @@ impl Default for Server {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             cache_max_age: 60,
             header_read_timeout: Duration::from_secs(10),
-            max_connections: 4096,
+            max_connections: 16384,
             max_header_bytes: 16 * 1024,
         }
     }

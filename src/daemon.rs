@@ -63,6 +63,7 @@ pub fn run(config_path: PathBuf, config: Arc<Config>) -> anyhow::Result<()> {
 }
 
 async fn serve_main(config_path: PathBuf, config: Arc<Config>) -> anyhow::Result<()> {
+    raise_open_file_limit(config.server.max_connections);
     let listen = config.server.listen;
     let listener = TcpListener::bind(listen)
         .await
@@ -107,6 +108,22 @@ async fn serve_main(config_path: PathBuf, config: Arc<Config>) -> anyhow::Result
         .context("publisher thread panicked")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Every connection is a file descriptor: the usual soft limit (1024) would
+/// refuse connections long before `server.max_connections`.
+fn raise_open_file_limit(connections: usize) {
+    let want = connections as u64 + 1024;
+    match rlimit::increase_nofile_limit(want) {
+        Ok(got) if got < want => {
+            tracing::warn!(
+                limit = got,
+                "open-file limit is below server.max_connections + 1024"
+            )
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot raise the open-file limit"),
+    }
 }
 
 /// Saving the config file reloads it, like SIGHUP.
