@@ -316,3 +316,79 @@ pub fn is_inside(root: &Path, path: &Path) -> bool {
             .all(|c| matches!(c, std::path::Component::Normal(_)))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use notify::event::{Flag, RemoveKind};
+    use std::cell::RefCell;
+
+    fn watcher() -> Watcher {
+        Watcher::new(WatchOptions {
+            root: PathBuf::from("/nonexistent"),
+            debounce: Duration::from_millis(20),
+            settle: Duration::from_secs(1),
+            poll_interval: None,
+        })
+    }
+
+    #[test]
+    fn an_event_queue_overflow_asks_for_a_full_rescan() {
+        let sent = RefCell::new(Vec::new());
+        let mut w = watcher();
+        let overflow = notify::Event::new(EventKind::Other).set_flag(Flag::Rescan);
+        w.classify(overflow, Instant::now(), &|m| sent.borrow_mut().push(m));
+        assert!(matches!(
+            sent.borrow().as_slice(),
+            [WatchMsg::Rescan { .. }]
+        ));
+    }
+
+    #[test]
+    fn written_files_wait_for_close_and_our_own_reads_are_ignored() {
+        let mut w = watcher();
+        let ev = |kind| notify::Event::new(kind).add_path(PathBuf::from("/a/x.txt"));
+        let none = |_: WatchMsg| {};
+        w.classify(
+            ev(EventKind::Create(CreateKind::File)),
+            Instant::now(),
+            &none,
+        );
+        w.classify(
+            ev(EventKind::Modify(ModifyKind::Data(
+                notify::event::DataChange::Any,
+            ))),
+            Instant::now(),
+            &none,
+        );
+        assert!(w.ready.is_empty(), "still being written");
+        w.classify(
+            ev(EventKind::Access(AccessKind::Open(AccessMode::Any))),
+            Instant::now(),
+            &none,
+        );
+        assert!(w.ready.is_empty(), "opening (our own read) is no change");
+        w.classify(
+            ev(EventKind::Access(AccessKind::Close(AccessMode::Write))),
+            Instant::now(),
+            &none,
+        );
+        assert_eq!(w.ready.len(), 1, "closed after writing: ready");
+        assert!(w.writing.is_empty());
+        w.ready.clear();
+        w.classify(
+            ev(EventKind::Remove(RemoveKind::File)),
+            Instant::now(),
+            &none,
+        );
+        assert_eq!(w.ready.len(), 1, "a removal is ready at once");
+    }
+
+    #[test]
+    fn paths_outside_the_root_or_with_dot_dot_are_not_inside() {
+        let root = Path::new("/srv/articles");
+        assert!(is_inside(root, Path::new("/srv/articles/world/a.txt")));
+        assert!(!is_inside(root, Path::new("/srv/articles/../etc/passwd")));
+        assert!(!is_inside(root, Path::new("/etc/passwd")));
+    }
+}

@@ -133,22 +133,8 @@ fn corpus() -> Vec<(String, Vec<u8>, Result<(), &'static str>)> {
 }
 
 fn assert_well_formed_xml(bytes: &[u8], what: &str) {
-    let mut reader = quick_xml::Reader::from_reader(bytes);
-    let mut buf = Vec::new();
-    loop {
-        match reader.read_event_into(&mut buf) {
-            Ok(quick_xml::events::Event::Eof) => break,
-            Ok(_) => buf.clear(),
-            Err(e) => panic!("{what} is not well-formed XML: {e}"),
-        }
-    }
-    let text = String::from_utf8(bytes.to_vec()).unwrap_or_else(|_| panic!("{what}: not UTF-8"));
-    for c in text.chars() {
-        assert!(
-            (!c.is_control() || matches!(c, '\n' | '\r' | '\t'))
-                && !matches!(c, '\u{FFFE}' | '\u{FFFF}'),
-            "{what}: character {c:?} not allowed in XML"
-        );
+    if let Err(e) = render::check_xml(bytes) {
+        panic!("{what}: {e}");
     }
 }
 

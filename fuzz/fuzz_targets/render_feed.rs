@@ -26,16 +26,9 @@ fuzz_target!(|data: &[u8]| {
                 serde_json::from_slice::<serde_json::Value>(&out).unwrap_or_else(|e| panic!("{path}: {e}"));
                 continue;
             }
-            let mut reader = quick_xml::Reader::from_reader(&out[..]);
-            let mut buf = Vec::new();
-            loop {
-                match reader.read_event_into(&mut buf) {
-                    Ok(quick_xml::events::Event::Eof) => break,
-                    Ok(_) => buf.clear(),
-                    Err(e) => panic!("{path}: not well-formed: {e}"),
-                }
+            if let Err(e) = render::check_xml(&out) {
+                panic!("{path}: {e}");
             }
-            assert!(std::str::from_utf8(&out).is_ok_and(|s| !s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))));
         }
     }
 });

@@ -223,7 +223,15 @@ fn finish(
     // Every text field goes through here: YAML and JSON escapes (`"\e"`,
     // `"\u0000"`) can put characters into values that the file's bytes did
     // not have, so cleaning the decoded file alone is not enough.
-    let line = |s: &str| decode::squash_whitespace(&decode::clean_xml_chars(s));
+    let dropped = std::cell::Cell::new(false);
+    let clean = |s: &str| {
+        let c = decode::clean_xml_chars(s);
+        if c.len() != s.len() {
+            dropped.set(true);
+        }
+        c
+    };
+    let line = |s: &str| decode::squash_whitespace(&clean(s));
     let lines = |v: Vec<String>| -> Vec<String> {
         v.iter()
             .map(|s| line(s))
@@ -238,7 +246,7 @@ fn finish(
         warnings.push(format!("title cut to {} characters", ctx.max_title_chars));
     }
     let title = decode::truncate_words(&title, ctx.max_title_chars);
-    let content_html = decode::clean_xml_chars(&parts.content_html);
+    let content_html = clean(&parts.content_html);
     if content_html.trim().is_empty() {
         return Err(Reason::NoBody);
     }
@@ -292,7 +300,12 @@ fn finish(
             source: d.source.map(|s| line(&s)),
         }),
         content_hash: xxhash_rust::xxh3::xxh3_64(bytes),
-        warnings,
+        warnings: {
+            if dropped.get() {
+                warnings.push("dropped characters not allowed in XML from escaped values".into());
+            }
+            warnings
+        },
     })
 }
 

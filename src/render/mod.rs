@@ -150,8 +150,44 @@ pub fn feed_files(
     RenderedFeed {
         files: FeedFormat::ALL
             .iter()
-            .map(|&f| (feed_path(&info.slug, f), f, doc.render(f)))
+            .map(|&f| {
+                let bytes = doc.render(f);
+                debug_assert!(
+                    f == FeedFormat::Json || check_xml(&bytes).is_ok(),
+                    "{}: {:?}",
+                    info.slug,
+                    check_xml(&bytes)
+                );
+                (feed_path(&info.slug, f), f, bytes)
+            })
             .collect(),
         updated: (!items.is_empty()).then(|| doc.updated()),
+    }
+}
+
+/// Checks that a rendered XML document is well-formed: it parses to the
+/// end, is UTF-8, and holds no character XML 1.0 forbids. Debug builds
+/// check every feed they render; tests and fuzz targets call it directly.
+pub fn check_xml(bytes: &[u8]) -> Result<(), String> {
+    let mut reader = quick_xml::Reader::from_reader(bytes);
+    let mut buf = Vec::new();
+    loop {
+        match reader.read_event_into(&mut buf) {
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(_) => buf.clear(),
+            Err(e) => {
+                return Err(format!(
+                    "not well-formed at byte {}: {e}",
+                    reader.buffer_position()
+                ))
+            }
+        }
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8: {e}"))?;
+    match text.chars().find(|&c| {
+        (c.is_control() && !matches!(c, '\n' | '\r' | '\t')) || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+    }) {
+        Some(c) => Err(format!("character {c:?} is not allowed in XML")),
+        None => Ok(()),
     }
 }
