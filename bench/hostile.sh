@@ -67,7 +67,10 @@ for slug in all world pakistan business sports technology; do
   for ext in rss atom; do urls+=("http://127.0.0.1:$PORT/feeds/$slug.$ext"); done
   curl -fs "http://127.0.0.1:$PORT/feeds/$slug.json" | python3 -c 'import json,sys; json.load(sys.stdin)'
 done
-"$FEEDCHECK" -q "${urls[@]}" | sed -n '/^SUMMARY/,$p'
-status=${PIPESTATUS[0]}
+status=0
+"$FEEDCHECK" -q "${urls[@]}" > "$work/feedcheck.txt" || status=$?
+grep -E "^ *~|VERDICT: (WARN|FAIL)" "$work/feedcheck.txt" | sort | uniq -c
+sed -n '/^SUMMARY/,$p' "$work/feedcheck.txt"
+
 kill -0 "$pid" && echo "daemon still up"
 exit $(( status || missing ))

@@ -157,6 +157,7 @@ fn benches(c: &mut Criterion) {
         info: &catalog.feeds()[all],
         items: &items,
         bodies: &bodies,
+        empty_date: wirefeed::render::empty_feed_date(),
     };
     let mut g = c.benchmark_group("render");
     g.sample_size(50)

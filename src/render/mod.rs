@@ -18,8 +18,8 @@ use chrono::{DateTime, FixedOffset};
 use crate::catalog::{Entry, FeedInfo};
 use crate::config::Config;
 
-/// A feed's date when it has no items: the Unix epoch, a fixed value
-/// rather than the render time.
+/// The date of an empty site: the Unix epoch, a fixed value rather than
+/// the render time.
 pub fn empty_feed_date() -> DateTime<FixedOffset> {
     DateTime::UNIX_EPOCH.fixed_offset()
 }
@@ -31,6 +31,9 @@ pub struct FeedDoc<'a> {
     pub items: &'a [Arc<Entry>],
     /// The items' HTML bodies, in the same order.
     pub bodies: &'a [Arc<str>],
+    /// The date of the feed when it has no items: the newest item of the
+    /// whole site (validators call 1970 implausible), still never the clock.
+    pub empty_date: DateTime<FixedOffset>,
 }
 
 impl FeedDoc<'_> {
@@ -40,7 +43,7 @@ impl FeedDoc<'_> {
             .iter()
             .map(|e| e.updated)
             .max()
-            .unwrap_or_else(empty_feed_date)
+            .unwrap_or(self.empty_date)
     }
 
     /// Newest `published` among the items.
@@ -49,7 +52,7 @@ impl FeedDoc<'_> {
             .iter()
             .map(|e| e.published)
             .max()
-            .unwrap_or_else(empty_feed_date)
+            .unwrap_or(self.empty_date)
     }
 
     pub fn url(&self, format: FeedFormat) -> String {
@@ -141,11 +144,19 @@ pub fn feed_files(
     let items = catalog.items(index, now);
     let bodies: Vec<Arc<str>> = items.iter().map(|e| catalog.body(e)).collect();
     let info = &catalog.feeds()[index];
+    let empty_date = match items.is_empty() {
+        true => catalog
+            .items(0, now)
+            .first()
+            .map_or_else(empty_feed_date, |e| e.updated),
+        false => empty_feed_date(),
+    };
     let doc = FeedDoc {
         config: catalog.config(),
         info,
         items: &items,
         bodies: &bodies,
+        empty_date,
     };
     RenderedFeed {
         files: FeedFormat::ALL
