@@ -78,7 +78,9 @@ struct SortKey {
 pub struct Catalog {
     config: Arc<Config>,
     feeds: Vec<FeedInfo>,
-    entries: HashMap<String, Arc<Entry>>,
+    /// By path, sorted: a folder's entries are one range (see
+    /// [`Catalog::paths_under`]), not a scan of the whole archive.
+    entries: BTreeMap<String, Arc<Entry>>,
     /// id → path, to serve `/articles/{id}` and keep ids unique.
     ids: HashMap<String, String>,
     order: Vec<BTreeSet<SortKey>>,
@@ -98,7 +100,7 @@ impl Catalog {
             ctx: ParseContext::from_config(&config),
             config,
             feeds,
-            entries: HashMap::new(),
+            entries: BTreeMap::new(),
             ids: HashMap::new(),
             order,
             problems: BTreeMap::new(),
@@ -158,8 +160,9 @@ impl Catalog {
     pub fn paths_under(&self, dir: &str) -> Vec<String> {
         let prefix = format!("{dir}/");
         self.entries
-            .keys()
-            .filter(|p| p.starts_with(&prefix))
+            .range(prefix.clone()..)
+            .map(|(p, _)| p)
+            .take_while(|p| p.starts_with(&prefix))
             .cloned()
             .collect()
     }
