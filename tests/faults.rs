@@ -380,3 +380,114 @@ fn a_full_disk_under_the_state_store_is_logged_and_serving_goes_on() {
     );
     assert_eq!(d.get("/healthz").status, 200);
 }
+
+/// A file the daemon may not read is reported with its path and reason,
+/// and everything else is published. Root reads everything, so the daemon
+/// runs as `nobody` here (setpriv); where the test is not root it says so
+/// and passes vacuously.
+#[test]
+fn an_unreadable_file_is_reported_and_the_rest_published() {
+    use std::os::unix::fs::PermissionsExt;
+    let is_root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+    if !is_root
+        || std::process::Command::new("setpriv")
+            .arg("--version")
+            .output()
+            .is_err()
+    {
+        eprintln!("needs root and setpriv to run the daemon as another user: skipped");
+        return;
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("wirefeed-perm-")
+        .tempdir()
+        .expect("tempdir");
+    let root = dir.path();
+    let articles = root.join("articles/world");
+    fs::create_dir_all(&articles).expect("mkdir");
+    fs::create_dir_all(root.join("state")).expect("mkdir");
+    fs::write(
+        articles.join("open.txt"),
+        story("Readable Story", "World", "open"),
+    )
+    .expect("write");
+    fs::write(
+        articles.join("locked.txt"),
+        story("Locked Story", "World", "locked"),
+    )
+    .expect("write");
+    let port = free_port();
+    let config = root.join("wirefeed.toml");
+    fs::write(
+        &config,
+        format!(
+            "[site]\ntitle = \"T\"\nbase_url = \"http://127.0.0.1:{port}\"\n[articles]\ndir = '{}'\n\
+             [server]\nlisten = \"127.0.0.1:{port}\"\n[state]\ndir = '{}'\n\
+             [[categories]]\nslug = \"world\"\ntitle = \"World\"\n",
+            root.join("articles").display(),
+            root.join("state").display()
+        ),
+    )
+    .expect("config");
+    for (path, mode) in [
+        (root.to_path_buf(), 0o755),
+        (root.join("articles"), 0o755),
+        (articles.clone(), 0o755),
+        (root.join("state"), 0o777),
+        (config.clone(), 0o644),
+        (articles.join("open.txt"), 0o644),
+        (articles.join("locked.txt"), 0o000),
+    ] {
+        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).expect("chmod");
+    }
+    let log = fs::File::create(root.join("log")).expect("log");
+    let mut child = std::process::Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            env!("CARGO_BIN_EXE_wirefeed"),
+            "--config",
+        ])
+        .arg(&config)
+        .arg("serve")
+        .env("WIREFEED_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stderr(log)
+        .spawn()
+        .expect("spawn as nobody");
+    let get = |path: &str| -> String {
+        let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+            return String::new();
+        };
+        let _ = write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        );
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    };
+    let published = wait_until(
+        || get("/feeds/world.rss").contains("Readable Story"),
+        Duration::from_secs(10),
+    );
+    let feed = get("/feeds/world.rss");
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = fs::read_to_string(root.join("log")).unwrap_or_default();
+    assert!(
+        published,
+        "the readable story was not published; log:\n{log}"
+    );
+    assert!(!feed.contains("Locked Story"), "{feed}");
+    assert!(
+        log.lines().any(|l| l.contains("rejected file")
+            && l.contains("locked.txt")
+            && l.contains("Permission denied")),
+        "one line names the file and the reason:\n{log}"
+    );
+}
