@@ -151,9 +151,11 @@ impl Catalog {
         &mut self.state
     }
 
-    /// Gives the state store back (a config reload builds a new catalog).
-    pub fn into_state(self) -> StateStore {
-        self.state
+    /// Starts over under a new config (a reload), keeping what the state
+    /// store remembers; the caller rescans.
+    pub fn reconfigure(&mut self, config: Arc<Config>) {
+        let state = std::mem::replace(&mut self.state, StateStore::in_memory());
+        *self = Catalog::new(config, state);
     }
 
     /// Paths of the entries under directory `dir` (relative key).
@@ -167,10 +169,6 @@ impl Catalog {
             .collect()
     }
 
-    pub fn paths(&self) -> impl Iterator<Item = &String> {
-        self.entries.keys()
-    }
-
     /// Applies a batch; returns the indexes of the feeds whose items changed.
     /// Removals go first so a rename within one batch is seen as one.
     pub fn apply(&mut self, changes: Vec<Change>) -> BTreeSet<usize> {
@@ -180,13 +178,8 @@ impl Catalog {
             .partition(|c| matches!(c, Change::Removed(_)));
         for change in removed.into_iter().chain(parsed) {
             match change {
-                Change::Removed(path) => {
-                    self.problems.remove(&path);
-                    touched.extend(self.remove(&path));
-                    self.state.mark_gone(&path);
-                }
-                Change::Parsed(path, Ok(None)) => {
-                    // A draft: not (or no longer) published.
+                // Gone, or a draft: not (or no longer) published.
+                Change::Removed(path) | Change::Parsed(path, Ok(None)) => {
                     self.problems.remove(&path);
                     touched.extend(self.remove(&path));
                     self.state.mark_gone(&path);
@@ -205,9 +198,38 @@ impl Catalog {
         touched
     }
 
-    /// Paths the state store knows that are no longer on disk: a startup
-    /// scan marks them gone so renames done while stopped are recognised.
-    pub fn forget_missing(&mut self, on_disk: &std::collections::HashSet<String>) {
+    /// How this catalog reads files (built once per config).
+    pub fn parse_context(&self) -> &ParseContext {
+        &self.ctx
+    }
+
+    /// The whole articles directory as one batch: every file read, plus a
+    /// removal for each entry whose file is gone. `startup`: state records
+    /// of paths no longer on disk are marked gone too, so renames done
+    /// while wirefeed was stopped are recognised.
+    pub fn rescan(&mut self, startup: bool) -> Vec<Change> {
+        let mut changes = scan(&self.config.articles.dir, &self.ctx);
+        let on_disk: HashSet<String> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Parsed(p, _) => Some(p.clone()),
+                Change::Removed(_) => None,
+            })
+            .collect();
+        changes.extend(
+            self.entries
+                .keys()
+                .filter(|p| !on_disk.contains(*p))
+                .map(|p| Change::Removed(p.clone()))
+                .collect::<Vec<_>>(),
+        );
+        if startup {
+            self.forget_missing(&on_disk);
+        }
+        changes
+    }
+
+    fn forget_missing(&mut self, on_disk: &HashSet<String>) {
         for path in self.state.live_paths() {
             if !on_disk.contains(&path) {
                 self.state.mark_gone(&path);
@@ -270,11 +292,15 @@ impl Catalog {
         let fresh_updated = a.updated.unwrap_or(a.published);
         // What the store remembers: this path's record, or (a rename) the
         // record of a vanished file with the same bytes.
+        let mut renamed_from = None;
         let (remembered, generation) = match self.state.get(&a.path) {
             Some(rec) if rec.gone && rec.hash != a.content_hash => (None, rec.generation + 1),
             Some(rec) => (Some(rec.clone()), rec.generation),
             None => match self.state.gone_with_hash(a.content_hash) {
-                Some((_, rec)) => (Some(rec.clone()), rec.generation),
+                Some((old_path, rec)) => {
+                    renamed_from = Some(old_path.to_string());
+                    (Some(rec.clone()), rec.generation)
+                }
                 None => (None, 0),
             },
         };
@@ -308,11 +334,9 @@ impl Catalog {
             identity.id = derive_id(a);
         }
         identity.id = self.unique_id(identity.id, &a.path);
-        if let Some((old_path, _)) = self.state.gone_with_hash(a.content_hash) {
-            if old_path != a.path {
-                let old_path = old_path.to_string();
-                self.state.forget(&old_path);
-            }
+        if let Some(old_path) = renamed_from {
+            // The record moves with the file.
+            self.state.forget(&old_path);
         }
         self.state.put(
             &a.path,
@@ -601,16 +625,8 @@ pub fn scan(root: &Path, ctx: &ParseContext) -> Vec<Change> {
 
 /// Builds a catalog from a directory in one go (for `build` and `check`).
 pub fn load(config: Arc<Config>, state: StateStore) -> Catalog {
-    let ctx = ParseContext::from_config(&config);
-    let changes = scan(&config.articles.dir, &ctx);
     let mut catalog = Catalog::new(config, state);
-    let on_disk = changes
-        .iter()
-        .map(|c| match c {
-            Change::Parsed(p, _) | Change::Removed(p) => p.clone(),
-        })
-        .collect();
-    catalog.forget_missing(&on_disk);
+    let changes = catalog.rescan(true);
     catalog.apply(changes);
     catalog.cache_bodies(Utc::now());
     catalog

@@ -26,7 +26,7 @@ use tokio::net::TcpListener;
 use crate::catalog::{self, Catalog, Change};
 use crate::config::Config;
 use crate::metrics::FeedLabels;
-use crate::parse::{self, ParseContext};
+use crate::parse;
 use crate::render;
 use crate::serve::{self, App};
 use crate::snapshot::{self, Resource};
@@ -191,7 +191,6 @@ struct Publisher {
     config: Arc<Config>,
     app: Arc<App>,
     catalog: Catalog,
-    ctx: ParseContext,
     tx: Sender<Msg>,
     watch: Option<WatchHandle>,
     next_due: Option<DateTime<Utc>>,
@@ -210,7 +209,6 @@ impl Publisher {
     ) -> Self {
         Publisher {
             config_path,
-            ctx: ParseContext::from_config(&config),
             catalog: Catalog::new(config.clone(), state),
             config,
             app,
@@ -293,26 +291,11 @@ impl Publisher {
     /// Compares the whole tree with the catalog and publishes every feed.
     fn full_scan(&mut self, reason: &str, startup: bool) {
         let started = Instant::now();
-        let root = self.config.articles.dir.clone();
-        let mut changes = catalog::scan(&root, &self.ctx);
-        let on_disk: HashSet<String> = changes
+        let changes = self.catalog.rescan(startup);
+        let files = changes
             .iter()
-            .filter_map(|c| match c {
-                Change::Parsed(p, _) => Some(p.clone()),
-                Change::Removed(_) => None,
-            })
-            .collect();
-        changes.extend(
-            self.catalog
-                .paths()
-                .filter(|p| !on_disk.contains(*p))
-                .map(|p| Change::Removed(p.clone()))
-                .collect::<Vec<_>>(),
-        );
-        if startup {
-            self.catalog.forget_missing(&on_disk);
-        }
-        let files = on_disk.len();
+            .filter(|c| matches!(c, Change::Parsed(..)))
+            .count();
         self.log_problems(&changes);
         self.catalog.apply(changes);
         self.rebuild_pages();
@@ -384,7 +367,7 @@ impl Publisher {
                 }
             }
         }
-        let ctx = &self.ctx;
+        let ctx = self.catalog.parse_context();
         changes.extend(
             to_parse
                 .par_iter()
@@ -580,15 +563,10 @@ impl Publisher {
             || new.articles.debounce != self.config.articles.debounce
             || new.articles.settle != self.config.articles.settle;
         self.flush_state();
-        let state = std::mem::replace(
-            &mut self.catalog,
-            Catalog::new(new.clone(), StateStore::in_memory()),
-        )
-        .into_state();
-        self.catalog = Catalog::new(new.clone(), state);
-        self.ctx = ParseContext::from_config(&new);
+        self.catalog.reconfigure(new.clone());
         self.config = new.clone();
-        self.app.set_config(new.clone(), self.ctx.clone());
+        self.app
+            .set_config(new.clone(), self.catalog.parse_context().clone());
         let kept: HashSet<String> = self
             .catalog
             .feeds()

@@ -69,7 +69,7 @@ pub fn parse(text: &str, ctx: &ParseContext) -> Result<Parts, Reason> {
 
     let mut paragraphs: Vec<String> = body.iter().map(|l| l.to_string()).collect();
     if let Some(first) = paragraphs.first_mut() {
-        if let Some((dateline, day, text)) = read_dateline(first)? {
+        if let Some((dateline, day, text)) = read_dateline(first) {
             parts.dateline = Some(dateline);
             if parts.date.is_none() {
                 let day = day.map_err(Reason::BadDate)?;
@@ -127,17 +127,15 @@ fn strip_prefix_ci<'a>(line: &'a str, prefix: &str) -> Option<&'a str> {
 type DatelineRead = (Dateline, Result<chrono::NaiveDate, String>, String);
 
 /// Splits `City, (Agency - Source - 14th May, 2024) text` into its parts.
-/// `Ok(None)`: the line does not start with a dateline.
-fn read_dateline(line: &str) -> Result<Option<DatelineRead>, Reason> {
-    let Some(caps) = DATELINE.captures(line) else {
-        return Ok(None);
-    };
+/// `None`: the line does not start with a dateline.
+fn read_dateline(line: &str) -> Option<DatelineRead> {
+    let caps = DATELINE.captures(line)?;
     let inside: Vec<&str> = caps["inside"].split(" - ").map(str::trim).collect();
     let (Some(date), true) = (inside.last(), inside.len() >= 2) else {
-        return Ok(None);
+        return None;
     };
     if !DATELINE_DATE.is_match(date) {
-        return Ok(None);
+        return None;
     }
     let source = inside[1..inside.len() - 1].join(" - ");
     let dateline = Dateline {
@@ -145,11 +143,11 @@ fn read_dateline(line: &str) -> Result<Option<DatelineRead>, Reason> {
         agency: inside[0].to_string(),
         source: (!source.is_empty()).then_some(source),
     };
-    Ok(Some((
+    Some((
         dateline,
         parse_dateline_date(date),
         caps["rest"].trim().to_string(),
-    )))
+    ))
 }
 
 #[cfg(test)]
