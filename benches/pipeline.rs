@@ -22,10 +22,10 @@
 //!   every file it renders (`build` does not); `snapshot/gzip{9,6}_rss` and
 //!   `snapshot/brotli{9,5}_rss` split that cost and show cheaper settings.
 //! - `publish/one_file`: what the daemon does for one changed file: read and
-//!   parse it, apply it to the catalog, keep the shown bodies, render the
+//!   parse it, apply it to the catalog, keep the shown texts, render the
 //!   touched feeds in every format and build their snapshot resources.
 //! - `catalog/load`: `catalog::load` of the whole corpus (list, parse on all
-//!   cores, apply, read back the shown bodies): the startup scan and the first
+//!   cores, apply, read back the shown texts): the startup scan and the first
 //!   half of `wirefeed build`.
 
 use std::hint::black_box;
@@ -36,6 +36,7 @@ use std::time::{Duration, SystemTime};
 
 use chrono::Utc;
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
+use wirefeed::article::ItemText;
 use wirefeed::catalog;
 use wirefeed::config::Config;
 use wirefeed::parse::{self, ParseContext};
@@ -151,12 +152,12 @@ fn benches(c: &mut Criterion) {
     let all = 0;
     let items = catalog.items(all, now);
     assert_eq!(items.len(), config.feeds.items.min(corpus.n));
-    let bodies: Vec<Arc<str>> = items.iter().map(|e| catalog.body(e)).collect();
+    let texts: Vec<Arc<ItemText>> = items.iter().map(|e| catalog.text(e)).collect();
     let doc = FeedDoc {
         config: &config,
         info: &catalog.feeds()[all],
         items: &items,
-        bodies: &bodies,
+        texts: &texts,
         empty_date: wirefeed::render::empty_feed_date(),
     };
     let mut g = c.benchmark_group("render");
@@ -202,14 +203,14 @@ fn benches(c: &mut Criterion) {
         });
     }
     g.finish();
-    drop(bodies);
+    drop(texts);
     drop(items);
 
     // --- publish after one changed file (the daemon's per-event work) ---
     // The newest article: it is in `all` and its category feed, so both are
     // re-rendered, as for a freshly saved story.
-    let newest = catalog.items(all, now)[0].article.path.clone();
-    let newest = root.join(newest);
+    let newest = catalog.items(all, now)[0].path.clone();
+    let newest = root.join(&*newest);
     let mut g = c.benchmark_group("publish");
     g.sample_size(20)
         .sampling_mode(SamplingMode::Flat)
@@ -219,7 +220,7 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             let touched = catalog.apply(vec![catalog::read(root, &newest, &ctx)]);
             let now = Utc::now();
-            catalog.cache_bodies(now);
+            catalog.cache_texts(now);
             let mut resources = Vec::new();
             for index in touched {
                 let rendered = render::feed_files(&catalog, index, now);

@@ -66,11 +66,11 @@ pub struct Article {
     pub categories: Vec<String>,
     pub category_source: CategorySource,
     pub tags: Vec<String>,
-    /// Plain text, cut on a word boundary.
+    /// Plain text, cut on a word boundary. Like `content_html` and
+    /// `dateline`, empty on a catalog [`crate::catalog::Entry`]: see
+    /// [`ItemText`].
     pub summary: String,
-    /// Sanitized HTML. The catalog moves it out into its body cache (which
-    /// keeps only bodies a feed shows), so on an [`crate::catalog::Entry`]
-    /// it is empty: ask [`crate::catalog::Catalog::body`].
+    /// Sanitized HTML.
     pub content_html: String,
     /// The article's own URL, if it names one.
     pub link: Option<String>,
@@ -84,6 +84,29 @@ pub struct Article {
     /// Things that were cleaned up while reading (control characters
     /// dropped, text cut at a limit...): reported, not fatal.
     pub warnings: Vec<String>,
+}
+
+/// The parts of an article only a feed item or its page shows: most of an
+/// article's size. The catalog keeps them for the items the feeds show and
+/// reads them back from the file otherwise, so memory grows with the feed
+/// windows, not with the archive.
+#[derive(Debug, Clone, Default)]
+pub struct ItemText {
+    pub summary: String,
+    /// Sanitized HTML.
+    pub html: String,
+    pub dateline: Option<Dateline>,
+}
+
+impl Article {
+    /// Moves the [`ItemText`] parts out, leaving them empty.
+    pub fn take_text(&mut self) -> ItemText {
+        ItemText {
+            summary: std::mem::take(&mut self.summary),
+            html: std::mem::take(&mut self.content_html),
+            dateline: self.dateline.take(),
+        }
+    }
 }
 
 fn as_hex<S: serde::Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {

@@ -60,10 +60,10 @@ pub fn write_site(catalog: &Catalog, out: &Path, now: DateTime<Utc>) -> std::io:
     )?;
     for entry in catalog.entries() {
         if entry.published.with_timezone(&Utc) <= now {
-            let body = catalog.body(entry);
+            let text = catalog.text(entry);
             write(
                 &format!("articles/{}.html", entry.id),
-                &render::html::article(config, entry, &body),
+                &render::html::article(config, entry, &text),
             )?;
         }
     }

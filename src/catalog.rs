@@ -15,6 +15,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -22,7 +23,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::article::{Article, CategorySource};
+use crate::article::{Article, CategorySource, ItemText};
 use crate::config::Config;
 use crate::parse::{self, ParseContext, ParseError};
 use crate::state::{Record, StateStore};
@@ -30,19 +31,37 @@ use crate::state::{Record, StateStore};
 /// Namespace for wirefeed's UUIDv5 GUIDs (a fixed random UUID).
 const GUID_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x3f0c_9a52_6b1e_4d27_9a4f_1c8e_5b2d_7e61);
 
-/// One article as the feeds see it.
+/// One article as the feeds see it. The catalog holds one for every
+/// article in the archive, so it keeps only what an item needs to be
+/// placed and listed; the summary, body and dateline are read back for the
+/// items the feeds show ([`ItemText`]).
 #[derive(Debug, Serialize)]
 pub struct Entry {
-    pub article: Article,
+    /// Relative to the articles directory, `/`-separated: the catalog's key
+    /// (one shared copy).
+    pub path: Arc<str>,
+    pub title: Box<str>,
+    pub author: Option<Box<str>>,
+    pub tags: Box<[Box<str>]>,
     /// URL-safe id: the page is `/articles/{id}`.
-    pub id: String,
-    pub guid: String,
+    pub id: Arc<str>,
+    pub guid: Arc<str>,
     pub published: DateTime<FixedOffset>,
     pub updated: DateTime<FixedOffset>,
-    /// The article's own URL or its page on this site.
-    pub link: String,
+    /// The article's own URL, if it names one.
+    pub own_link: Option<Box<str>>,
     /// Indexes into [`Catalog::feeds`] (0 is `all`).
     pub feeds: Vec<usize>,
+}
+
+impl Entry {
+    /// The article's own URL, else its page on this site.
+    pub fn link(&self, config: &Config) -> String {
+        match &self.own_link {
+            Some(link) => link.to_string(),
+            None => config.url(&format!("articles/{}", encode_id(&self.id))),
+        }
+    }
 }
 
 /// A feed wirefeed publishes: `all` or a configured category.
@@ -71,8 +90,8 @@ pub struct Problem {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct SortKey {
     published: Reverse<i64>,
-    guid: String,
-    path: String,
+    guid: Arc<str>,
+    path: Arc<str>,
 }
 
 pub struct Catalog {
@@ -80,15 +99,18 @@ pub struct Catalog {
     feeds: Vec<FeedInfo>,
     /// By path, sorted: a folder's entries are one range (see
     /// [`Catalog::paths_under`]), not a scan of the whole archive.
-    entries: BTreeMap<String, Arc<Entry>>,
+    /// The keys are the one shared copy of each path: the id index, the
+    /// feed order and the state store hold the same `Arc<str>`.
+    entries: BTreeMap<Arc<str>, Arc<Entry>>,
     /// id → path, to serve `/articles/{id}` and keep ids unique.
-    ids: HashMap<String, String>,
+    ids: HashMap<Arc<str>, Arc<str>>,
     order: Vec<BTreeSet<SortKey>>,
     problems: BTreeMap<String, String>,
     state: StateStore,
-    /// HTML bodies by path, only for entries some feed shows (see
-    /// [`Catalog::cache_bodies`]); others are read again when needed.
-    bodies: HashMap<String, Arc<str>>,
+    /// Summaries, bodies and datelines by path, only for entries some feed
+    /// shows (see [`Catalog::cache_texts`]); others are read again when
+    /// needed.
+    texts: HashMap<Arc<str>, Arc<ItemText>>,
     ctx: ParseContext,
 }
 
@@ -105,7 +127,7 @@ impl Catalog {
             order,
             problems: BTreeMap::new(),
             state,
-            bodies: HashMap::new(),
+            texts: HashMap::new(),
         }
     }
 
@@ -162,10 +184,10 @@ impl Catalog {
     pub fn paths_under(&self, dir: &str) -> Vec<String> {
         let prefix = format!("{dir}/");
         self.entries
-            .range(prefix.clone()..)
+            .range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded))
             .map(|(p, _)| p)
             .take_while(|p| p.starts_with(&prefix))
-            .cloned()
+            .map(|p| p.to_string())
             .collect()
     }
 
@@ -203,46 +225,55 @@ impl Catalog {
         &self.ctx
     }
 
-    /// The whole articles directory as one batch: every file read, plus a
-    /// removal for each entry whose file is gone. `startup`: state records
-    /// of paths no longer on disk are marked gone too, so renames done
-    /// while wirefeed was stopped are recognised.
-    pub fn rescan(&mut self, startup: bool) -> Vec<Change> {
-        let mut changes = scan(&self.config.articles.dir, &self.ctx);
-        let on_disk: HashSet<String> = changes
+    /// Reads the whole articles directory in: first a removal for each
+    /// entry whose file is gone (so a file renamed meanwhile takes its GUID
+    /// over), then every file, [`SCAN_CHUNK`] at a time parsed on all cores
+    /// and applied, so a whole archive's parsed articles are never in memory
+    /// at once. `seen` gets each batch before it is applied (for logging).
+    /// `startup`: state records of paths no longer on disk are marked gone
+    /// too, so renames done while wirefeed was stopped are recognised.
+    /// Returns how many files were read.
+    pub fn rescan(&mut self, startup: bool, mut seen: impl FnMut(&[Change])) -> usize {
+        let root = self.config.articles.dir.clone();
+        let files = list_articles(&root);
+        let on_disk: HashSet<String> = files
             .iter()
-            .filter_map(|c| match c {
-                Change::Parsed(p, _) => Some(p.clone()),
-                Change::Removed(_) => None,
-            })
+            .map(|p| parse::relative_key(&root, p))
             .collect();
-        changes.extend(
-            self.entries
-                .keys()
-                .filter(|p| !on_disk.contains(*p))
-                .map(|p| Change::Removed(p.clone()))
-                .collect::<Vec<_>>(),
-        );
+        let gone: Vec<Change> = self
+            .entries
+            .keys()
+            .filter(|p| !on_disk.contains(&***p))
+            .map(|p| Change::Removed(p.to_string()))
+            .collect();
         if startup {
             self.forget_missing(&on_disk);
         }
-        changes
+        drop(on_disk);
+        seen(&gone);
+        self.apply(gone);
+        for chunk in files.chunks(SCAN_CHUNK) {
+            let changes = scan(&root, chunk, &self.ctx);
+            seen(&changes);
+            self.apply(changes);
+        }
+        files.len()
     }
 
     fn forget_missing(&mut self, on_disk: &HashSet<String>) {
         for path in self.state.live_paths() {
-            if !on_disk.contains(&path) {
+            if !on_disk.contains(&*path) {
                 self.state.mark_gone(&path);
             }
         }
     }
 
     fn remove(&mut self, path: &str) -> Vec<usize> {
-        self.bodies.remove(path);
+        self.texts.remove(path);
         let Some(entry) = self.entries.remove(path) else {
             return Vec::new();
         };
-        if self.ids.get(&entry.id).map(String::as_str) == Some(path) {
+        if self.ids.get(&entry.id).is_some_and(|p| &**p == path) {
             self.ids.remove(&entry.id);
         }
         let key = sort_key(&entry);
@@ -253,30 +284,36 @@ impl Catalog {
     }
 
     fn insert(&mut self, mut article: Article) -> Vec<usize> {
-        let path = article.path.clone();
-        let body = std::mem::take(&mut article.content_html);
-        if body.is_empty() {
-            self.bodies.remove(&path);
-        } else {
-            self.bodies.insert(path.clone(), body.into());
-        }
+        let path: Arc<str> = Arc::from(article.path.as_str());
+        let text = article.take_text();
         let mut touched = self.remove(&path);
-        let identity = self.identity(&article);
+        // A scanned article comes without its text (see [`scan`]).
+        if !(text.html.is_empty() && text.summary.is_empty()) {
+            self.texts.insert(path.clone(), Arc::new(text));
+        }
+        let identity = self.identity(&article, &path);
         let feeds = self.feeds_of(&article);
-        let link = article.link.clone().unwrap_or_else(|| {
-            self.config
-                .url(&format!("articles/{}", encode_id(&identity.id)))
-        });
         let entry = Arc::new(Entry {
+            path: path.clone(),
+            title: article.title.into(),
+            author: article.author.map(String::into_boxed_str),
+            tags: article
+                .tags
+                .into_iter()
+                .map(String::into_boxed_str)
+                .collect(),
             id: identity.id,
             guid: identity.guid,
             published: identity.published,
             updated: identity.updated,
-            link,
+            own_link: article.link.map(String::into_boxed_str),
             feeds,
-            article,
         });
-        let key = sort_key(&entry);
+        let key = SortKey {
+            published: Reverse(entry.published.timestamp()),
+            guid: entry.guid.clone(),
+            path: path.clone(),
+        };
         for &f in &entry.feeds {
             self.order[f].insert(key.clone());
             touched.push(f);
@@ -288,7 +325,7 @@ impl Catalog {
 
     /// GUID, id and dates for an article, from the state store when it
     /// remembers the path (or the content, after a rename).
-    fn identity(&mut self, a: &Article) -> Identity {
+    fn identity(&mut self, a: &Article, path: &Arc<str>) -> Identity {
         let fresh_updated = a.updated.unwrap_or(a.published);
         // What the store remembers: this path's record, or (a rename) the
         // record of a vanished file with the same bytes.
@@ -306,9 +343,8 @@ impl Catalog {
         };
         let mut identity = match remembered {
             Some(rec) => {
-                let published = DateTime::parse_from_rfc3339(&rec.published).unwrap_or(a.published);
-                let mut updated =
-                    DateTime::parse_from_rfc3339(&rec.updated).unwrap_or(fresh_updated);
+                let published = rec.published;
+                let mut updated = rec.updated;
                 if rec.hash != a.content_hash {
                     updated = updated.max(a.modified).max(fresh_updated);
                 }
@@ -320,31 +356,31 @@ impl Catalog {
                 }
             }
             None => Identity {
-                guid: derive_guid(a, generation),
-                id: derive_id(a),
+                guid: derive_guid(a, generation).into(),
+                id: derive_id(a).into(),
                 published: a.published,
                 updated: fresh_updated,
             },
         };
         // The article's own id or URL is authoritative over remembered ones.
         if a.id.is_some() || a.link.is_some() {
-            identity.guid = derive_guid(a, 0);
+            identity.guid = derive_guid(a, 0).into();
         }
         if a.id.is_some() {
-            identity.id = derive_id(a);
+            identity.id = derive_id(a).into();
         }
-        identity.id = self.unique_id(identity.id, &a.path);
+        identity.id = self.unique_id(identity.id, path);
         if let Some(old_path) = renamed_from {
             // The record moves with the file.
             self.state.forget(&old_path);
         }
         self.state.put(
-            &a.path,
+            path.clone(),
             Record {
                 guid: identity.guid.clone(),
                 id: identity.id.clone(),
-                published: identity.published.to_rfc3339(),
-                updated: identity.updated.to_rfc3339(),
+                published: identity.published,
+                updated: identity.updated,
                 hash: a.content_hash,
                 gone: false,
                 generation,
@@ -353,14 +389,13 @@ impl Catalog {
         identity
     }
 
-    fn unique_id(&self, id: String, path: &str) -> String {
+    fn unique_id(&self, id: Arc<str>, path: &str) -> Arc<str> {
         match self.ids.get(&id) {
-            Some(other) if other != path => {
-                format!(
-                    "{id}-{:08x}",
-                    xxhash_rust::xxh3::xxh3_64(path.as_bytes()) as u32
-                )
-            }
+            Some(other) if &**other != path => format!(
+                "{id}-{:08x}",
+                xxhash_rust::xxh3::xxh3_64(path.as_bytes()) as u32
+            )
+            .into(),
             _ => id,
         }
     }
@@ -403,43 +438,50 @@ impl Catalog {
 
     /// The newest `feeds.items` entries of feed `index` published by `now`.
     pub fn items(&self, index: usize, now: DateTime<Utc>) -> Vec<Arc<Entry>> {
-        let now = now.timestamp();
-        self.order[index]
-            .iter()
-            .filter(|k| k.published.0 <= now)
-            .take(self.config.feeds.items)
+        self.window(index, now)
             .filter_map(|k| self.entries.get(&k.path).cloned())
             .collect()
     }
 
-    /// An entry's HTML body: from the cache, else read from its file again.
-    pub fn body(&self, entry: &Entry) -> Arc<str> {
-        match self.bodies.get(&entry.article.path) {
-            Some(b) => b.clone(),
-            None => load_body(&self.config.articles.dir, &self.ctx, entry),
+    fn window(&self, index: usize, now: DateTime<Utc>) -> impl Iterator<Item = &SortKey> {
+        let now = now.timestamp();
+        self.order[index]
+            .iter()
+            .filter(move |k| k.published.0 <= now)
+            .take(self.config.feeds.items)
+    }
+
+    /// An entry's summary, body and dateline: from the cache, else read
+    /// from its file again.
+    pub fn text(&self, entry: &Entry) -> Arc<ItemText> {
+        match self.texts.get(&entry.path) {
+            Some(t) => t.clone(),
+            None => load_text(&self.config.articles.dir, &self.ctx, entry),
         }
     }
 
-    /// Keeps in memory exactly the bodies the feeds show at `now` (reading
+    /// Keeps in memory exactly the texts the feeds show at `now` (reading
     /// the missing ones in parallel): memory stays bounded by feeds × items,
     /// not by the size of the archive.
-    pub fn cache_bodies(&mut self, now: DateTime<Utc>) {
-        let shown: HashSet<String> = (0..self.feeds.len())
-            .flat_map(|i| self.items(i, now))
-            .map(|e| e.article.path.clone())
+    pub fn cache_texts(&mut self, now: DateTime<Utc>) {
+        let shown: HashSet<&str> = (0..self.feeds.len())
+            .flat_map(|i| self.window(i, now))
+            .map(|k| &*k.path)
             .collect();
-        self.bodies.retain(|p, _| shown.contains(p));
-        let missing: Vec<Arc<Entry>> = shown
+        let missing: Vec<(Arc<str>, Arc<Entry>)> = shown
             .iter()
-            .filter(|p| !self.bodies.contains_key(*p))
-            .filter_map(|p| self.entries.get(p).cloned())
+            .filter(|p| !self.texts.contains_key(**p))
+            .filter_map(|p| self.entries.get_key_value(*p))
+            .map(|(p, e)| (p.clone(), e.clone()))
             .collect();
+        let shown: HashSet<Arc<str>> = shown.into_iter().map(Arc::from).collect();
+        self.texts.retain(|p, _| shown.contains(p));
         let (root, ctx) = (&self.config.articles.dir, &self.ctx);
-        let loaded: Vec<(String, Arc<str>)> = missing
-            .par_iter()
-            .map(|e| (e.article.path.clone(), load_body(root, ctx, e)))
+        let loaded: Vec<(Arc<str>, Arc<ItemText>)> = missing
+            .into_par_iter()
+            .map(|(p, e)| (p, load_text(root, ctx, &e)))
             .collect();
-        self.bodies.extend(loaded);
+        self.texts.extend(loaded);
     }
 
     /// How many entries each feed holds (published or scheduled).
@@ -477,8 +519,8 @@ impl Catalog {
 }
 
 struct Identity {
-    guid: String,
-    id: String,
+    guid: Arc<str>,
+    id: Arc<str>,
     published: DateTime<FixedOffset>,
     updated: DateTime<FixedOffset>,
 }
@@ -487,7 +529,7 @@ fn sort_key(e: &Entry) -> SortKey {
     SortKey {
         published: Reverse(e.published.timestamp()),
         guid: e.guid.clone(),
-        path: e.article.path.clone(),
+        path: e.path.clone(),
     }
 }
 
@@ -572,19 +614,23 @@ pub fn encode_id(id: &str) -> String {
         .replace("%2D", "-")
 }
 
-/// Reads an entry's body from its file again. If the file no longer
-/// parses (it is changing right now), the summary stands in until the
-/// watcher reports the change.
-pub fn load_body(root: &Path, ctx: &ParseContext, entry: &Entry) -> Arc<str> {
-    let path = root.join(&entry.article.path);
-    match parse::parse_file(root, &path, ctx) {
-        Ok(Some(a)) if !a.content_html.is_empty() => a.content_html.into(),
-        _ => format!(
-            "<p>{}</p>",
-            quick_xml::escape::partial_escape(entry.article.summary.as_str())
-        )
-        .into(),
+/// Reads an entry's summary, body and dateline from its file again. If the
+/// file no longer parses (it is changing right now), its title stands in
+/// until the watcher reports the change.
+pub fn load_text(root: &Path, ctx: &ParseContext, entry: &Entry) -> Arc<ItemText> {
+    let path = root.join(&*entry.path);
+    let mut text = match parse::parse_file(root, &path, ctx) {
+        Ok(Some(mut a)) => a.take_text(),
+        _ => ItemText::default(),
+    };
+    if text.html.is_empty() {
+        let said = match text.summary.is_empty() {
+            true => &*entry.title,
+            false => &text.summary,
+        };
+        text.html = format!("<p>{}</p>", quick_xml::escape::partial_escape(said));
     }
+    Arc::new(text)
 }
 
 /// Every article file under `root` (hidden and swap files skipped).
@@ -607,16 +653,20 @@ pub fn read(root: &Path, path: &Path, ctx: &ParseContext) -> Change {
     )
 }
 
-/// Reads every article under `root` in parallel (all cores). Bodies are
-/// dropped at once (a full archive's bodies would not fit in memory);
-/// [`Catalog::cache_bodies`] reads back the few the feeds show.
-pub fn scan(root: &Path, ctx: &ParseContext) -> Vec<Change> {
-    list_articles(root)
-        .into_par_iter()
+/// Files a full scan parses before applying them: enough to keep both
+/// cores busy, few enough that the parsed articles stay a few MB.
+pub const SCAN_CHUNK: usize = 2048;
+
+/// Reads `files` (under `root`) in parallel (all cores). Texts are dropped
+/// at once (a full archive's would not fit in memory);
+/// [`Catalog::cache_texts`] reads back the few the feeds show.
+pub fn scan(root: &Path, files: &[PathBuf], ctx: &ParseContext) -> Vec<Change> {
+    files
+        .par_iter()
         .map(|path| {
-            let mut change = read(root, &path, ctx);
+            let mut change = read(root, path, ctx);
             if let Change::Parsed(_, Ok(Some(a))) = &mut change {
-                a.content_html = String::new();
+                a.take_text();
             }
             change
         })
@@ -626,8 +676,7 @@ pub fn scan(root: &Path, ctx: &ParseContext) -> Vec<Change> {
 /// Builds a catalog from a directory in one go (for `build` and `check`).
 pub fn load(config: Arc<Config>, state: StateStore) -> Catalog {
     let mut catalog = Catalog::new(config, state);
-    let changes = catalog.rescan(true);
-    catalog.apply(changes);
-    catalog.cache_bodies(Utc::now());
+    catalog.rescan(true, |_| {});
+    catalog.cache_texts(Utc::now());
     catalog
 }

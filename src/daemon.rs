@@ -291,13 +291,10 @@ impl Publisher {
     /// Compares the whole tree with the catalog and publishes every feed.
     fn full_scan(&mut self, reason: &str, startup: bool) {
         let started = Instant::now();
-        let changes = self.catalog.rescan(startup);
-        let files = changes
-            .iter()
-            .filter(|c| matches!(c, Change::Parsed(..)))
-            .count();
-        self.log_problems(&changes);
-        self.catalog.apply(changes);
+        let app = &self.app;
+        let files = self
+            .catalog
+            .rescan(startup, |changes| log_problems(app, changes));
         self.rebuild_pages();
         let all: BTreeSet<usize> = (0..self.catalog.feeds().len()).collect();
         self.publish(&all, started, None);
@@ -377,14 +374,14 @@ impl Publisher {
         if changes.is_empty() {
             return;
         }
-        self.log_problems(&changes);
+        log_problems(&self.app, &changes);
         let keys: Vec<String> = changes
             .iter()
             .map(|c| match c {
                 Change::Parsed(k, _) | Change::Removed(k) => k.clone(),
             })
             .collect();
-        let old_ids: Vec<(String, String)> = keys
+        let old_ids: Vec<(Arc<str>, String)> = keys
             .iter()
             .filter_map(|k| self.catalog.by_path(k).map(|e| (e.id.clone(), k.clone())))
             .collect();
@@ -393,26 +390,11 @@ impl Publisher {
         self.publish(&touched, started, Some(since));
     }
 
-    fn log_problems(&self, changes: &[Change]) {
-        for c in changes {
-            match c {
-                Change::Parsed(_, Err(e)) => {
-                    self.app.metrics.parse_failures.inc();
-                    tracing::warn!(path = %e.path.display(), reason = %e.reason, "rejected file");
-                }
-                Change::Parsed(key, Ok(Some(a))) if !a.warnings.is_empty() => {
-                    tracing::info!(path = %key, cleaned = %a.warnings.join("; "), "cleaned file");
-                }
-                _ => {}
-            }
-        }
-    }
-
     /// Renders the touched feeds (in parallel) plus the index and OPML, and
     /// swaps them in at once.
     fn publish(&mut self, touched: &BTreeSet<usize>, started: Instant, since: Option<Instant>) {
         let now = Utc::now();
-        self.catalog.cache_bodies(now);
+        self.catalog.cache_texts(now);
         let catalog = &self.catalog;
         let mut resources: Vec<(String, Arc<Resource>)> = touched
             .par_iter()
@@ -514,12 +496,12 @@ impl Publisher {
         }
     }
 
-    fn update_pages(&self, old_ids: &[(String, String)], keys: &[String]) {
+    fn update_pages(&self, old_ids: &[(Arc<str>, String)], keys: &[String]) {
         let Ok(mut pages) = self.app.pages.write() else {
             return;
         };
         for (id, key) in old_ids {
-            if pages.get(id).is_some_and(|e| &e.article.path == key) {
+            if pages.get(id).is_some_and(|e| *e.path == **key) {
                 pages.remove(id);
             }
         }
@@ -588,5 +570,20 @@ impl Publisher {
         }
         self.full_scan("config reloaded", false);
         tracing::info!(categories = new.categories.len(), "config reloaded");
+    }
+}
+
+fn log_problems(app: &App, changes: &[Change]) {
+    for c in changes {
+        match c {
+            Change::Parsed(_, Err(e)) => {
+                app.metrics.parse_failures.inc();
+                tracing::warn!(path = %e.path.display(), reason = %e.reason, "rejected file");
+            }
+            Change::Parsed(key, Ok(Some(a))) if !a.warnings.is_empty() => {
+                tracing::info!(path = %key, cleaned = %a.warnings.join("; "), "cleaned file");
+            }
+            _ => {}
+        }
     }
 }

@@ -131,7 +131,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut catalog = Catalog::new(config.clone(), StateStore::in_memory());
             catalog.apply(vec![Change::Parsed(
                 path.clone(),
-                Ok(Some(Box::new(article))),
+                Ok(Some(Box::new(article.clone()))),
             )]);
             let entry = catalog.by_path(&path).context("article vanished")?;
             let feeds: Vec<&str> = entry
@@ -140,6 +140,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .map(|&f| catalog.feeds()[f].slug.as_str())
                 .collect();
             let mut json = serde_json::to_value(entry.as_ref())?;
+            // Everything parsed, not only what the catalog keeps.
+            json["article"] = serde_json::to_value(&article)?;
+            json["link"] = serde_json::json!(entry.link(&config));
             json["feeds"] = serde_json::json!(feeds);
             json["problems"] = serde_json::json!(catalog.problems());
             println!("{}", serde_json::to_string_pretty(&json)?);

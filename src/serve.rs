@@ -37,7 +37,7 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct App {
     pub published: Published,
     /// Article pages by id (rendered on request; they are not feeds).
-    pub pages: RwLock<HashMap<String, Arc<Entry>>>,
+    pub pages: RwLock<HashMap<Arc<str>, Arc<Entry>>>,
     pub config: ArcSwap<Config>,
     /// For reading article bodies back (built once per config).
     pub parse_ctx: ArcSwap<crate::parse::ParseContext>,
@@ -209,10 +209,10 @@ fn route<B>(app: &App, req: &Request<B>, path: &str) -> (String, Resp) {
                 // Article pages are not feeds: the body is read again from
                 // the article's own file (a catalog path, never the URL).
                 let ctx = app.parse_ctx.load();
-                let body = crate::catalog::load_body(&config.articles.dir, &ctx, &entry);
+                let text = crate::catalog::load_text(&config.articles.dir, &ctx, &entry);
                 let res = Resource::uncompressed(
                     "text/html; charset=utf-8",
-                    render::html::article(&config, &entry, &body),
+                    render::html::article(&config, &entry, &text),
                     Some(entry.updated),
                 );
                 return ("/articles".into(), respond(app, req, &res));

@@ -7,14 +7,19 @@
 //! identity: if it is lost, corrupt or unwritable, GUIDs and dates fall back
 //! to what the files themselves say, and wirefeed keeps serving.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset};
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 const RECORDS: TableDefinition<&str, &[u8]> = TableDefinition::new("records");
 const FILE_NAME: &str = "state.redb";
+/// redb's page cache: enough for the B-tree's upper levels.
+const CACHE_BYTES: usize = 4 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
@@ -24,11 +29,12 @@ pub enum StateError {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
-    pub guid: String,
-    pub id: String,
-    /// RFC 3339, offset kept.
-    pub published: String,
-    pub updated: String,
+    /// Shared with the catalog's entry (one copy per article).
+    pub guid: Arc<str>,
+    pub id: Arc<str>,
+    /// Stored as RFC 3339, offset kept.
+    pub published: DateTime<FixedOffset>,
+    pub updated: DateTime<FixedOffset>,
     pub hash: u64,
     /// Set when the file went away; a file with the same content showing up
     /// elsewhere takes this record over (a rename or move).
@@ -42,9 +48,11 @@ pub struct Record {
 pub struct StateStore {
     db: Option<Database>,
     path: PathBuf,
-    records: HashMap<String, Record>,
-    by_hash: HashMap<u64, String>,
-    pending: HashMap<String, Option<Record>>,
+    /// Keys are the catalog's own path strings (shared, not copied).
+    records: HashMap<Arc<str>, Record>,
+    by_hash: HashMap<u64, Arc<str>>,
+    /// Paths whose record changed (or went) since the last flush.
+    pending: HashSet<Arc<str>>,
 }
 
 impl StateStore {
@@ -55,7 +63,7 @@ impl StateStore {
             path: PathBuf::new(),
             records: HashMap::new(),
             by_hash: HashMap::new(),
-            pending: HashMap::new(),
+            pending: HashSet::new(),
         }
     }
 
@@ -95,8 +103,14 @@ impl StateStore {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| err(&e))?;
         }
-        let db = Database::create(path).map_err(|e| err(&e))?;
-        let mut records = HashMap::new();
+        // Every record is kept in memory (below), so redb's own page cache
+        // (1 GiB by default) would only hold a second copy of what a big
+        // write transaction touched (most of the RSS after a cold start).
+        let db = redb::Builder::new()
+            .set_cache_size(CACHE_BYTES)
+            .create(path)
+            .map_err(|e| err(&e))?;
+        let mut records: HashMap<Arc<str>, Record> = HashMap::new();
         {
             let tx = db.begin_write().map_err(|e| err(&e))?;
             tx.open_table(RECORDS).map_err(|e| err(&e))?;
@@ -107,7 +121,7 @@ impl StateStore {
                 let (k, v) = row.map_err(|e| err(&e))?;
                 // A record we cannot read is only a lost refinement.
                 if let Ok(rec) = serde_json::from_slice::<Record>(v.value()) {
-                    records.insert(k.value().to_string(), rec);
+                    records.insert(Arc::from(k.value()), rec);
                 }
             }
         }
@@ -117,7 +131,7 @@ impl StateStore {
             path: path.to_path_buf(),
             records,
             by_hash,
-            pending: HashMap::new(),
+            pending: HashSet::new(),
         })
     }
 
@@ -129,33 +143,34 @@ impl StateStore {
     pub fn gone_with_hash(&self, hash: u64) -> Option<(&str, &Record)> {
         let path = self.by_hash.get(&hash)?;
         let rec = self.records.get(path)?;
-        (rec.gone && rec.hash == hash).then_some((path.as_str(), rec))
+        (rec.gone && rec.hash == hash).then_some((&**path, rec))
     }
 
-    pub fn put(&mut self, path: &str, rec: Record) {
-        self.by_hash.insert(rec.hash, path.to_string());
-        self.records.insert(path.to_string(), rec.clone());
-        self.pending.insert(path.to_string(), Some(rec));
+    pub fn put(&mut self, path: Arc<str>, rec: Record) {
+        self.by_hash.insert(rec.hash, path.clone());
+        self.records.insert(path.clone(), rec);
+        self.pending.insert(path);
     }
 
     pub fn forget(&mut self, path: &str) {
-        if let Some(rec) = self.records.remove(path) {
-            if self.by_hash.get(&rec.hash).map(String::as_str) == Some(path) {
+        if let Some((path, rec)) = self.records.remove_entry(path) {
+            if self.by_hash.get(&rec.hash) == Some(&path) {
                 self.by_hash.remove(&rec.hash);
             }
+            self.pending.insert(path);
         }
-        self.pending.insert(path.to_string(), None);
     }
 
     pub fn mark_gone(&mut self, path: &str) {
-        if let Some(mut rec) = self.records.get(path).cloned() {
+        if let Some((path, rec)) = self.records.get_key_value(path) {
+            let (path, mut rec) = (path.clone(), rec.clone());
             rec.gone = true;
             self.put(path, rec);
         }
     }
 
     /// Paths the store knows and does not already consider gone.
-    pub fn live_paths(&self) -> Vec<String> {
+    pub fn live_paths(&self) -> Vec<Arc<str>> {
         self.records
             .iter()
             .filter(|(_, r)| !r.gone)
@@ -180,16 +195,16 @@ impl StateStore {
         let tx = db.begin_write().map_err(|e| err(&e))?;
         {
             let mut table = tx.open_table(RECORDS).map_err(|e| err(&e))?;
-            for (path, rec) in &self.pending {
-                match rec {
+            for path in &self.pending {
+                match self.records.get(path) {
                     Some(rec) => {
                         let bytes = serde_json::to_vec(rec).map_err(|e| err(&e))?;
                         table
-                            .insert(path.as_str(), bytes.as_slice())
+                            .insert(&**path, bytes.as_slice())
                             .map_err(|e| err(&e))?;
                     }
                     None => {
-                        table.remove(path.as_str()).map_err(|e| err(&e))?;
+                        table.remove(&**path).map_err(|e| err(&e))?;
                     }
                 }
             }
@@ -208,8 +223,8 @@ mod tests {
         Record {
             guid: "g".into(),
             id: "i".into(),
-            published: "2024-05-14T14:10:00+05:00".into(),
-            updated: "2024-05-14T14:10:00+05:00".into(),
+            published: DateTime::parse_from_rfc3339("2024-05-14T14:10:00+05:00").expect("date"),
+            updated: DateTime::parse_from_rfc3339("2024-05-14T14:11:00+05:00").expect("date"),
             hash,
             gone: false,
             generation: 0,
@@ -221,8 +236,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let (mut s, warning) = StateStore::open(dir.path());
         assert!(warning.is_none());
-        s.put("a.txt", rec(1));
-        s.put("b.txt", rec(2));
+        s.put("a.txt".into(), rec(1));
+        s.put("b.txt".into(), rec(2));
         s.mark_gone("b.txt");
         s.flush().expect("flush");
         drop(s);
@@ -242,7 +257,7 @@ mod tests {
         .expect("write");
         let (mut s, warning) = StateStore::open(dir.path());
         assert!(warning.expect("a warning").contains("corrupt"));
-        s.put("a.txt", rec(1));
+        s.put("a.txt".into(), rec(1));
         s.flush().expect("new store works");
         assert!(dir.path().join("state.redb.corrupt").exists());
     }

@@ -153,11 +153,8 @@ fn hostile_corpus_is_rejected_or_cleaned_and_feeds_stay_valid() {
                 let e = catalog
                     .by_path(name)
                     .unwrap_or_else(|| panic!("{name} should be published: {problems:?}"));
-                assert!(!e.article.title.trim().is_empty(), "{name}");
-                assert!(
-                    e.article.title.chars().count() <= 300,
-                    "{name}: title bounded"
-                );
+                assert!(!e.title.trim().is_empty(), "{name}");
+                assert!(e.title.chars().count() <= 300, "{name}: title bounded");
             }
             Err(reason) => {
                 let p = problems
@@ -178,7 +175,7 @@ fn hostile_corpus_is_rejected_or_cleaned_and_feeds_stay_valid() {
     }
     let xss: String = ["xss.md", "xss.json"]
         .iter()
-        .map(|n| catalog.body(catalog.by_path(n).expect("xss")).to_string())
+        .map(|n| catalog.text(catalog.by_path(n).expect("xss")).html.clone())
         .collect();
     assert!(
         !xss.contains("<script")
@@ -191,7 +188,7 @@ fn hostile_corpus_is_rejected_or_cleaned_and_feeds_stay_valid() {
         !catalog
             .by_path("xss.json")
             .expect("j")
-            .link
+            .link(catalog.config())
             .starts_with("javascript"),
         "no javascript: item link"
     );

@@ -12,22 +12,21 @@ pub fn render(doc: &FeedDoc) -> Vec<u8> {
     let entries = doc
         .items
         .iter()
-        .zip(doc.bodies)
-        .map(|(e, body)| {
-            let a = &e.article;
+        .zip(doc.texts)
+        .map(|(e, text)| {
             EntryBuilder::default()
-                .title(Text::plain(a.title.clone()))
-                .id(e.guid.clone())
+                .title(Text::plain(e.title.to_string()))
+                .id(e.guid.to_string())
                 .updated(e.updated)
                 .published(Some(e.published))
                 .authors(
-                    a.author
+                    e.author
                         .iter()
-                        .map(|name| PersonBuilder::default().name(name.clone()).build())
+                        .map(|name| PersonBuilder::default().name(name.to_string()).build())
                         .collect::<Vec<_>>(),
                 )
                 .links(vec![LinkBuilder::default()
-                    .href(e.link.clone())
+                    .href(e.link(config))
                     .rel("alternate")
                     .mime_type(Some("text/html".into()))
                     .build()])
@@ -37,11 +36,11 @@ pub fn render(doc: &FeedDoc) -> Vec<u8> {
                         .map(|term| CategoryBuilder::default().term(term).build())
                         .collect::<Vec<_>>(),
                 )
-                .summary(Some(Text::plain(a.summary.clone())))
+                .summary(Some(Text::plain(text.summary.clone())))
                 .content(Some(
                     ContentBuilder::default()
                         .content_type(Some("html".into()))
-                        .value(Some(body.to_string()))
+                        .value(Some(text.html.clone()))
                         .build(),
                 ))
                 .build()

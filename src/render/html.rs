@@ -3,6 +3,7 @@
 use quick_xml::escape::escape;
 
 use super::{feed_path, FeedFormat};
+use crate::article::ItemText;
 use crate::catalog::{Entry, FeedInfo};
 use crate::config::Config;
 
@@ -62,13 +63,12 @@ pub fn index(config: &Config, feeds: &[FeedInfo], counts: &[usize]) -> Vec<u8> {
 }
 
 /// `/articles/{id}`: the article alone, readable, with its metadata.
-pub fn article(config: &Config, entry: &Entry, body: &str) -> Vec<u8> {
-    let a = &entry.article;
+pub fn article(config: &Config, entry: &Entry, text: &ItemText) -> Vec<u8> {
     let mut meta = Vec::new();
-    if let Some(author) = &a.author {
-        meta.push(format!("By {}", escape(author.as_str())));
+    if let Some(author) = &entry.author {
+        meta.push(format!("By {}", escape(&**author)));
     }
-    if let Some(d) = &a.dateline {
+    if let Some(d) = &text.dateline {
         meta.push(format!(
             "{} ({})",
             escape(d.city.as_str()),
@@ -84,13 +84,13 @@ pub fn article(config: &Config, entry: &Entry, body: &str) -> Vec<u8> {
         "<p><a href=\"{}\">{}</a></p>\n<article>\n<h1>{}</h1>\n<p class=\"meta\">{}</p>\n{}</article>\n",
         escape(config.url("").as_str()),
         escape(config.site.title.as_str()),
-        escape(a.title.as_str()),
+        escape(&*entry.title),
         meta.join(" · "),
-        body
+        text.html
     );
     let canonical = format!(
         "<link rel=\"canonical\" href=\"{}\">\n",
-        escape(entry.link.as_str())
+        escape(entry.link(config).as_str())
     );
-    page(config, &a.title, &canonical, &body)
+    page(config, &entry.title, &canonical, &body)
 }

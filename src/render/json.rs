@@ -24,7 +24,7 @@ struct Author<'a> {
 #[derive(Serialize)]
 struct Item<'a> {
     id: &'a str,
-    url: &'a str,
+    url: String,
     title: &'a str,
     content_html: &'a str,
     summary: &'a str,
@@ -51,21 +51,16 @@ pub fn render(doc: &FeedDoc) -> Vec<u8> {
         items: doc
             .items
             .iter()
-            .zip(doc.bodies)
-            .map(|(e, body)| Item {
+            .zip(doc.texts)
+            .map(|(e, text)| Item {
                 id: &e.guid,
-                url: &e.link,
-                title: &e.article.title,
-                content_html: body,
-                summary: &e.article.summary,
+                url: e.link(config),
+                title: &e.title,
+                content_html: &text.html,
+                summary: &text.summary,
                 date_published: e.published.to_rfc3339(),
                 date_modified: e.updated.to_rfc3339(),
-                authors: e
-                    .article
-                    .author
-                    .iter()
-                    .map(|name| Author { name })
-                    .collect(),
+                authors: e.author.iter().map(|name| Author { name }).collect(),
                 tags: item_categories(config, e),
             })
             .collect(),

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset};
 
+use crate::article::ItemText;
 use crate::catalog::{Entry, FeedInfo};
 use crate::config::Config;
 
@@ -29,8 +30,8 @@ pub struct FeedDoc<'a> {
     pub config: &'a Config,
     pub info: &'a FeedInfo,
     pub items: &'a [Arc<Entry>],
-    /// The items' HTML bodies, in the same order.
-    pub bodies: &'a [Arc<str>],
+    /// The items' summaries and bodies, in the same order.
+    pub texts: &'a [Arc<ItemText>],
     /// The date of the feed when it has no items: the newest item of the
     /// whole site (validators call 1970 implausible), still never the clock.
     pub empty_date: DateTime<FixedOffset>,
@@ -119,9 +120,9 @@ pub fn item_categories(config: &Config, entry: &Entry) -> Vec<String> {
         .filter(|&&f| f > 0)
         .filter_map(|&f| config.categories.get(f - 1).map(|c| c.title.clone()))
         .collect();
-    for tag in &entry.article.tags {
+    for tag in &entry.tags {
         if !names.iter().any(|n| n.eq_ignore_ascii_case(tag)) {
-            names.push(tag.clone());
+            names.push(tag.to_string());
         }
     }
     names
@@ -142,7 +143,7 @@ pub fn feed_files(
     now: chrono::DateTime<chrono::Utc>,
 ) -> RenderedFeed {
     let items = catalog.items(index, now);
-    let bodies: Vec<Arc<str>> = items.iter().map(|e| catalog.body(e)).collect();
+    let texts: Vec<Arc<ItemText>> = items.iter().map(|e| catalog.text(e)).collect();
     let info = &catalog.feeds()[index];
     let empty_date = match items.is_empty() {
         true => catalog
@@ -155,7 +156,7 @@ pub fn feed_files(
         config: catalog.config(),
         info,
         items: &items,
-        bodies: &bodies,
+        texts: &texts,
         empty_date,
     };
     RenderedFeed {

@@ -13,21 +13,21 @@ pub fn render(doc: &FeedDoc) -> Vec<u8> {
     let items = doc
         .items
         .iter()
-        .zip(doc.bodies)
-        .map(|(e, body)| {
-            let a = &e.article;
+        .zip(doc.texts)
+        .map(|(e, text)| {
+            let link = e.link(config);
             ItemBuilder::default()
-                .title(Some(a.title.clone()))
-                .link(Some(e.link.clone()))
+                .title(Some(e.title.to_string()))
                 .guid(Some(
                     GuidBuilder::default()
-                        .value(e.guid.clone())
-                        .permalink(e.guid == e.link)
+                        .value(e.guid.to_string())
+                        .permalink(*e.guid == link)
                         .build(),
                 ))
+                .link(Some(link))
                 .pub_date(Some(e.published.to_rfc2822()))
-                .description(Some(a.summary.clone()))
-                .content(Some(body.to_string()))
+                .description(Some(text.summary.clone()))
+                .content(Some(text.html.clone()))
                 .categories(
                     item_categories(config, e)
                         .into_iter()
@@ -35,8 +35,8 @@ pub fn render(doc: &FeedDoc) -> Vec<u8> {
                         .collect::<Vec<_>>(),
                 )
                 // RSS `<author>` must be an e-mail address; a name goes in dc:creator.
-                .dublin_core_ext(a.author.as_ref().map(|name| DublinCoreExtension {
-                    creators: vec![name.clone()],
+                .dublin_core_ext(e.author.as_ref().map(|name| DublinCoreExtension {
+                    creators: vec![name.to_string()],
                     ..Default::default()
                 }))
                 .build()
