@@ -252,12 +252,18 @@ impl Catalog {
         drop(on_disk);
         seen(&gone);
         self.apply(gone);
-        for chunk in files.chunks(SCAN_CHUNK) {
-            let changes = scan(&root, chunk, &self.ctx);
+        let count = files.len();
+        // Taken a chunk at a time, so each chunk's paths are freed once read.
+        let mut files = files.into_iter();
+        loop {
+            let chunk: Vec<PathBuf> = files.by_ref().take(SCAN_CHUNK).collect();
+            if chunk.is_empty() {
+                break count;
+            }
+            let changes = scan(&root, &chunk, &self.ctx);
             seen(&changes);
             self.apply(changes);
         }
-        files.len()
     }
 
     fn forget_missing(&mut self, on_disk: &HashSet<String>) {
@@ -284,7 +290,10 @@ impl Catalog {
     }
 
     fn insert(&mut self, mut article: Article) -> Vec<usize> {
-        let path: Arc<str> = Arc::from(article.path.as_str());
+        let path = self
+            .state
+            .shared_path(&article.path)
+            .unwrap_or_else(|| Arc::from(article.path.as_str()));
         let text = article.take_text();
         let mut touched = self.remove(&path);
         // A scanned article comes without its text (see [`scan`]).

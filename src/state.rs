@@ -135,6 +135,12 @@ impl StateStore {
         })
     }
 
+    /// The store's own copy of `path`, for the catalog to share rather
+    /// than allocate another (a restart loads every path from disk first).
+    pub fn shared_path(&self, path: &str) -> Option<Arc<str>> {
+        self.records.get_key_value(path).map(|(k, _)| k.clone())
+    }
+
     pub fn get(&self, path: &str) -> Option<&Record> {
         self.records.get(path)
     }
