@@ -78,9 +78,12 @@ async fn serve_main(config_path: PathBuf, config: Arc<Config>) -> anyhow::Result
     }
     let publisher = {
         let (app, tx, config_path) = (app.clone(), tx.clone(), config_path.clone());
+        let compressor = snapshot::Compressor::spawn()?;
         std::thread::Builder::new()
             .name("wirefeed-publish".into())
-            .spawn(move || Publisher::new(config_path, config, app, state, tx).run(rx))?
+            .spawn(move || {
+                Publisher::new(config_path, config, app, state, tx, compressor).run(rx)
+            })?
     };
     let _config_watch = watch_config_file(&config_path, tx.clone());
 
@@ -197,6 +200,7 @@ struct Publisher {
     /// Feeds of a category removed by a reload: dropped in the same swap
     /// that publishes the new config's feeds.
     drop_feeds: Option<HashSet<String>>,
+    compressor: snapshot::Compressor,
 }
 
 impl Publisher {
@@ -206,6 +210,7 @@ impl Publisher {
         app: Arc<App>,
         state: StateStore,
         tx: Sender<Msg>,
+        compressor: snapshot::Compressor,
     ) -> Self {
         Publisher {
             config_path,
@@ -216,6 +221,7 @@ impl Publisher {
             watch: None,
             next_due: None,
             drop_feeds: None,
+            compressor,
         }
     }
 
@@ -437,7 +443,7 @@ impl Publisher {
         if self.app.ready.load(Ordering::Acquire) {
             // The change is served (identity) from now on; the encodings
             // follow in a few ms without holding up the next change.
-            rayon::spawn(move || snapshot::compress_all(&fresh));
+            self.compressor.submit(fresh);
         } else {
             // Before /readyz says ready, everything is complete.
             snapshot::compress_all(&fresh);

@@ -186,6 +186,56 @@ fn brotli(body: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Compresses published resources on a thread of its own, on idle CPU
+/// only: under a burst of new articles, reading and publishing them
+/// comes first (readers get identity bodies meanwhile), and only the newest
+/// snapshot gets compressed, since [`compress_all`] skips superseded ones.
+pub struct Compressor {
+    tx: std::sync::mpsc::Sender<Vec<Arc<Resource>>>,
+}
+
+impl Compressor {
+    pub fn spawn() -> std::io::Result<Self> {
+        let (tx, rx) = std::sync::mpsc::channel::<Vec<Arc<Resource>>>();
+        std::thread::Builder::new()
+            .name("wirefeed-gzip".into())
+            .spawn(move || {
+                lower_priority();
+                while let Ok(mut batch) = rx.recv() {
+                    // Newest last: whatever queued up meanwhile is one round.
+                    while let Ok(more) = rx.try_recv() {
+                        batch.extend(more);
+                    }
+                    for r in batch.iter().rev() {
+                        if Arc::strong_count(r) > 1 {
+                            r.compress();
+                        }
+                    }
+                }
+            })?;
+        Ok(Compressor { tx })
+    }
+
+    /// Queues `resources`; a stopped compressor compresses them here.
+    pub fn submit(&self, resources: Vec<Arc<Resource>>) {
+        if let Err(e) = self.tx.send(resources) {
+            compress_all(&e.0);
+        }
+    }
+}
+
+/// Runs the calling thread only on otherwise idle CPU (Linux `SCHED_IDLE`,
+/// set per thread).
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: the parameter struct lives across the call; failure only
+    // leaves the thread at normal priority.
+    unsafe {
+        let param = libc::sched_param { sched_priority: 0 };
+        libc::sched_setscheduler(0, libc::SCHED_IDLE, &param);
+    }
+}
+
 /// Compresses the resources still published (a resource superseded before
 /// its turn is skipped: nobody will ask for it).
 pub fn compress_all(resources: &[Arc<Resource>]) {

@@ -25,6 +25,9 @@ pub fn decode(bytes: &[u8], warnings: &mut Vec<String>) -> Result<String, Reason
             text.into_owned()
         }
     };
+    if all_xml_text(&text) {
+        return Ok(text);
+    }
     let cleaned = clean_xml_chars(&text);
     let dropped = text.chars().count() - cleaned.chars().count();
     if dropped > 0 {
@@ -50,7 +53,40 @@ fn looks_binary(bytes: &[u8]) -> bool {
 /// [#xE000-#xFFFD] | [#x10000-#x10FFFF]`), also dropping the C1 controls
 /// (U+0080–U+009F) that validators flag and no text needs.
 pub fn clean_xml_chars(s: &str) -> String {
+    if all_xml_text(s) {
+        return s.to_owned(); // almost always: one copy, no char-by-char rebuild
+    }
     s.chars().filter(|&c| is_xml_text_char(c)).collect()
+}
+
+/// [`is_xml_text_char`] for every char, checked on the UTF-8 bytes: the C0
+/// controls and DEL are single bytes, the C1 controls are `C2 80..9F`, and
+/// U+FFFE/U+FFFF are `EF BF BE/BF`; every other sequence is allowed. Runs
+/// over every text read, so it looks at 64 bytes at a time with no early
+/// exit (which the compiler turns into SIMD) and only looks closer at a
+/// block holding a byte that can begin a forbidden character.
+pub(crate) fn all_xml_text(s: &str) -> bool {
+    let b = s.as_bytes();
+    let suspicious = |x: u8| {
+        (x < 0x20) & (x != b'\t') & (x != b'\n') & (x != b'\r')
+            | (x == 0x7f)
+            | (x == 0xc2)
+            | (x == 0xef)
+    };
+    b.chunks(64).enumerate().all(|(n, block)| {
+        !block.iter().fold(false, |any, &x| any | suspicious(x))
+            || (n * 64..n * 64 + block.len()).all(|i| allowed_at(b, i))
+    })
+}
+
+fn allowed_at(b: &[u8], i: usize) -> bool {
+    match b[i] {
+        b'\t' | b'\n' | b'\r' => true,
+        0..=0x1f | 0x7f => false,
+        0xc2 => !matches!(b.get(i + 1), Some(0x80..=0x9f)),
+        0xef => !(b.get(i + 1) == Some(&0xbf) && matches!(b.get(i + 2), Some(0xbe | 0xbf))),
+        _ => true,
+    }
 }
 
 fn is_xml_text_char(c: char) -> bool {
@@ -92,6 +128,25 @@ pub fn truncate_bytes(s: &str, max: usize) -> &str {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_byte_check_agrees_with_the_char_check() {
+        for s in [
+            "plain ascii, tabs\tand\nnewlines\r",
+            "Urdu اردو and CJK 中文 and emoji 😀",
+            "nul \u{0} here",
+            "esc \u{1b} here",
+            "del \u{7f} here",
+            "c1 \u{85} next line",
+            "c1 edge \u{9f} and \u{a0} nbsp",
+            "replacement \u{fffd} is fine",
+            "noncharacters \u{fffe} and \u{ffff}",
+            "\u{feff} BOM and \u{e000} private use",
+        ] {
+            assert_eq!(all_xml_text(s), s.chars().all(is_xml_text_char), "{s:?}");
+            assert!(clean_xml_chars(s).chars().all(is_xml_text_char), "{s:?}");
+        }
+    }
+
     use super::*;
 
     #[test]
