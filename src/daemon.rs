@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
-use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
 use crate::catalog::{self, Catalog, Change};
 use crate::config::Config;
@@ -55,20 +55,28 @@ pub fn init_logging() {
 
 /// Runs the daemon until SIGTERM or SIGINT.
 pub fn run(config_path: PathBuf, config: Arc<Config>) -> anyhow::Result<()> {
+    // Signals and start-up; requests are served on threads of their own
+    // (see serve::serve_per_core).
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
-        .thread_name("wirefeed-http")
+        .thread_name("wirefeed-main")
         .build()?;
     runtime.block_on(serve_main(config_path, config))
 }
 
 async fn serve_main(config_path: PathBuf, config: Arc<Config>) -> anyhow::Result<()> {
     raise_open_file_limit(config.server.max_connections);
-    let listen = config.server.listen;
-    let listener = TcpListener::bind(listen)
-        .await
+    let (listen, max_connections) = (config.server.listen, config.server.max_connections);
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let listeners = serve::bind(listen, cores)
         .with_context(|| format!("cannot listen on {listen} (server.listen)"))?;
-    tracing::info!(addr = %listener.local_addr()?, articles = %config.articles.dir.display(), "listening");
+    let addr = listeners
+        .first()
+        .map(|l| l.local_addr())
+        .transpose()?
+        .unwrap_or(listen);
+    tracing::info!(%addr, articles = %config.articles.dir.display(), "listening");
     let app = Arc::new(App::new(config.clone()));
     let (tx, rx) = mpsc::channel::<Msg>();
 
@@ -102,7 +110,18 @@ async fn serve_main(config_path: PathBuf, config: Arc<Config>) -> anyhow::Result
             _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: shutting down"),
         }
     };
-    serve::run(listener, app, shutdown).await;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let limit = Arc::new(Semaphore::new(max_connections));
+    let serving = {
+        let app = app.clone();
+        tokio::task::spawn_blocking(move || serve::serve_per_core(listeners, app, limit, stop_rx))
+    };
+    shutdown.await;
+    let _ = stop_tx.send(true);
+    serving
+        .await
+        .context("serving threads")?
+        .context("serving threads")?;
     let _ = tx.send(Msg::Shutdown);
     tokio::task::spawn_blocking(move || publisher.join())
         .await

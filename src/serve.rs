@@ -76,9 +76,73 @@ fn cache_control(config: &Config) -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from_static("public, max-age=60"))
 }
 
+/// The listening socket on `addr`, and `n - 1` more handles to it: one per
+/// serving thread (see [`serve_per_core`]). Each thread's runtime waits on
+/// the same socket and the first to accept takes the connection, so a busy
+/// thread leaves new connections to an idle one. (Unlike SO_REUSEPORT, a
+/// second daemon on the same port still fails to start.)
+pub fn bind(addr: SocketAddr, n: usize) -> std::io::Result<Vec<std::net::TcpListener>> {
+    let listener = std::net::TcpListener::bind(addr)?;
+    listener.set_nonblocking(true)?;
+    let mut listeners = Vec::with_capacity(n.max(1));
+    for _ in 1..n.max(1) {
+        listeners.push(listener.try_clone()?);
+    }
+    listeners.push(listener);
+    Ok(listeners)
+}
+
+/// Serves `listeners` on one thread each, every thread with a
+/// single-threaded runtime, as nginx runs a worker process per core: a
+/// connection stays on the thread that accepted it, with no task handed
+/// between threads mid-request (tail latency). `limit` caps connections
+/// across all of them. Returns once `stop` turns true and every thread has
+/// drained.
+pub fn serve_per_core(
+    listeners: Vec<std::net::TcpListener>,
+    app: Arc<App>,
+    limit: Arc<Semaphore>,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    let threads = listeners
+        .into_iter()
+        .enumerate()
+        .map(|(i, listener)| {
+            let (app, limit, mut stop) = (app.clone(), limit.clone(), stop.clone());
+            std::thread::Builder::new()
+                .name(format!("wirefeed-http-{i}"))
+                .spawn(move || -> std::io::Result<()> {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()?;
+                    rt.block_on(async move {
+                        let listener = TcpListener::from_std(listener)?;
+                        let stopped = async move {
+                            let _ = stop.wait_for(|s| *s).await;
+                        };
+                        run(listener, app, limit, stopped).await;
+                        Ok(())
+                    })
+                })
+        })
+        .collect::<std::io::Result<Vec<_>>>()?;
+    for t in threads {
+        match t.join() {
+            Ok(r) => r?,
+            Err(_) => return Err(std::io::Error::other("a serving thread panicked")),
+        }
+    }
+    Ok(())
+}
+
 /// Accepts connections until `shutdown` resolves, then lets in-flight
 /// requests finish (up to [`DRAIN_TIMEOUT`]).
-pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) {
+pub async fn run(
+    listener: TcpListener,
+    app: Arc<App>,
+    limit: Arc<Semaphore>,
+    shutdown: impl Future<Output = ()>,
+) {
     let server = app.config.load().server.clone();
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
@@ -91,7 +155,6 @@ pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Out
         .timer(TokioTimer::new())
         .max_header_list_size(server.max_header_bytes as u32)
         .max_concurrent_streams(100);
-    let limit = Arc::new(Semaphore::new(server.max_connections));
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -142,32 +205,35 @@ type Resp = Response<Full<Bytes>>;
 
 /// Answers one request from memory.
 pub fn handle<B>(app: &App, req: Request<B>) -> Resp {
-    let path = req.uri().path().to_string();
-    let (route, resp) = route(app, &req, &path);
-    app.metrics
-        .requests
-        .get_or_create(&RequestLabels {
-            route,
-            status: resp.status().as_u16(),
-        })
-        .inc();
+    let (route, resp) = route(app, &req, req.uri().path());
+    if let Some(route) = route {
+        app.metrics
+            .requests
+            .get_or_create(&RequestLabels {
+                route,
+                status: resp.status().as_u16(),
+            })
+            .inc();
+    }
     if resp.status() == StatusCode::NOT_MODIFIED {
         app.metrics.not_modified.inc();
     }
     resp
 }
 
-fn route<B>(app: &App, req: &Request<B>, path: &str) -> (String, Resp) {
+/// The response, and the route label to count it under (`None`: counted
+/// already).
+fn route<B>(app: &App, req: &Request<B>, path: &str) -> (Option<String>, Resp) {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
         r.headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-        return ("other".into(), r);
+        return (Some("other".into()), r);
     }
     // HEAD gets the GET response: hyper sends its headers (Content-Length
     // included) and drops the body.
     match path {
-        "/healthz" => return ("/healthz".into(), plain(StatusCode::OK, "ok\n")),
+        "/healthz" => return (Some("/healthz".into()), plain(StatusCode::OK, "ok\n")),
         "/readyz" => {
             let r = if app.ready.load(Ordering::Acquire) {
                 plain(StatusCode::OK, "ready\n")
@@ -177,7 +243,7 @@ fn route<B>(app: &App, req: &Request<B>, path: &str) -> (String, Resp) {
                     "starting: first scan not published yet\n",
                 )
             };
-            return ("/readyz".into(), r);
+            return (Some("/readyz".into()), r);
         }
         "/metrics" => {
             let mut r = Response::new(Full::new(Bytes::from(app.metrics.encode())));
@@ -185,19 +251,33 @@ fn route<B>(app: &App, req: &Request<B>, path: &str) -> (String, Resp) {
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
             );
-            return ("/metrics".into(), r);
+            return (Some("/metrics".into()), r);
         }
         _ => {}
     }
     let site: Arc<Site> = app.published.load();
     let key = if path == "/index.html" { "/" } else { path };
     if let Some(res) = site.resources.get(key) {
-        let route = if key.starts_with("/feeds/") || key == "/" || key == "/feeds.opml" {
-            key.to_string()
-        } else {
-            "other".to_string()
-        };
-        return (route, respond(app, req, res));
+        let resp = respond(app, req, res);
+        // The hot path: this resource's own counters, looked up in the
+        // metric family once per published version, not per request.
+        let counters = res.counters.get_or_init(|| {
+            let route = match key.starts_with("/feeds/") || key == "/" || key == "/feeds.opml" {
+                true => key,
+                false => "other",
+            };
+            [StatusCode::OK, StatusCode::NOT_MODIFIED].map(|status| {
+                app.metrics
+                    .requests
+                    .get_or_create(&RequestLabels {
+                        route: route.to_string(),
+                        status: status.as_u16(),
+                    })
+                    .clone()
+            })
+        });
+        counters[usize::from(resp.status() == StatusCode::NOT_MODIFIED)].inc();
+        return (None, resp);
     }
     if let Some(id) = path.strip_prefix("/articles/") {
         let id = percent_encoding::percent_decode_str(id).decode_utf8_lossy();
@@ -215,15 +295,18 @@ fn route<B>(app: &App, req: &Request<B>, path: &str) -> (String, Resp) {
                     render::html::article(&config, &entry, &text),
                     Some(entry.updated),
                 );
-                return ("/articles".into(), respond(app, req, &res));
+                return (Some("/articles".into()), respond(app, req, &res));
             }
         }
         return (
-            "/articles".into(),
+            Some("/articles".into()),
             plain(StatusCode::NOT_FOUND, "no such article\n"),
         );
     }
-    ("other".into(), plain(StatusCode::NOT_FOUND, "not found\n"))
+    (
+        Some("other".into()),
+        plain(StatusCode::NOT_FOUND, "not found\n"),
+    )
 }
 
 /// A resource with conditional GET (RFC 9110 13.2.2: If-None-Match is

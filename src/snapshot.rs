@@ -44,6 +44,9 @@ pub struct Resource {
     /// RFC 9110 HTTP-date; for a feed, its newest item's `updated`.
     pub last_modified: Option<HeaderValue>,
     pub last_modified_secs: Option<i64>,
+    /// Request counters (200, 304) of the route serving it, filled on first
+    /// use (see `serve`).
+    pub counters: OnceLock<[prometheus_client::metrics::counter::Counter; 2]>,
 }
 
 #[derive(Debug)]
@@ -99,6 +102,7 @@ impl Resource {
             hash,
             last_modified: None,
             last_modified_secs: None,
+            counters: OnceLock::new(),
         };
         if let Some(t) = last_modified {
             r.set_last_modified(t.timestamp());

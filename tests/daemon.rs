@@ -1152,14 +1152,34 @@ fn health_readiness_and_metrics() {
     d.wait_feed("/feeds/business.rss", "listed the article", |b| {
         b.contains(title)
     });
-    let _ = d.get("/feeds/business.rss");
+    let served = d.get("/feeds/atom-never-asked.rss");
+    assert_eq!(served.status, 404);
+    let first = d.get("/feeds/world.json");
+    let etag = first.header("etag").expect("etag").to_string();
+    for _ in 0..2 {
+        let again = d.get_with("/feeds/world.json", &[("if-none-match", &etag)]);
+        assert_eq!(again.status, 304);
+    }
     let m = d.get("/metrics");
     assert_eq!(m.status, 200);
     assert!(m
         .header("content-type")
         .is_some_and(|c| c.starts_with("text/plain")));
     let text = m.text();
-    assert!(text.contains("wirefeed_http_requests_total"), "{text}");
+    // Counted per route and status: one 200 and two 304s for world.json
+    // (whatever the watcher's publishes did to the resource meanwhile).
+    let count = |route: &str, status: u16| {
+        text.lines()
+            .find(|l| {
+                l.starts_with("wirefeed_http_requests_total{")
+                    && l.contains(&format!("route=\"{route}\""))
+                    && l.contains(&format!("status=\"{status}\""))
+            })
+            .and_then(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+    };
+    assert_eq!(count("/feeds/world.json", 200), Some(1), "{text}");
+    assert_eq!(count("/feeds/world.json", 304), Some(2), "{text}");
+    assert_eq!(count("other", 404), Some(1), "{text}");
     assert!(text.contains("wirefeed_articles"), "{text}");
     assert!(
         text.lines().any(|l| l.starts_with("wirefeed_articles{")
@@ -1202,4 +1222,25 @@ fn path_traversal_is_a_plain_404() {
             assert!(!r.text().contains("root:"));
         }
     }
+}
+
+/// Requests are served by one thread per core on one listening socket: a
+/// second daemon started on a port already served must fail at once and
+/// say why, not quietly share the port, and the first keeps serving.
+#[test]
+fn a_second_daemon_on_the_same_port_fails_clearly() {
+    let d = Daemon::start();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wirefeed"))
+        .arg("--config")
+        .arg(d.site.config_path())
+        .arg("serve")
+        .output()
+        .expect("run a second daemon");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot listen on") && err.contains("server.listen"),
+        "{err}"
+    );
+    assert_eq!(d.get("/feeds/all.rss").status, 200);
 }
