@@ -65,6 +65,10 @@ def cmd_write(a):
     rows = []
     t_start = time.time()
     for seq, token, slug, path, data in files:
+        if a.rate > 0:  # paced: file seq is due at t_start + seq / rate
+            delay = t_start + seq / a.rate - time.time()
+            if delay > 0:
+                time.sleep(delay)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         os.write(fd, data)
         os.close(fd)
@@ -316,6 +320,8 @@ def main():
     w.add_argument("--n", type=int, default=10000)
     w.add_argument("--run", type=int, required=True)
     w.add_argument("--out", required=True)
+    w.add_argument("--rate", type=float, default=0,
+                   help="files per second (0: back to back, as fast as possible)")
     q = sub.add_parser("poll")
     q.add_argument("--base", required=True)
     q.add_argument("--run", type=int, required=True)

@@ -37,7 +37,11 @@
 #   C (the daemon's own view): the delta of the /metrics histogram
 #     wirefeed_watch_lag_seconds over the burst (one sample per publish).
 #
-# Environment: N (100000), BURST (10000), PORT (18083), POLL_INTERVAL (0.005),
+# RATE (files/s, default 0 = back to back as fast as the writer goes) paces
+# the burst, to see the latency when the files come no faster than the
+# daemon takes them in (the default, unpaced burst stays the benchmark).
+#
+# Environment: N (100000), BURST (10000), RATE (0), PORT (18083), POLL_INTERVAL (0.005),
 # LOAD_RPS (200), LOAD_CONNS (4), BASE_SECONDS (5), TIMEOUT (600 s for the
 # burst to be published), OUT (bench/results/latency-<time>), and those of
 # bench/lib.sh (BENCH_CACHE, SEED, BENCH_BIN, SKIP_BUILD).
@@ -46,6 +50,7 @@ source "$(dirname "$0")/lib.sh"
 
 N=${N:-100000}
 BURST=${BURST:-10000}
+RATE=${RATE:-0}
 PORT=${PORT:-18083}
 POLL_INTERVAL=${POLL_INTERVAL:-0.005}
 LOAD_RPS=${LOAD_RPS:-200}
@@ -101,7 +106,7 @@ sleep "$BASE_SECONDS"
 
 log "burst: writing $BURST files"
 "$PY" "$BENCH_DIR/burst.py" write --root "$CORPUS/articles" --n "$BURST" --run "$RUN" \
-  --out "$OUT/writes.csv"
+  --out "$OUT/writes.csv" --rate "$RATE"
 want=$((base + BURST))
 deadline=$(( $(date +%s) + TIMEOUT ))
 while :; do
