@@ -25,7 +25,10 @@
 # Prints seconds, peak RSS and the ratios wirefeed cold start / cat floor and
 # hugo / wirefeed build.
 #
-# Environment: N (100000), PORT (18084), OUT (bench/results/ingest-<time>),
+# CACHE=warm skips dropping the page cache (after a first read, every step
+# then reads from memory: the programs' own work, without the disk).
+#
+# Environment: N (100000), CACHE (cold), PORT (18084), OUT (bench/results/ingest-<time>),
 # and those of bench/lib.sh (BENCH_CACHE, SEED, BENCH_BIN, SKIP_BUILD).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"

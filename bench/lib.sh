@@ -66,9 +66,13 @@ ensure_corpus() {
 }
 
 # Drops the page cache when allowed. Sets CACHE_STATE to "cold" or "warm".
+# CACHE=warm keeps the page cache (every step then reads from memory: the
+# comparison of the programs' own work, without the disk).
 drop_caches() {
   sync
-  if { echo 3 > /proc/sys/vm/drop_caches; } 2>/dev/null; then
+  if [ "${CACHE:-cold}" = warm ]; then
+    CACHE_STATE=warm
+  elif { echo 3 > /proc/sys/vm/drop_caches; } 2>/dev/null; then
     CACHE_STATE=cold
   else
     CACHE_STATE=warm
