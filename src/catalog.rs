@@ -383,18 +383,19 @@ impl Catalog {
             // The record moves with the file.
             self.state.forget(&old_path);
         }
-        self.state.put(
-            path.clone(),
-            Record {
-                guid: identity.guid.clone(),
-                id: identity.id.clone(),
-                published: identity.published,
-                updated: identity.updated,
-                hash: a.content_hash,
-                gone: false,
-                generation,
-            },
-        );
+        let record = Record {
+            guid: identity.guid.clone(),
+            id: identity.id.clone(),
+            published: identity.published,
+            updated: identity.updated,
+            hash: a.content_hash,
+            gone: false,
+            generation,
+        };
+        // A restart finds most records as they were: nothing to write.
+        if self.state.get(path) != Some(&record) {
+            self.state.put(path.clone(), record);
+        }
         identity
     }
 

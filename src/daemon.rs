@@ -250,6 +250,9 @@ impl Publisher {
         self.start_watch();
         self.full_scan("startup", true);
         self.app.ready.store(true, Ordering::Release);
+        // After ready: the first start writes a record per article (seconds
+        // at 100k), and the feeds do not depend on it.
+        self.flush_state();
         loop {
             // A due time already passed means: wake at once.
             let wait = self
@@ -291,6 +294,7 @@ impl Publisher {
                 break;
             }
             self.publish_scheduled();
+            self.flush_state();
         }
         self.watch = None;
         self.flush_state();
@@ -493,7 +497,6 @@ impl Publisher {
             ms = started.elapsed().as_secs_f64() * 1000.0,
             "published"
         );
-        self.flush_state();
     }
 
     /// Articles whose time has come appear without any file event.
