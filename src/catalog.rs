@@ -318,11 +318,7 @@ impl Catalog {
             own_link: article.link.map(String::into_boxed_str),
             feeds,
         });
-        let key = SortKey {
-            published: Reverse(entry.published.timestamp()),
-            guid: entry.guid.clone(),
-            path: path.clone(),
-        };
+        let key = sort_key(&entry);
         for &f in &entry.feeds {
             self.order[f].insert(key.clone());
             touched.push(f);

@@ -4,8 +4,13 @@
 //! - `wirefeed-watch` ([`crate::watch`]) turns file events into settled paths;
 //! - `wirefeed-publish` owns the [`Catalog`]: it parses changed files,
 //!   re-renders only the feeds they touched, swaps the new snapshot in and
-//!   writes the state store; it also wakes for scheduled articles;
-//! - the tokio runtime runs the HTTP server and the signal handlers.
+//!   writes the state store; it also wakes for scheduled articles (parsing
+//!   and rendering fan out on rayon's threads);
+//! - `wirefeed-gzip` ([`snapshot::Compressor`]) compresses published feeds
+//!   on otherwise idle CPU;
+//! - `wirefeed-http-N`, one per core ([`serve::serve_per_core`]), answer
+//!   requests from the current snapshot;
+//! - the `wirefeed-main` tokio runtime handles start-up and signals.
 //!
 //! Signals: SIGTERM/SIGINT stop accepting, finish in-flight requests and
 //! flush the state store; SIGHUP (or saving the config file) reloads the

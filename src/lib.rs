@@ -20,9 +20,10 @@
 //!   memory across restarts (first-seen dates, content hashes, GUIDs).
 //! - [`render`]: feeds, OPML and HTML pages as bytes. Pure functions of the
 //!   catalog: same articles and config, same bytes.
-//! - [`snapshot`]: pre-rendered, pre-compressed, ETagged resources that are
-//!   swapped atomically as a whole.
-//! - [`serve`]: the hyper HTTP server; it only ever reads snapshots.
+//! - [`snapshot`]: pre-rendered, ETagged resources (compressed in the
+//!   background) that are swapped atomically as a whole.
+//! - [`serve`]: the hyper HTTP server, a thread per core; it only ever
+//!   reads snapshots.
 //! - [`daemon`] ties them together for `wirefeed serve`; [`build`] for
 //!   `wirefeed build`; [`metrics`] holds the Prometheus registry.
 
