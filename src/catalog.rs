@@ -55,12 +55,27 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// The article's own URL, else its page on this site.
+    /// The article's own URL, else its page on this site. Every render
+    /// asks for every item's link, so the usual id (letters, digits, `-`:
+    /// nothing to percent-encode) is appended as is.
     pub fn link(&self, config: &Config) -> String {
-        match &self.own_link {
-            Some(link) => link.to_string(),
-            None => config.url(&format!("articles/{}", encode_id(&self.id))),
+        if let Some(link) = &self.own_link {
+            return link.to_string();
         }
+        let base = config.site.base_url.as_str().trim_end_matches('/');
+        let mut url = String::with_capacity(base.len() + "/articles/".len() + self.id.len());
+        url.push_str(base);
+        url.push_str("/articles/");
+        if self
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            url.push_str(&self.id);
+        } else {
+            url.push_str(&encode_id(&self.id));
+        }
+        url
     }
 }
 
@@ -685,4 +700,43 @@ pub fn load(config: Arc<Config>, state: StateStore) -> Catalog {
     catalog.rescan(true, |_| {});
     catalog.cache_texts(Utc::now());
     catalog
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_item_link_is_its_page_with_the_id_percent_encoded() {
+        let config = Config::from_str_with_env(
+            "[site]\ntitle='t'\nbase_url='https://news.test/wire/'\ntimezone='UTC'\n",
+            Path::new("t.toml"),
+            Vec::new(),
+        )
+        .expect("config");
+        let entry = |id: &str, own: Option<&str>| Entry {
+            path: "a.txt".into(),
+            title: "T".into(),
+            author: None,
+            tags: Box::new([]),
+            id: id.into(),
+            guid: "g".into(),
+            published: DateTime::UNIX_EPOCH.fixed_offset(),
+            updated: DateTime::UNIX_EPOCH.fixed_offset(),
+            own_link: own.map(Box::from),
+            feeds: vec![0],
+        };
+        assert_eq!(
+            entry("world-putin-visit-2", None).link(&config),
+            "https://news.test/wire/articles/world-putin-visit-2"
+        );
+        assert_eq!(
+            entry("اردو-خبر", None).link(&config),
+            "https://news.test/wire/articles/%D8%A7%D8%B1%D8%AF%D9%88-%D8%AE%D8%A8%D8%B1"
+        );
+        assert_eq!(
+            entry("x", Some("https://example.com/s")).link(&config),
+            "https://example.com/s"
+        );
+    }
 }
