@@ -55,27 +55,12 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// The article's own URL, else its page on this site. Every render
-    /// asks for every item's link, so the usual id (letters, digits, `-`:
-    /// nothing to percent-encode) is appended as is.
+    /// The article's own URL, else its page on this site.
     pub fn link(&self, config: &Config) -> String {
-        if let Some(link) = &self.own_link {
-            return link.to_string();
+        match &self.own_link {
+            Some(link) => link.to_string(),
+            None => config.url(&format!("articles/{}", encode_id(&self.id))),
         }
-        let base = config.site.base_url.as_str().trim_end_matches('/');
-        let mut url = String::with_capacity(base.len() + "/articles/".len() + self.id.len());
-        url.push_str(base);
-        url.push_str("/articles/");
-        if self
-            .id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        {
-            url.push_str(&self.id);
-        } else {
-            url.push_str(&encode_id(&self.id));
-        }
-        url
     }
 }
 
@@ -485,18 +470,16 @@ impl Catalog {
     /// the missing ones in parallel): memory stays bounded by feeds × items,
     /// not by the size of the archive.
     pub fn cache_texts(&mut self, now: DateTime<Utc>) {
-        let shown: HashSet<&str> = (0..self.feeds.len())
+        let shown: HashSet<Arc<str>> = (0..self.feeds.len())
             .flat_map(|i| self.window(i, now))
-            .map(|k| &*k.path)
+            .map(|k| k.path.clone())
             .collect();
-        let missing: Vec<(Arc<str>, Arc<Entry>)> = shown
-            .iter()
-            .filter(|p| !self.texts.contains_key(**p))
-            .filter_map(|p| self.entries.get_key_value(*p))
-            .map(|(p, e)| (p.clone(), e.clone()))
-            .collect();
-        let shown: HashSet<Arc<str>> = shown.into_iter().map(Arc::from).collect();
         self.texts.retain(|p, _| shown.contains(p));
+        let missing: Vec<(Arc<str>, Arc<Entry>)> = shown
+            .into_iter()
+            .filter(|p| !self.texts.contains_key(p))
+            .filter_map(|p| self.entries.get(&p).map(|e| (p, e.clone())))
+            .collect();
         let (root, ctx) = (&self.config.articles.dir, &self.ctx);
         let loaded: Vec<(Arc<str>, Arc<ItemText>)> = missing
             .into_par_iter()
@@ -628,11 +611,17 @@ fn derive_id(a: &Article) -> String {
     }
 }
 
-/// Ids may hold non-ASCII letters: percent-encode them for URLs.
-pub fn encode_id(id: &str) -> String {
+/// Ids may hold non-ASCII letters: percent-encode them for URLs. Every
+/// render asks for every item's link, so the usual id (letters, digits,
+/// `-`: nothing to encode) is returned as is.
+pub fn encode_id(id: &str) -> std::borrow::Cow<'_, str> {
+    if id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return id.into();
+    }
     percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC)
         .to_string()
         .replace("%2D", "-")
+        .into()
 }
 
 /// Reads an entry's summary, body and dateline from its file again. If the

@@ -210,11 +210,11 @@ impl Compressor {
                     while let Ok(more) = rx.try_recv() {
                         batch.extend(more);
                     }
-                    for r in batch.iter().rev() {
-                        if Arc::strong_count(r) > 1 {
-                            r.compress();
-                        }
-                    }
+                    batch
+                        .iter()
+                        .rev()
+                        .filter(|r| wanted(r))
+                        .for_each(|r| r.compress());
                 }
             })?;
         Ok(Compressor { tx })
@@ -246,8 +246,13 @@ pub fn compress_all(resources: &[Arc<Resource>]) {
     use rayon::prelude::*;
     resources
         .par_iter()
-        .filter(|r| Arc::strong_count(r) > 1 && !r.is_compressed())
+        .filter(|r| wanted(r))
         .for_each(|r| r.compress());
+}
+
+/// Still published (the site holds it too) and not compressed yet.
+fn wanted(r: &Arc<Resource>) -> bool {
+    Arc::strong_count(r) > 1 && !r.is_compressed()
 }
 
 /// Everything the server answers from memory, by request path.

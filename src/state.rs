@@ -103,9 +103,9 @@ impl StateStore {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| err(&e))?;
         }
-        // Every record is kept in memory (below), so redb's own page cache
-        // (1 GiB by default) would only hold a second copy of what a big
-        // write transaction touched (most of the RSS after a cold start).
+        // Every record is kept in memory (below) and the file is only read
+        // here, so redb's own page cache (up to 1 GiB by default) would be
+        // a second copy; a small one serves the B-tree's upper levels.
         let db = redb::Builder::new()
             .set_cache_size(CACHE_BYTES)
             .create(path)
