@@ -253,17 +253,34 @@ impl Catalog {
         seen(&gone);
         self.apply(gone);
         let count = files.len();
-        // Taken a chunk at a time, so each chunk's paths are freed once read.
+        // A chunk at a time (each chunk's paths are freed once read), in
+        // three stages at once: the disk is asked for chunk k+2 while k+1
+        // is parsed on all cores and k is applied here (applying is serial).
+        let ctx = self.ctx.clone();
         let mut files = files.into_iter();
-        loop {
-            let chunk: Vec<PathBuf> = files.by_ref().take(SCAN_CHUNK).collect();
-            if chunk.is_empty() {
-                break count;
-            }
-            let changes = scan(&root, &chunk, &self.ctx);
-            seen(&changes);
-            self.apply(changes);
+        let mut take = || -> Vec<PathBuf> { files.by_ref().take(SCAN_CHUNK).collect() };
+        let first = take();
+        parse::prefetch::prefetch(&first);
+        let mut ahead = take();
+        let mut parsed = std::thread::scope(|s| {
+            s.spawn(|| parse::prefetch::prefetch(&ahead));
+            scan(&root, &first, &ctx)
+        });
+        while !parsed.is_empty() {
+            let incoming = take();
+            let next = std::thread::scope(|s| {
+                s.spawn(|| parse::prefetch::prefetch(&incoming));
+                let parser = s.spawn(|| scan(&root, &ahead, &ctx));
+                seen(&parsed);
+                self.apply(std::mem::take(&mut parsed));
+                parser
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            });
+            parsed = next;
+            ahead = incoming;
         }
+        count
     }
 
     fn forget_missing(&mut self, on_disk: &HashSet<String>) {

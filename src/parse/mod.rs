@@ -11,6 +11,7 @@ pub mod decode;
 pub mod json;
 pub mod markdown;
 pub mod meta;
+pub mod prefetch;
 pub mod scraped;
 
 use std::io::Read;
