@@ -314,6 +314,31 @@ fn deleted_article_leaves_the_feeds() {
     assert!(!rss.contains(title));
 }
 
+/// Where inotify delivers nothing (network and some bind mounts), the
+/// operator sets `articles.poll_interval`: additions, edits and deletions
+/// still reach the feeds.
+#[test]
+fn with_polling_new_changed_and_deleted_articles_reach_the_feeds() {
+    let mut site = Site::new();
+    site.poll_interval = Some("200ms");
+    site.write_config();
+    let d = Daemon::start_site(site);
+    let title = "Polled Desk Files Rice Export Figures";
+    let path = d.write_article("world/rice.txt", &story(title, "World", "rice"));
+    d.wait_feed("/feeds/world.rss", "listed the polled article", |b| {
+        b.contains(title)
+    });
+    let edited = "Polled Desk Revises Rice Export Figures";
+    fs::write(&path, story(edited, "World", "rice")).expect("rewrite");
+    d.wait_feed("/feeds/world.rss", "showed the edit", |b| {
+        b.contains(edited) && !b.contains(title)
+    });
+    fs::remove_file(&path).expect("delete");
+    d.wait_feed("/feeds/world.rss", "dropped the article", |b| {
+        !b.contains(edited)
+    });
+}
+
 /// Scenario 5: A file written in two chunks through one handle, 300 ms apart, is
 /// read once it is complete, never half-written.
 #[test]

@@ -111,6 +111,8 @@ pub struct Site {
     pub feed_items: Option<usize>,
     /// `server.header_read_timeout` (None: the default).
     pub header_read_timeout: Option<&'static str>,
+    /// `articles.poll_interval` (None: inotify).
+    pub poll_interval: Option<&'static str>,
 }
 
 impl Site {
@@ -161,6 +163,7 @@ impl Site {
             categories,
             feed_items: None,
             header_read_timeout: None,
+            poll_interval: None,
         };
         site.write_config();
         site
@@ -198,7 +201,11 @@ impl Site {
         let _ = writeln!(t, "[articles]");
         let _ = writeln!(t, "dir = '{}'", root.join("articles").display());
         let _ = writeln!(t, "debounce = \"20ms\"");
-        let _ = writeln!(t, "settle = \"1s\"\n");
+        let _ = writeln!(t, "settle = \"1s\"");
+        if let Some(interval) = self.poll_interval {
+            let _ = writeln!(t, "poll_interval = {interval:?}");
+        }
+        let _ = writeln!(t);
         if let Some(items) = self.feed_items {
             let _ = writeln!(t, "[feeds]\nitems = {items}\n");
         }
