@@ -282,3 +282,48 @@ fn oversized_files_are_refused_before_reading() {
     let err = parse::parse_file(dir.path(), &path, &c).expect_err("too large");
     assert!(err.to_string().contains("over the 64-byte limit"), "{err}");
 }
+
+/// A full scan parses with [`ParseContext::metadata_only`] and reads the
+/// texts of shown items back later: for every fixture it must decide
+/// exactly as a full parse does (article or not, and why) and find the same
+/// metadata, warnings included.
+#[test]
+fn a_metadata_only_parse_decides_and_finds_what_a_full_parse_does() {
+    let full = ctx("Asia/Karachi");
+    let scan = full.metadata_only();
+    let mut checked = 0;
+    for entry in walkdir::WalkDir::new(fixtures()) {
+        let path = entry.expect("walk fixtures").into_path();
+        if !path.is_file() {
+            continue;
+        }
+        let parse = |c: &ParseContext| match parse::parse_file(&fixtures(), &path, c) {
+            Ok(Some(mut a)) => {
+                let text = a.take_text();
+                let meta = serde_json::to_value(&a).expect("serialize");
+                Ok(Some((meta, text.summary)))
+            }
+            Ok(None) => Ok(None),
+            Err(e) => Err(e.reason.to_string()),
+        };
+        let (f, s) = (parse(&full), parse(&scan));
+        match (&f, &s) {
+            (Ok(Some((fm, summary))), Ok(Some((sm, _)))) => {
+                assert_eq!(fm, sm, "{}", path.display());
+                assert!(
+                    !summary.is_empty(),
+                    "{}: full parse has a summary",
+                    path.display()
+                );
+            }
+            _ => assert_eq!(
+                f.as_ref().map(|o| o.is_some()),
+                s.as_ref().map(|o| o.is_some()),
+                "{}",
+                path.display()
+            ),
+        }
+        checked += 1;
+    }
+    assert!(checked >= 20, "only {checked} fixtures");
+}

@@ -146,7 +146,10 @@ pub fn body_html(src: &str, is_html: bool, ctx: &ParseContext) -> (String, Strin
         out
     };
     let html = ctx.sanitizer.clean(&raw).to_string();
-    let first = first_paragraph_text(&html);
+    let first = match ctx.texts {
+        true => first_paragraph_text(&html, &ctx.plain_text),
+        false => String::new(),
+    };
     (html, first)
 }
 
@@ -163,13 +166,13 @@ pub fn sanitizer(base: &url::Url) -> ammonia::Builder<'static> {
 /// The text of the first non-empty `<p>` (or of the whole body if it has
 /// none): ammonia with an empty allow-list strips the tags, quick-xml's
 /// HTML5 entity table resolves the entities it leaves.
-fn first_paragraph_text(html: &str) -> String {
+fn first_paragraph_text(html: &str, plain_text: &ammonia::Builder) -> String {
     let chunk = html
         .split("</p>")
         .map(|c| c.rsplit_once("<p>").map_or(c, |(_, p)| p))
         .find(|c| !c.trim().is_empty())
         .unwrap_or(html);
-    let text = ammonia::Builder::empty().clean(chunk).to_string();
+    let text = plain_text.clean(chunk).to_string();
     let text = quick_xml::escape::unescape_with(&text, quick_xml::escape::resolve_html5_entity)
         .map(|c| c.into_owned())
         .unwrap_or(text);

@@ -71,6 +71,12 @@ pub struct ParseContext {
     pub max_title_chars: usize,
     pub max_summary_chars: usize,
     pub max_content_bytes: usize,
+    /// ammonia with an empty allow-list: HTML to plain text (summaries).
+    pub plain_text: std::sync::Arc<ammonia::Builder<'static>>,
+    /// Also build the summary from the body. A full scan drops every text
+    /// (the feeds show a few hundred, read back later), so it leaves them
+    /// out: [`ParseContext::metadata_only`].
+    pub texts: bool,
 }
 
 impl std::fmt::Debug for ParseContext {
@@ -92,6 +98,19 @@ impl ParseContext {
             max_title_chars: c.feeds.max_title_chars,
             max_summary_chars: c.feeds.max_summary_chars,
             max_content_bytes: c.feeds.max_content_bytes,
+            plain_text: std::sync::Arc::new(ammonia::Builder::empty()),
+            texts: true,
+        }
+    }
+
+    /// The same rules, for a reader that keeps only an article's metadata:
+    /// no summary is derived from the body (a third of a Markdown file's
+    /// parse). What decides whether a file is an article, and every warning,
+    /// stay the same.
+    pub fn metadata_only(&self) -> ParseContext {
+        ParseContext {
+            texts: false,
+            ..self.clone()
         }
     }
 }
@@ -302,8 +321,12 @@ fn finish(
         };
         (folders, source)
     };
-    let summary = parts.summary.unwrap_or(parts.first_paragraph);
-    let summary = decode::truncate_words(&line(&summary), ctx.max_summary_chars);
+    let summary = match parts.summary {
+        Some(given) => line(&given),
+        None if ctx.texts => line(&parts.first_paragraph),
+        None => String::new(),
+    };
+    let summary = decode::truncate_words(&summary, ctx.max_summary_chars);
     Ok(Article {
         path: key.to_string(),
         format,

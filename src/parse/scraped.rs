@@ -79,7 +79,9 @@ pub fn parse(text: &str, ctx: &ParseContext) -> Result<Parts, Reason> {
         }
     }
     paragraphs.retain(|p| !p.trim().is_empty());
-    parts.first_paragraph = paragraphs.first().cloned().unwrap_or_default();
+    if ctx.texts {
+        parts.first_paragraph = paragraphs.first().cloned().unwrap_or_default();
+    }
 
     let mut html = String::new();
     for p in &paragraphs {
