@@ -42,10 +42,22 @@ pub fn decode(bytes: &[u8], warnings: &mut Vec<String>) -> Result<String, Reason
 /// many. A stray NUL or ESC in a scraped page is cleaned, not rejected.
 fn looks_binary(bytes: &[u8]) -> bool {
     let head = &bytes[..bytes.len().min(SNIFF_BYTES)];
-    let controls = head
-        .iter()
-        .filter(|&&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c)) || b == 0x7f)
-        .count();
+    // Branch-free byte counts in blocks of 64 (a u8 cannot overflow), so the
+    // compiler vectorizes it: the plain filter-count was 5 % of a whole
+    // startup scan's CPU.
+    let controls: usize = head
+        .chunks(64)
+        .map(|block| {
+            let n: u8 = block
+                .iter()
+                .map(|&b| {
+                    let c0 = (b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r') & (b != 0x0c);
+                    u8::from(c0 | (b == 0x7f))
+                })
+                .fold(0, u8::wrapping_add);
+            usize::from(n)
+        })
+        .sum();
     controls * 20 > head.len() // more than 5%
 }
 
@@ -128,6 +140,26 @@ pub fn truncate_bytes(s: &str, max: usize) -> &str {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        /// The vectorizable count must call the same files binary as the
+        /// obvious one (any length, any bytes, control-heavy or not).
+        #[test]
+        fn the_binary_sniff_counts_controls_like_a_plain_filter(
+            bytes in prop::collection::vec(
+                prop_oneof![any::<u8>(), 0u8..0x20, Just(b'a')], 0..9000),
+        ) {
+            let head = &bytes[..bytes.len().min(super::SNIFF_BYTES)];
+            let plain = head
+                .iter()
+                .filter(|&&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c)) || b == 0x7f)
+                .count();
+            prop_assert_eq!(super::looks_binary(&bytes), plain * 20 > head.len());
+        }
+    }
+
     #[test]
     fn the_byte_check_agrees_with_the_char_check() {
         for s in [
