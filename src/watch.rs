@@ -111,6 +111,10 @@ struct Watcher {
     /// The live notify watcher (dropping it stops the OS watch).
     os_watch: Option<Box<dyn notify::Watcher + Send>>,
     root_id: Option<(u64, u64)>,
+    /// An event said the root itself went away: check it now, even if a
+    /// new directory took over the same inode number (ext4 reuses them
+    /// at once, so `root_id` alone cannot tell `rm -rf; mkdir` apart).
+    root_gone: bool,
     writing: HashMap<PathBuf, Writing>,
     ready: HashMap<PathBuf, Quieting>,
     /// `ready` paths by latest event, oldest first; an entry whose time is
@@ -125,6 +129,7 @@ impl Watcher {
             opts,
             os_watch: None,
             root_id: None,
+            root_gone: false,
             writing: HashMap::new(),
             ready: HashMap::new(),
             due: VecDeque::new(),
@@ -136,7 +141,7 @@ impl Watcher {
         let mut last_root_check = Instant::now() - ROOT_CHECK;
         let mut first = true;
         while !stop.load(Ordering::Acquire) {
-            if last_root_check.elapsed() >= ROOT_CHECK {
+            if last_root_check.elapsed() >= ROOT_CHECK || self.root_gone {
                 last_root_check = Instant::now();
                 self.check_root(&tx, send, first);
                 if first {
@@ -220,7 +225,8 @@ impl Watcher {
             .ok()
             .filter(|m| m.is_dir())
             .map(|m| (m.dev(), m.ino()));
-        if id == self.root_id && (self.os_watch.is_some() || id.is_none()) {
+        let forced = std::mem::take(&mut self.root_gone);
+        if !forced && id == self.root_id && (self.os_watch.is_some() || id.is_none()) {
             return;
         }
         self.os_watch = None;
@@ -293,6 +299,13 @@ impl Watcher {
         }
         if is_noise(&ev) {
             return;
+        }
+        if matches!(
+            ev.kind,
+            EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_))
+        ) && ev.paths.iter().any(|p| p == &self.opts.root)
+        {
+            self.root_gone = true;
         }
         let settled_now = match ev.kind {
             EventKind::Access(_) => true, // a close after writing
@@ -481,6 +494,18 @@ mod tests {
         );
         assert!(w.take_due(t0 + ms(200)).is_none(), "being written");
         assert!(w.writing.contains_key(&x));
+    }
+
+    #[test]
+    fn the_root_removed_forces_a_root_check_at_once() {
+        // `rm -rf dir; mkdir dir` within a second can give the new directory
+        // the old inode number: only the event tells the watch is dead.
+        let mut w = watcher();
+        let none = |_: WatchMsg| {};
+        let gone = notify::Event::new(EventKind::Remove(RemoveKind::Folder))
+            .add_path(PathBuf::from("/nonexistent"));
+        w.classify(gone, Instant::now(), &none);
+        assert!(w.root_gone);
     }
 
     #[test]
