@@ -327,3 +327,47 @@ fn a_metadata_only_parse_decides_and_finds_what_a_full_parse_does() {
     }
     assert!(checked >= 20, "only {checked} fixtures");
 }
+
+/// Bodies at the edges of "is there a body" (the metadata-only parse skips
+/// the sanitizer for plain Markdown): same verdict, same warnings.
+#[test]
+fn a_metadata_only_parse_agrees_on_edge_case_bodies() {
+    let full = ctx("UTC");
+    let scan = full.metadata_only();
+    let front = "---\ntitle: Edge\ndate: 2024-05-14T10:00:00Z\n---\n";
+    let bodies = [
+        "Plain words.",
+        "<script>alert(1)</script>",
+        "<style>p{}</style>\n\n",
+        "[ref]: https://example.com/only-a-link-definition",
+        "---",
+        "![](figure.png)",
+        "<!-- only a comment -->",
+        "[click](javascript:alert(1))",
+        "&nbsp;",
+        "Text with a NUL \u{0} inside.",
+    ];
+    let mtime = std::time::SystemTime::UNIX_EPOCH;
+    let verdict = |key: &str, bytes: &[u8], c: &ParseContext| {
+        parse::parse_bytes(key, bytes, mtime, c).map(|o| {
+            o.map(|mut a| {
+                a.take_text();
+                serde_json::to_value(&a).expect("serialize")
+            })
+        })
+    };
+    for body in bodies {
+        let md = format!("{front}{body}\n");
+        let json =
+            serde_json::json!({"title": "Edge", "published": "2024-05-14T10:00:00Z", "body": body})
+                .to_string();
+        for (key, bytes) in [("e.md", md.as_bytes()), ("e.json", json.as_bytes())] {
+            let (f, s) = (verdict(key, bytes, &full), verdict(key, bytes, &scan));
+            assert_eq!(
+                f.as_ref().map_err(ToString::to_string),
+                s.as_ref().map_err(ToString::to_string),
+                "{key} with body {body:?}"
+            );
+        }
+    }
+}

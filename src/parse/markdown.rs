@@ -145,6 +145,14 @@ pub fn body_html(src: &str, is_html: bool, ctx: &ParseContext) -> (String, Strin
         );
         out
     };
+    // Markdown without raw HTML (no `<`) renders only tags the sanitizer
+    // keeps, with nothing for it to drop: a reader of metadata only (which
+    // needs just "is there a body") can skip it. Illegal XML characters (from
+    // JSON escapes) still go through it, as html5ever rewrites some.
+    let plain = !is_html && !src.contains('<') && decode::all_xml_text(src);
+    if !ctx.texts && plain {
+        return (raw, String::new());
+    }
     let html = ctx.sanitizer.clean(&raw).to_string();
     let first = match ctx.texts {
         true => first_paragraph_text(&html, &ctx.plain_text),
