@@ -283,6 +283,38 @@ impl Catalog {
         count
     }
 
+    /// What may have changed on disk since `since` without the catalog
+    /// hearing of it (while no watch was in place): files it has not seen,
+    /// files whose inode changed at or after `since` (ctime: every write,
+    /// rename or chmod moves it, and unlike mtime it cannot be set back by
+    /// `cp -p` or `touch -d`), and entries whose file is gone. Absolute
+    /// paths, for the watcher's path handling.
+    pub fn changed_since(&self, since: std::time::SystemTime) -> Vec<PathBuf> {
+        use std::os::unix::fs::MetadataExt;
+        let root = &self.config.articles.dir;
+        let cutoff = since
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let changed_after = |m: &std::fs::Metadata| m.ctime() >= cutoff || m.mtime() >= cutoff;
+        // Streamed (no list of the whole tree: this runs at peak memory).
+        let mut changed: Vec<PathBuf> = article_files(root)
+            .par_bridge()
+            .filter(|p| {
+                let key = parse::relative_key(root, p);
+                let known =
+                    self.entries.contains_key(key.as_str()) || self.problems.contains_key(&key);
+                !known || std::fs::symlink_metadata(p).map_or(true, |m| changed_after(&m))
+            })
+            .collect();
+        changed.par_extend(
+            self.entries
+                .par_iter()
+                .map(|(k, _)| root.join(&**k))
+                .filter(|p| std::fs::symlink_metadata(p).is_err()),
+        );
+        changed
+    }
+
     fn forget_missing(&mut self, on_disk: &HashSet<String>) {
         for path in self.state.live_paths() {
             if !on_disk.contains(&*path) {
@@ -662,6 +694,10 @@ pub fn load_text(root: &Path, ctx: &ParseContext, entry: &Entry) -> Arc<ItemText
 
 /// Every article file under `root` (hidden and swap files skipped).
 pub fn list_articles(root: &Path) -> Vec<PathBuf> {
+    article_files(root).collect()
+}
+
+fn article_files(root: &Path) -> impl Iterator<Item = PathBuf> + Send {
     walkdir::WalkDir::new(root)
         .follow_links(false)
         .into_iter()
@@ -669,7 +705,6 @@ pub fn list_articles(root: &Path) -> Vec<PathBuf> {
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file() && parse::is_article_path(e.path()))
         .map(|e| e.into_path())
-        .collect()
 }
 
 /// Reads one file under `root` into a change for the catalog.

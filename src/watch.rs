@@ -72,7 +72,8 @@ impl Drop for WatchHandle {
 
 /// Starts watching `opts.root`; `send` gets every message (from the
 /// watcher thread). Returns once the watch is in place (or has failed and
-/// will be retried), so a scan started afterwards misses nothing.
+/// will be retried): every change from then on is reported (the daemon
+/// compares the tree with its catalog right after, for what came before).
 pub fn spawn(
     opts: WatchOptions,
     send: impl Fn(WatchMsg) + Send + 'static,

@@ -314,6 +314,57 @@ fn deleted_article_leaves_the_feeds() {
     assert!(!rss.contains(title));
 }
 
+/// The startup scan runs before the watch is set up (the watch would turn
+/// each of the scan's reads into an event): files added, edited and removed
+/// while the daemon starts must all end up in the feeds as they are on disk.
+#[test]
+fn changes_while_the_daemon_starts_are_not_lost() {
+    let site = Site::new();
+    let md = |title: &str, minute: usize, category: &str| {
+        format!(
+            "---\ntitle: \"{title}\"\ndate: 2024-05-14T10:{minute:02}:00Z\ncategories: [{category}]\n---\nBody of {title}.\n"
+        )
+    };
+    // Enough articles that the startup scan takes a while (debug build).
+    for i in 0..1500 {
+        let title = format!("Archive Story {i:04}");
+        fs::write(
+            site.article_path(&format!("world/archive-{i}.md")),
+            md(&title, i % 60, "World"),
+        )
+        .expect("write archive");
+    }
+    let dir = site.article_path("pakistan");
+    let writer = std::thread::spawn(move || {
+        let title = |i: usize, v: usize| format!("Live Story {i:02} version {v}");
+        let path = |i: usize| dir.join(format!("live-{i}.md"));
+        let mut expected = std::collections::BTreeMap::new();
+        for i in 0..30 {
+            fs::write(path(i), md(&title(i, 1), i, "Pakistan")).expect("write");
+            expected.insert(i, title(i, 1));
+            if i % 3 == 2 {
+                fs::write(path(i - 1), md(&title(i - 1, 2), i - 1, "Pakistan")).expect("edit");
+                expected.insert(i - 1, title(i - 1, 2));
+            }
+            if i % 5 == 4 {
+                fs::remove_file(path(i - 3)).expect("remove");
+                expected.remove(&(i - 3));
+            }
+            std::thread::sleep(Duration::from_millis(40));
+        }
+        expected
+    });
+    let d = Daemon::start_site(site);
+    let expected = writer.join().expect("writer");
+    let all: Vec<String> = (0..30)
+        .flat_map(|i| [1, 2].map(|v| format!("Live Story {i:02} version {v}")))
+        .collect();
+    d.wait_feed("/feeds/pakistan.rss", "matched the folder", |b| {
+        all.iter()
+            .all(|t| b.contains(t.as_str()) == expected.values().any(|e| e == t))
+    });
+}
+
 /// Where inotify delivers nothing (network and some bind mounts), the
 /// operator sets `articles.poll_interval`: additions, edits and deletions
 /// still reach the feeds.

@@ -356,13 +356,11 @@ impl Daemon {
             );
             std::thread::sleep(POLL);
         }
-        // `/readyz` turns 200 once the startup scan is published, but the
-        // watcher thread sets up its inotify watch on its own schedule
-        // (`watch::spawn` returns before the watch exists, so "watch first,
-        // then scan" in `Publisher::run` is not guaranteed): a file written
-        // before the watch exists would go unnoticed. Wait for the watches
-        // (one per directory under articles/, plus the config directory's).
-        // Never observed to matter, but it costs nothing.
+        // `/readyz` turns 200 after the startup scan, the watch set-up and
+        // the catch-up of what changed meanwhile (`Publisher::run`). Also
+        // wait for the inotify watches themselves (one per directory under
+        // articles/, plus the config directory's): never observed to matter
+        // (a failed watch is retried in the background), but it costs nothing.
         let want = count_dirs(&self.site.articles()) + 1;
         let pid = self.pid();
         let _ = wait_until(
