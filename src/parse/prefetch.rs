@@ -12,8 +12,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Files opened at once. Cold start on 100 000 articles (BENCHMARKS.md):
-/// 2 in flight 12.8 s, 8 9.3 s, 16 8.1 s, 32 7.8 s.
+/// Files opened at once. Cold start on 100 000 articles, measured when this
+/// came in (BENCHMARKS.md): without prefetch 12.8 s; 16 at once 6.5-6.7 s,
+/// 32 6.4-6.5 s, 64 6.4-6.6 s.
 pub const DEPTH: usize = 32;
 
 /// Warms the page cache for `files`; returns when every one was asked for.
