@@ -14,7 +14,7 @@
 //!   [`parse::ParseError`] out. Submodules per concern: `decode` (bytes to
 //!   clean text), `dates`, `scraped` (the scraped news page layout),
 //!   `markdown` (front matter), `json`, `meta` (the keys front matter and
-//!   JSON share).
+//!   JSON share), `prefetch` (asks the disk for a scan's next files).
 //! - [`catalog`]: every parsed article, with identity (id, GUID), categories
 //!   resolved against the config and per-feed ordering. [`state`] is its
 //!   memory across restarts (first-seen dates, content hashes, GUIDs).
@@ -24,7 +24,8 @@
 //!   background) that are swapped atomically as a whole.
 //! - [`serve`]: the hyper HTTP server, a thread per core; it only ever
 //!   reads snapshots.
-//! - [`daemon`] ties them together for `wirefeed serve`; [`build`] for
+//! - [`daemon`] ties them together for `wirefeed serve` (start-up: scan,
+//!   then watch, then catch up on what changed meanwhile); [`build`] for
 //!   `wirefeed build`; [`metrics`] holds the Prometheus registry.
 
 pub mod article;
