@@ -374,6 +374,16 @@ fn folder_names(key: &str) -> Vec<String> {
 pub(crate) mod tests {
     use super::*;
 
+    fn test_ctx() -> ParseContext {
+        let config = crate::config::Config::from_str_with_env(
+            "[site]\ntitle='t'\nbase_url='http://x'\n",
+            Path::new("t.toml"),
+            Vec::new(),
+        )
+        .expect("config");
+        ParseContext::from_config(&config)
+    }
+
     /// A named pipe in the tree (or one swapped in after the listing) must
     /// not block the reader until someone writes to it.
     pub(crate) fn mkfifo(path: &Path) {
@@ -386,13 +396,7 @@ pub(crate) mod tests {
 
     #[test]
     fn a_named_pipe_is_refused_without_blocking() {
-        let config = crate::config::Config::from_str_with_env(
-            "[site]\ntitle='t'\nbase_url='http://x'\n",
-            Path::new("t.toml"),
-            Vec::new(),
-        )
-        .expect("config");
-        let ctx = ParseContext::from_config(&config);
+        let ctx = test_ctx();
         let dir = tempfile::tempdir().expect("tempdir");
         let pipe = dir.path().join("pipe.txt");
         mkfifo(&pipe);
@@ -402,13 +406,7 @@ pub(crate) mod tests {
 
     #[test]
     fn escapes_in_front_matter_and_json_cannot_smuggle_control_characters() {
-        let config = crate::config::Config::from_str_with_env(
-            "[site]\ntitle='t'\nbase_url='http://x'\n",
-            Path::new("t.toml"),
-            Vec::new(),
-        )
-        .expect("config");
-        let ctx = ParseContext::from_config(&config);
+        let ctx = test_ctx();
         let md = b"---\ntitle: \"Scrip\\ed\"\nauthor: \"A\\0B\"\ntags: [\"x\\ay\"]\n---\nBody.\n";
         let json = br#"{"title":"J\u001bT","body":"<p>a\u0000b\u000bc</p>","summary":"s\u0007"}"#;
         for (name, bytes) in [("a.md", &md[..]), ("a.json", &json[..])] {
