@@ -76,6 +76,14 @@ fn cache_control(config: &Config) -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from_static("public, max-age=60"))
 }
 
+/// Each connection's kernel send buffer. Left to autotuning, a loopback
+/// connection starts at 16 KiB, and a 72 KB compressed feed leaves in
+/// several writes with a wake-up between each. Fixed (the kernel doubles it:
+/// 512 KiB, under autotuning's 4 MiB ceiling; only bytes in flight use
+/// memory), one write sends it: `bench/serve.sh` gzip 62-63 k -> 65-73 k
+/// req/s, 304 150-163 k -> 160-200 k (BENCHMARKS.md).
+const SEND_BUFFER: usize = 256 * 1024;
+
 /// The listening socket on `addr`, and `n - 1` more handles to it: one per
 /// serving thread (see [`serve_per_core`]). Each thread's runtime waits on
 /// the same socket and the first to accept takes the connection, so a busy
@@ -84,6 +92,10 @@ fn cache_control(config: &Config) -> HeaderValue {
 pub fn bind(addr: SocketAddr, n: usize) -> std::io::Result<Vec<std::net::TcpListener>> {
     let listener = std::net::TcpListener::bind(addr)?;
     listener.set_nonblocking(true)?;
+    // Accepted connections inherit it.
+    if let Err(e) = socket2::SockRef::from(&listener).set_send_buffer_size(SEND_BUFFER) {
+        tracing::warn!(error = %e, "cannot size the send buffer; the kernel's default stays");
+    }
     let mut listeners = Vec::with_capacity(n.max(1));
     for _ in 1..n.max(1) {
         listeners.push(listener.try_clone()?);
@@ -461,6 +473,22 @@ pub fn probe(url: &str) -> anyhow::Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn served_connections_get_the_larger_send_buffer() {
+        let listeners = bind("127.0.0.1:0".parse().expect("addr"), 2).expect("bind");
+        let addr = listeners[0].local_addr().expect("addr");
+        let _client = std::net::TcpStream::connect(addr).expect("connect");
+        listeners[0].set_nonblocking(false).expect("blocking");
+        let (conn, _) = listeners[0].accept().expect("accept");
+        let size = socket2::SockRef::from(&conn)
+            .send_buffer_size()
+            .expect("SO_SNDBUF");
+        assert!(
+            size >= SEND_BUFFER,
+            "accepted connection's SO_SNDBUF is {size}"
+        );
+    }
 
     #[test]
     fn accept_encoding_prefers_br_and_honours_q_zero() {
