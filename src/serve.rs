@@ -80,8 +80,9 @@ fn cache_control(config: &Config) -> HeaderValue {
 /// connection starts at 16 KiB, and a 72 KB compressed feed leaves in
 /// several writes with a wake-up between each. Fixed (the kernel doubles it:
 /// 512 KiB, under autotuning's 4 MiB ceiling; only bytes in flight use
-/// memory), one write sends it: `bench/serve.sh` gzip 62-63 k -> 65-73 k
-/// req/s, 304 150-163 k -> 160-200 k (BENCHMARKS.md).
+/// memory), one write sends it. `bench/serve.sh`, paired probes: gzip
+/// 62-63 k -> 65-73 k req/s; over all runs a few percent, within this VM's
+/// spread (BENCHMARKS.md).
 const SEND_BUFFER: usize = 256 * 1024;
 
 /// The listening socket on `addr`, and `n - 1` more handles to it: one per
