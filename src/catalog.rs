@@ -256,7 +256,7 @@ impl Catalog {
         // A chunk at a time (each chunk's paths are freed once read), in
         // three stages at once: the disk is asked for chunk k+2 while k+1
         // is parsed on all cores and k is applied here (applying is serial).
-        let ctx = self.ctx.metadata_only(); // texts are dropped anyway
+        let ctx = self.ctx.clone(); // apply() borrows self meanwhile
         let mut files = files.into_iter();
         let mut take = || -> Vec<PathBuf> { files.by_ref().take(SCAN_CHUNK).collect() };
         let first = take();
@@ -720,10 +720,11 @@ pub fn read(root: &Path, path: &Path, ctx: &ParseContext) -> Change {
 pub const SCAN_CHUNK: usize = 2048;
 
 /// Reads `files` (under `root`) in parallel (all cores). Texts are dropped
-/// at once (a full archive's would not fit in memory), so `ctx` had better
-/// be [`ParseContext::metadata_only`]; [`Catalog::cache_texts`] reads back
-/// the few the feeds show.
-pub fn scan(root: &Path, files: &[PathBuf], ctx: &ParseContext) -> Vec<Change> {
+/// at once (a full archive's would not fit in memory), so they are not
+/// built ([`ParseContext::metadata_only`]); [`Catalog::cache_texts`] reads
+/// back the few the feeds show.
+fn scan(root: &Path, files: &[PathBuf], ctx: &ParseContext) -> Vec<Change> {
+    let ctx = &ctx.metadata_only();
     files
         .par_iter()
         .map(|path| {
