@@ -14,16 +14,21 @@
 //! Groups:
 //! - `parse/{txt,md,json}`: `parse::parse_bytes` of one realistic article of
 //!   each format (bytes already in memory).
-//! - `render/{rss,atom,json}`: one 50-item feed (`all`) rendered from the
-//!   catalog; `render/feed_files` is the three formats plus body lookups, as
-//!   the daemon and `build` call it.
+//! - `render/{rss,atom,json}`: one 50-item feed (`all`) assembled from its
+//!   items' cached bytes (the daemon's steady state: a publish renders only
+//!   new or changed items); `render/{rss,atom,json}_whole`: the same feed
+//!   written whole by the format crate, items and all (the render before
+//!   the item cache, and a cold cache's cost); `render/items_50`: rendering
+//!   the 50 items in all three formats; `render/feed_files` is the three
+//!   formats from a warm cache, as the daemon calls it.
 //! - `snapshot/resource_{rss,atom,json}`: `snapshot::Resource::new` on that
 //!   feed's bytes (xxh3 + gzip -9 + brotli 9), which the daemon does for
 //!   every file it renders (`build` does not); `snapshot/gzip{9,6}_rss` and
 //!   `snapshot/brotli{9,5}_rss` split that cost and show cheaper settings.
 //! - `publish/one_file`: what the daemon does for one changed file: read and
-//!   parse it, apply it to the catalog, keep the shown texts, render the
-//!   touched feeds in every format and build their snapshot resources.
+//!   parse it, apply it to the catalog, keep the shown texts, render its
+//!   item and the touched feeds in every format (the other items from the
+//!   cache) and build their snapshot resources.
 //! - `catalog/load`: `catalog::load` of the whole corpus (list, parse on all
 //!   cores, apply, read back the shown texts): the startup scan and the first
 //!   half of `wirefeed build`.
@@ -36,7 +41,6 @@ use std::time::{Duration, SystemTime};
 
 use chrono::Utc;
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
-use wirefeed::article::ItemText;
 use wirefeed::catalog;
 use wirefeed::config::Config;
 use wirefeed::parse::{self, ParseContext};
@@ -150,14 +154,14 @@ fn benches(c: &mut Criterion) {
     // --- render one 50-item feed ---
     let now = Utc::now();
     let all = 0;
-    let items = catalog.items(all, now);
+    let mut cache = render::ItemCache::default();
+    cache.refresh(&catalog, &[all].into(), now);
+    let items = cache.feed_items(&catalog, all, now);
     assert_eq!(items.len(), config.feeds.items.min(corpus.n));
-    let texts: Vec<Arc<ItemText>> = items.iter().map(|e| catalog.text(e)).collect();
     let doc = FeedDoc {
         config: &config,
         info: &catalog.feeds()[all],
         items: &items,
-        texts: &texts,
         empty_date: wirefeed::render::empty_feed_date(),
     };
     let mut g = c.benchmark_group("render");
@@ -170,10 +174,21 @@ fn benches(c: &mut Criterion) {
         g.bench_function(format.extension(), |b| {
             b.iter(|| doc.render(black_box(format)))
         });
+        g.bench_function(format!("{}_whole", format.extension()), |b| {
+            b.iter(|| doc.render_whole(black_box(format)))
+        });
     }
     g.throughput(Throughput::Elements(items.len() as u64));
+    g.bench_function("items_50", |b| {
+        b.iter(|| {
+            items
+                .iter()
+                .map(|i| render::RenderedItem::new(&config, i.entry.clone(), i.text.clone()))
+                .collect::<Vec<_>>()
+        })
+    });
     g.bench_function("feed_files", |b| {
-        b.iter(|| render::feed_files(&catalog, black_box(all), now))
+        b.iter(|| render::feed_files(&catalog, black_box(all), now, &cache))
     });
     g.finish();
 
@@ -203,7 +218,6 @@ fn benches(c: &mut Criterion) {
         });
     }
     g.finish();
-    drop(texts);
     drop(items);
 
     // --- publish after one changed file (the daemon's per-event work) ---
@@ -221,9 +235,10 @@ fn benches(c: &mut Criterion) {
             let touched = catalog.apply(vec![catalog::read(root, &newest, &ctx)]);
             let now = Utc::now();
             catalog.cache_texts(now);
+            cache.refresh(&catalog, &touched, now);
             let mut resources = Vec::new();
             for index in touched {
-                let rendered = render::feed_files(&catalog, index, now);
+                let rendered = render::feed_files(&catalog, index, now, &cache);
                 for (path, format, bytes) in rendered.files {
                     resources.push((
                         path,

@@ -48,8 +48,12 @@ pub fn write_site(catalog: &Catalog, out: &Path, now: DateTime<Utc>) -> std::io:
         files += 1;
         Ok(())
     };
-    for index in 0..catalog.feeds().len() {
-        for (path, _, bytes) in render::feed_files(catalog, index, now).files {
+    // Each item once for `all` and its categories.
+    let all = (0..catalog.feeds().len()).collect();
+    let mut items = render::ItemCache::default();
+    items.refresh(catalog, &all, now);
+    for &index in &all {
+        for (path, _, bytes) in render::feed_files(catalog, index, now, &items).files {
             write(&path, &bytes)?;
         }
     }

@@ -515,6 +515,12 @@ impl Catalog {
         }
     }
 
+    /// The text of an article the feeds show (kept by
+    /// [`Catalog::cache_texts`]); `None` for any other.
+    pub fn shown_text(&self, path: &str) -> Option<&Arc<ItemText>> {
+        self.texts.get(path)
+    }
+
     /// Keeps in memory exactly the texts the feeds show at `now` (reading
     /// the missing ones in parallel): memory stays bounded by feeds × items,
     /// not by the size of the archive.

@@ -225,6 +225,8 @@ struct Publisher {
     /// that publishes the new config's feeds.
     drop_feeds: Option<HashSet<String>>,
     compressor: snapshot::Compressor,
+    /// The shown articles rendered as feed items, reused until they change.
+    items: render::ItemCache,
 }
 
 impl Publisher {
@@ -246,6 +248,7 @@ impl Publisher {
             next_due: None,
             drop_feeds: None,
             compressor,
+            items: render::ItemCache::default(),
         }
     }
 
@@ -451,11 +454,12 @@ impl Publisher {
     fn publish(&mut self, touched: &BTreeSet<usize>, started: Instant, since: Option<Instant>) {
         let now = Utc::now();
         self.catalog.cache_texts(now);
-        let catalog = &self.catalog;
+        self.items.refresh(&self.catalog, touched, now);
+        let (catalog, items) = (&self.catalog, &self.items);
         let mut resources: Vec<(String, Arc<Resource>)> = touched
             .par_iter()
             .flat_map_iter(|&index| {
-                let rendered = render::feed_files(catalog, index, now);
+                let rendered = render::feed_files(catalog, index, now, items);
                 let updated = rendered.updated;
                 rendered
                     .files

@@ -19,7 +19,9 @@
 //!   resolved against the config and per-feed ordering. [`state`] is its
 //!   memory across restarts (first-seen dates, content hashes, GUIDs).
 //! - [`render`]: feeds, OPML and HTML pages as bytes. Pure functions of the
-//!   catalog: same articles and config, same bytes.
+//!   catalog: same articles and config, same bytes. `render::items` keeps
+//!   each shown article rendered as a feed item, so a publish renders only
+//!   what changed and splices the rest.
 //! - [`snapshot`]: pre-rendered, ETagged resources (compressed in the
 //!   background) that are swapped atomically as a whole.
 //! - [`serve`]: the hyper HTTP server, a thread per core; it only ever

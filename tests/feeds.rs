@@ -95,7 +95,7 @@ fn feed_bytes(catalog: &Catalog, slug: &str, format: FeedFormat) -> Vec<u8> {
         .iter()
         .position(|f| f.slug == slug)
         .expect("feed exists");
-    render::feed_files(catalog, index, now())
+    render::feed_files(catalog, index, now(), &render::ItemCache::default())
         .files
         .into_iter()
         .find(|(_, f, _)| *f == format)
@@ -246,6 +246,108 @@ fn same_articles_render_to_the_same_bytes() {
             );
         }
     }
+}
+
+/// Feed `index` as the daemon renders it (items spliced from `cache`) and
+/// as the format crates write it whole, for every format.
+fn spliced_and_whole(
+    catalog: &Catalog,
+    index: usize,
+    cache: &render::ItemCache,
+) -> Vec<(FeedFormat, Vec<u8>, Vec<u8>)> {
+    let items = cache.feed_items(catalog, index, now());
+    let doc = render::FeedDoc {
+        config: catalog.config(),
+        info: &catalog.feeds()[index],
+        items: &items,
+        empty_date: render::empty_feed_date(),
+    };
+    FeedFormat::ALL
+        .iter()
+        .map(|&f| (f, doc.render(f), doc.render_whole(f)))
+        .collect()
+}
+
+#[test]
+fn spliced_items_make_the_same_bytes_as_whole_documents() {
+    // Every fixture shape (no author, scripts, control characters, Windows-1252,
+    // an empty feed) in every feed and format.
+    let dir = articles(VALID);
+    let catalog = catalog::load(config(dir.path()), StateStore::in_memory());
+    let mut cache = render::ItemCache::default();
+    let all = (0..catalog.feeds().len()).collect();
+    cache.refresh(&catalog, &all, now());
+    assert!(!cache.is_empty());
+    for index in all {
+        for (format, spliced, whole) in spliced_and_whole(&catalog, index, &cache) {
+            assert_eq!(
+                String::from_utf8_lossy(&spliced),
+                String::from_utf8_lossy(&whole),
+                "{} {format:?}",
+                catalog.feeds()[index].slug
+            );
+        }
+    }
+}
+
+#[test]
+fn a_changed_article_is_rendered_again_and_the_others_are_reused() {
+    let dir = articles(VALID);
+    let mut catalog = catalog::load(config(dir.path()), StateStore::in_memory());
+    let mut cache = render::ItemCache::default();
+    let all: std::collections::BTreeSet<usize> = (0..catalog.feeds().len()).collect();
+    cache.refresh(&catalog, &all, now());
+    let before = cache.feed_items(&catalog, 0, now());
+    let rss = feed_bytes_from(&catalog, &cache, FeedFormat::Rss);
+    assert!(rss.contains("<title>Markdown With TOML</title>"), "{rss}");
+
+    // Retitle one article, as an editor saving it would.
+    let path = dir.path().join("toml_front.md");
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(
+        &path,
+        text.replace("Markdown With TOML", "Retitled In Place"),
+    )
+    .expect("write");
+    let ctx = catalog.parse_context().clone();
+    catalog.apply(vec![catalog::read(dir.path(), &path, &ctx)]);
+    catalog.cache_texts(now());
+    cache.refresh(&catalog, &all, now());
+
+    for format in FeedFormat::ALL {
+        let out = feed_bytes_from(&catalog, &cache, format);
+        assert!(out.contains("Retitled In Place"), "{format:?}: {out}");
+        assert!(
+            !out.contains("Markdown With TOML"),
+            "{format:?}: stale item"
+        );
+    }
+    let after = cache.feed_items(&catalog, 0, now());
+    assert_eq!(before.len(), after.len());
+    for old in &before {
+        let new = after
+            .iter()
+            .find(|i| i.entry.path == old.entry.path)
+            .expect("still shown");
+        assert_eq!(
+            std::sync::Arc::ptr_eq(old, new),
+            &*old.entry.path != "toml_front.md",
+            "{}: only the edited article is rendered again",
+            old.entry.path
+        );
+    }
+    for (format, spliced, whole) in spliced_and_whole(&catalog, 0, &cache) {
+        assert_eq!(spliced, whole, "{format:?}");
+    }
+}
+
+fn feed_bytes_from(catalog: &Catalog, cache: &render::ItemCache, format: FeedFormat) -> String {
+    let files = render::feed_files(catalog, 0, now(), cache).files;
+    let (_, _, bytes) = files
+        .into_iter()
+        .find(|(_, f, _)| *f == format)
+        .expect("format rendered");
+    String::from_utf8(bytes).expect("utf-8")
 }
 
 #[test]

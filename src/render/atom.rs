@@ -1,52 +1,47 @@
 //! Atom 1.0 (RFC 4287).
 
+use std::sync::LazyLock;
+
 use atom_syndication::{
-    CategoryBuilder, ContentBuilder, EntryBuilder, FeedBuilder, GeneratorBuilder, LinkBuilder,
-    PersonBuilder, Text,
+    CategoryBuilder, ContentBuilder, Entry as AtomEntry, EntryBuilder, Feed, FeedBuilder,
+    GeneratorBuilder, LinkBuilder, PersonBuilder, Text,
 };
 
+use super::items::{between, splice};
 use super::{item_categories, FeedDoc, FeedFormat};
+use crate::article::ItemText;
+use crate::catalog::Entry;
+use crate::config::Config;
 
+/// Entries are the feed's last children.
+const TAIL: &[u8] = b"</feed>";
+
+/// The feed with its entries' cached bytes spliced in.
 pub fn render(doc: &FeedDoc) -> Vec<u8> {
+    let empty = feed(doc).write_to(Vec::new()).unwrap_or_default();
+    let fragments = doc.items.iter().map(|i| i.bytes(FeedFormat::Atom));
+    splice(&empty, TAIL, fragments).unwrap_or_else(|| render_whole(doc))
+}
+
+/// The feed written with all its entries by `atom_syndication` alone: what
+/// [`render`] falls back to, and what tests compare it with.
+pub fn render_whole(doc: &FeedDoc) -> Vec<u8> {
+    let mut feed = feed(doc);
+    feed.set_entries(
+        doc.items
+            .iter()
+            .map(|i| entry(doc.config, &i.entry, &i.text))
+            .collect::<Vec<_>>(),
+    );
+    let mut out = feed.write_to(Vec::new()).unwrap_or_default();
+    out.push(b'\n');
+    out
+}
+
+/// The feed element, without entries.
+fn feed(doc: &FeedDoc) -> Feed {
     let config = doc.config;
-    let entries = doc
-        .items
-        .iter()
-        .zip(doc.texts)
-        .map(|(e, text)| {
-            EntryBuilder::default()
-                .title(Text::plain(e.title.to_string()))
-                .id(e.guid.to_string())
-                .updated(e.updated)
-                .published(Some(e.published))
-                .authors(
-                    e.author
-                        .iter()
-                        .map(|name| PersonBuilder::default().name(name.to_string()).build())
-                        .collect::<Vec<_>>(),
-                )
-                .links(vec![LinkBuilder::default()
-                    .href(e.link(config))
-                    .rel("alternate")
-                    .mime_type(Some("text/html".into()))
-                    .build()])
-                .categories(
-                    item_categories(config, e)
-                        .into_iter()
-                        .map(|term| CategoryBuilder::default().term(term).build())
-                        .collect::<Vec<_>>(),
-                )
-                .summary(Some(Text::plain(text.summary.clone())))
-                .content(Some(
-                    ContentBuilder::default()
-                        .content_type(Some("html".into()))
-                        .value(Some(text.html.clone()))
-                        .build(),
-                ))
-                .build()
-        })
-        .collect::<Vec<_>>();
-    let feed = FeedBuilder::default()
+    FeedBuilder::default()
         .title(Text::plain(doc.info.title.clone()))
         .subtitle(Some(Text::plain(doc.info.description.clone())))
         .id(doc.url(FeedFormat::Atom))
@@ -69,9 +64,57 @@ pub fn render(doc: &FeedDoc) -> Vec<u8> {
                 .build(),
         ])
         .generator(Some(GeneratorBuilder::default().value("wirefeed").build()))
-        .entries(entries)
-        .build();
-    let mut out = feed.write_to(Vec::new()).unwrap_or_default();
-    out.push(b'\n');
-    out
+        .build()
+}
+
+fn entry(config: &Config, e: &Entry, text: &ItemText) -> AtomEntry {
+    EntryBuilder::default()
+        .title(Text::plain(e.title.to_string()))
+        .id(e.guid.to_string())
+        .updated(e.updated)
+        .published(Some(e.published))
+        .authors(
+            e.author
+                .iter()
+                .map(|name| PersonBuilder::default().name(name.to_string()).build())
+                .collect::<Vec<_>>(),
+        )
+        .links(vec![LinkBuilder::default()
+            .href(e.link(config))
+            .rel("alternate")
+            .mime_type(Some("text/html".into()))
+            .build()])
+        .categories(
+            item_categories(config, e)
+                .into_iter()
+                .map(|term| CategoryBuilder::default().term(term).build())
+                .collect::<Vec<_>>(),
+        )
+        .summary(Some(Text::plain(text.summary.clone())))
+        .content(Some(
+            ContentBuilder::default()
+                .content_type(Some("html".into()))
+                .value(Some(text.html.clone()))
+                .build(),
+        ))
+        .build()
+}
+
+/// The `<entry>` element as `atom_syndication` writes it inside a feed
+/// (without the namespace declaration a standalone entry carries): written
+/// in a bare feed and cut out of it.
+pub fn entry_fragment(config: &Config, e: &Entry, text: &ItemText) -> Option<Vec<u8>> {
+    // The bare feed's bytes up to where its entries would go.
+    static HEAD: LazyLock<Vec<u8>> = LazyLock::new(|| {
+        let mut empty = Feed::default().write_to(Vec::new()).unwrap_or_default();
+        empty.truncate(empty.len().saturating_sub(TAIL.len()));
+        empty
+    });
+    let document = Feed {
+        entries: vec![entry(config, e, text)],
+        ..Default::default()
+    }
+    .write_to(Vec::new())
+    .ok()?;
+    between(&document, &HEAD, TAIL).map(<[u8]>::to_vec)
 }

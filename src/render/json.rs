@@ -2,7 +2,11 @@
 
 use serde::Serialize;
 
+use super::items::between;
 use super::{item_categories, FeedDoc, FeedFormat};
+use crate::article::ItemText;
+use crate::catalog::Entry;
+use crate::config::Config;
 
 #[derive(Serialize)]
 struct JsonFeed<'a> {
@@ -13,6 +17,7 @@ struct JsonFeed<'a> {
     description: &'a str,
     language: &'a str,
     authors: Vec<Author<'a>>,
+    /// Last, so that items can be spliced in before the document's end.
     items: Vec<Item<'a>>,
 }
 
@@ -36,9 +41,66 @@ struct Item<'a> {
     tags: Vec<String>,
 }
 
+/// How `serde_json`'s pretty printer ends a document whose last member is
+/// an empty array, and how it opens, separates and closes the objects of a
+/// non-empty one at that depth.
+const EMPTY_TAIL: &[u8] = b"[]\n}";
+const OPEN: &[u8] = b"[\n    ";
+const SEPARATOR: &[u8] = b",\n    ";
+const CLOSE: &[u8] = b"\n  ]\n}";
+
+/// The feed with its items' cached bytes spliced in.
 pub fn render(doc: &FeedDoc) -> Vec<u8> {
+    let empty = serde_json::to_vec_pretty(&feed(doc)).unwrap_or_default();
+    splice(&empty, doc.items.iter().map(|i| i.bytes(FeedFormat::Json)))
+        .unwrap_or_else(|| render_whole(doc))
+}
+
+/// `empty` with the items' objects in its `items` array, plus a final
+/// newline; `None` when `empty` is not shaped so or an item has no bytes.
+fn splice<'a>(
+    empty: &[u8],
+    items: impl ExactSizeIterator<Item = Option<&'a [u8]>> + Clone,
+) -> Option<Vec<u8>> {
+    if items.len() == 0 {
+        let mut out = empty.to_vec();
+        out.push(b'\n');
+        return Some(out);
+    }
+    let head = empty.strip_suffix(EMPTY_TAIL)?;
+    let size = items
+        .clone()
+        .map(|i| i.map_or(0, <[u8]>::len))
+        .sum::<usize>();
+    let mut out = Vec::with_capacity(empty.len() + size + items.len() * SEPARATOR.len() + 8);
+    out.extend_from_slice(head);
+    for (i, item) in items.enumerate() {
+        out.extend_from_slice(if i == 0 { OPEN } else { SEPARATOR });
+        out.extend_from_slice(item?);
+    }
+    out.extend_from_slice(CLOSE);
+    out.push(b'\n');
+    Some(out)
+}
+
+/// The feed written with all its items by `serde_json` alone: what
+/// [`render`] falls back to, and what tests compare it with.
+pub fn render_whole(doc: &FeedDoc) -> Vec<u8> {
+    let mut feed = feed(doc);
+    feed.items = doc
+        .items
+        .iter()
+        .map(|i| item(doc.config, &i.entry, &i.text))
+        .collect();
+    let mut out = serde_json::to_vec_pretty(&feed).unwrap_or_default();
+    out.push(b'\n');
+    out
+}
+
+/// The feed object, without items.
+fn feed<'a>(doc: &'a FeedDoc) -> JsonFeed<'a> {
     let config = doc.config;
-    let feed = JsonFeed {
+    JsonFeed {
         version: "https://jsonfeed.org/version/1.1",
         title: &doc.info.title,
         home_page_url: doc.home_url(),
@@ -48,24 +110,34 @@ pub fn render(doc: &FeedDoc) -> Vec<u8> {
         authors: vec![Author {
             name: &config.site.title,
         }],
-        items: doc
-            .items
-            .iter()
-            .zip(doc.texts)
-            .map(|(e, text)| Item {
-                id: &e.guid,
-                url: e.link(config),
-                title: &e.title,
-                content_html: &text.html,
-                summary: &text.summary,
-                date_published: e.published.to_rfc3339(),
-                date_modified: e.updated.to_rfc3339(),
-                authors: e.author.iter().map(|name| Author { name }).collect(),
-                tags: item_categories(config, e),
-            })
-            .collect(),
-    };
-    let mut out = serde_json::to_vec_pretty(&feed).unwrap_or_default();
-    out.push(b'\n');
-    out
+        items: Vec::new(),
+    }
+}
+
+fn item<'a>(config: &Config, e: &'a Entry, text: &'a ItemText) -> Item<'a> {
+    Item {
+        id: &e.guid,
+        url: e.link(config),
+        title: &e.title,
+        content_html: &text.html,
+        summary: &text.summary,
+        date_published: e.published.to_rfc3339(),
+        date_modified: e.updated.to_rfc3339(),
+        authors: e.author.iter().map(|name| Author { name }).collect(),
+        tags: item_categories(config, e),
+    }
+}
+
+/// The item object as `serde_json` pretty-prints it inside a feed's
+/// `items`: written in a bare document and cut out of it.
+pub fn item_fragment(config: &Config, e: &Entry, text: &ItemText) -> Option<Vec<u8>> {
+    #[derive(Serialize)]
+    struct Bare<'a> {
+        items: [Item<'a>; 1],
+    }
+    let document = serde_json::to_vec_pretty(&Bare {
+        items: [item(config, e, text)],
+    })
+    .ok()?;
+    between(&document, b"{\n  \"items\": [\n    ", CLOSE).map(<[u8]>::to_vec)
 }

@@ -7,6 +7,7 @@
 
 pub mod atom;
 pub mod html;
+pub mod items;
 pub mod json;
 pub mod opml;
 pub mod rss;
@@ -15,9 +16,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset};
 
-use crate::article::ItemText;
 use crate::catalog::{Entry, FeedInfo};
 use crate::config::Config;
+pub use items::{ItemCache, RenderedItem};
 
 /// The date of an empty site: the Unix epoch, a fixed value rather than
 /// the render time.
@@ -29,9 +30,8 @@ pub fn empty_feed_date() -> DateTime<FixedOffset> {
 pub struct FeedDoc<'a> {
     pub config: &'a Config,
     pub info: &'a FeedInfo,
-    pub items: &'a [Arc<Entry>],
-    /// The items' summaries and bodies, in the same order.
-    pub texts: &'a [Arc<ItemText>],
+    /// Newest first, each already rendered in every format.
+    pub items: &'a [Arc<RenderedItem>],
     /// The date of the feed when it has no items: the newest item of the
     /// whole site (validators call 1970 implausible), still never the clock.
     pub empty_date: DateTime<FixedOffset>,
@@ -42,7 +42,7 @@ impl FeedDoc<'_> {
     pub fn updated(&self) -> DateTime<FixedOffset> {
         self.items
             .iter()
-            .map(|e| e.updated)
+            .map(|i| i.entry.updated)
             .max()
             .unwrap_or(self.empty_date)
     }
@@ -51,7 +51,7 @@ impl FeedDoc<'_> {
     pub fn published(&self) -> DateTime<FixedOffset> {
         self.items
             .iter()
-            .map(|e| e.published)
+            .map(|i| i.entry.published)
             .max()
             .unwrap_or(self.empty_date)
     }
@@ -65,11 +65,22 @@ impl FeedDoc<'_> {
         self.config.url("")
     }
 
+    /// The feed with its items' rendered bytes spliced in.
     pub fn render(&self, format: FeedFormat) -> Vec<u8> {
         match format {
             FeedFormat::Rss => rss::render(self),
             FeedFormat::Atom => atom::render(self),
             FeedFormat::Json => json::render(self),
+        }
+    }
+
+    /// The feed written whole by its format's crate, items and all: the
+    /// fallback of [`FeedDoc::render`], and the reference it must equal.
+    pub fn render_whole(&self, format: FeedFormat) -> Vec<u8> {
+        match format {
+            FeedFormat::Rss => rss::render_whole(self),
+            FeedFormat::Atom => atom::render_whole(self),
+            FeedFormat::Json => json::render_whole(self),
         }
     }
 }
@@ -136,14 +147,15 @@ pub struct RenderedFeed {
     pub updated: Option<DateTime<FixedOffset>>,
 }
 
-/// Feed `index` of the catalog, as published at `now`.
+/// Feed `index` of the catalog, as published at `now`, its items taken
+/// from `cache` (see [`ItemCache::refresh`]).
 pub fn feed_files(
     catalog: &crate::catalog::Catalog,
     index: usize,
     now: chrono::DateTime<chrono::Utc>,
+    cache: &ItemCache,
 ) -> RenderedFeed {
-    let items = catalog.items(index, now);
-    let texts: Vec<Arc<ItemText>> = items.iter().map(|e| catalog.text(e)).collect();
+    let items = cache.feed_items(catalog, index, now);
     let info = &catalog.feeds()[index];
     let empty_date = match items.is_empty() {
         true => catalog
@@ -156,7 +168,6 @@ pub fn feed_files(
         config: catalog.config(),
         info,
         items: &items,
-        texts: &texts,
         empty_date,
     };
     RenderedFeed {
