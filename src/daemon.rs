@@ -572,9 +572,10 @@ impl Publisher {
     }
 
     fn flush_state(&mut self) {
+        // Write errors (disk full, read-only) are logged and retried by the
+        // writer thread; this fails only when that thread is gone.
         if let Err(e) = self.catalog.state_mut().flush() {
-            // Disk full or read-only: keep serving, retry on the next change.
-            tracing::warn!(error = %e, "cannot write the state store; will retry");
+            tracing::error!(error = %e, "state changes are kept in memory only");
         }
     }
 

@@ -3,13 +3,18 @@
 //! content hash and `updated` date.
 //!
 //! The whole store is held in memory (a record is ~150 bytes) and written
-//! through in one transaction per batch of changes. The store only refines
+//! through by a thread of its own, one transaction per batch of changes:
+//! a commit's `fdatasync` took 20-130 ms while a burst of new files was
+//! being written back, and the publisher used to wait for it between two
+//! publishes (the p99 of write->visible, see BENCHMARKS.md). The store only refines
 //! identity: if it is lost, corrupt or unwritable, GUIDs and dates fall back
 //! to what the files themselves say, and wirefeed keeps serving.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender};
 use std::sync::Arc;
+use std::thread::JoinHandle;
 
 use chrono::{DateTime, FixedOffset};
 
@@ -20,6 +25,11 @@ const RECORDS: TableDefinition<&str, &[u8]> = TableDefinition::new("records");
 const FILE_NAME: &str = "state.redb";
 /// redb's page cache: enough for the B-tree's upper levels.
 const CACHE_BYTES: usize = 4 << 20;
+/// Records per message to the writer, and messages it may fall behind by:
+/// a first start hands over 100k records at once, and this bounds what is
+/// in flight to ~3 MB rather than a copy of them all.
+const CHUNK: usize = 1024;
+const QUEUE: usize = 16;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
@@ -46,7 +56,7 @@ pub struct Record {
 }
 
 pub struct StateStore {
-    db: Option<Database>,
+    writer: Option<Writer>,
     path: PathBuf,
     /// Keys are the catalog's own path strings (shared, not copied).
     records: HashMap<Arc<str>, Record>,
@@ -59,7 +69,7 @@ impl StateStore {
     /// A store that remembers nothing (for `wirefeed build`).
     pub fn in_memory() -> Self {
         StateStore {
-            db: None,
+            writer: None,
             path: PathBuf::new(),
             records: HashMap::new(),
             by_hash: HashMap::new(),
@@ -126,8 +136,9 @@ impl StateStore {
             }
         }
         let by_hash = records.iter().map(|(p, r)| (r.hash, p.clone())).collect();
+        let writer = Writer::spawn(db, path.to_path_buf()).map_err(|e| err(&e))?;
         Ok(StateStore {
-            db: Some(db),
+            writer: Some(writer),
             path: path.to_path_buf(),
             records,
             by_hash,
@@ -184,41 +195,124 @@ impl StateStore {
             .collect()
     }
 
-    /// Writes the pending changes in one transaction. On failure (disk full,
-    /// read-only mount) the changes stay in memory and are retried next time.
+    /// Hands the pending changes to the writer thread, which commits them
+    /// (in one transaction with whatever else it has queued). A failed
+    /// commit (disk full, read-only mount) is logged there and retried with
+    /// the next changes; this only fails when the writer is gone.
     pub fn flush(&mut self) -> Result<(), StateError> {
-        let Some(db) = &self.db else {
+        let Some(writer) = &self.writer else {
             self.pending.clear();
             return Ok(());
         };
-        if self.pending.is_empty() {
-            return Ok(());
+        let pending: Vec<Arc<str>> = self.pending.drain().collect();
+        for chunk in pending.chunks(CHUNK) {
+            let rows: Rows = chunk
+                .iter()
+                .map(|path| {
+                    let bytes = self.records.get(path).and_then(|rec| {
+                        // A Record always serializes; a failure would
+                        // only lose this refinement.
+                        serde_json::to_vec(rec).ok()
+                    });
+                    (path.clone(), bytes)
+                })
+                .collect();
+            writer.send(rows).map_err(|message| StateError::Store {
+                path: self.path.clone(),
+                message,
+            })?;
         }
-        let err = |e: &dyn std::fmt::Display| StateError::Store {
-            path: self.path.clone(),
-            message: e.to_string(),
-        };
-        let tx = db.begin_write().map_err(|e| err(&e))?;
-        {
-            let mut table = tx.open_table(RECORDS).map_err(|e| err(&e))?;
-            for path in &self.pending {
-                match self.records.get(path) {
-                    Some(rec) => {
-                        let bytes = serde_json::to_vec(rec).map_err(|e| err(&e))?;
-                        table
-                            .insert(&**path, bytes.as_slice())
-                            .map_err(|e| err(&e))?;
-                    }
-                    None => {
-                        table.remove(&**path).map_err(|e| err(&e))?;
-                    }
+        Ok(())
+    }
+}
+
+impl Drop for StateStore {
+    /// Waits for the writer to commit what it was handed.
+    fn drop(&mut self) {
+        if let Some(writer) = self.writer.take() {
+            writer.finish();
+        }
+    }
+}
+
+/// Serialized records by path; `None` deletes the path's record.
+type Rows = Vec<(Arc<str>, Option<Vec<u8>>)>;
+
+/// The thread that owns the redb file and commits what it is sent.
+struct Writer {
+    tx: SyncSender<Rows>,
+    thread: JoinHandle<()>,
+}
+
+impl Writer {
+    fn spawn(db: Database, path: PathBuf) -> std::io::Result<Self> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Rows>(QUEUE);
+        let thread = std::thread::Builder::new()
+            .name("wirefeed-state".into())
+            .spawn(move || write_loop(&db, &path, rx))?;
+        Ok(Writer { tx, thread })
+    }
+
+    fn send(&self, rows: Rows) -> Result<(), String> {
+        self.tx
+            .send(rows)
+            .map_err(|_| "the state writer thread stopped".to_string())
+    }
+
+    fn finish(self) {
+        drop(self.tx);
+        if self.thread.join().is_err() {
+            tracing::error!("the state writer thread panicked");
+        }
+    }
+}
+
+/// Commits batches as they come, coalescing whatever queued up meanwhile;
+/// keeps a failed batch and tries it again with the next one.
+fn write_loop(db: &Database, path: &Path, rx: Receiver<Rows>) {
+    let mut unwritten: HashMap<Arc<str>, Option<Vec<u8>>> = HashMap::new();
+    while let Ok(rows) = rx.recv() {
+        unwritten.extend(rows);
+        while let Ok(more) = rx.try_recv() {
+            unwritten.extend(more);
+        }
+        match commit(db, &unwritten) {
+            Ok(()) => unwritten.clear(),
+            Err(message) => {
+                let e = StateError::Store {
+                    path: path.to_path_buf(),
+                    message,
+                };
+                tracing::warn!(error = %e, "cannot write the state store; will retry");
+            }
+        }
+    }
+    if !unwritten.is_empty() {
+        if let Err(message) = commit(db, &unwritten) {
+            tracing::warn!(path = %path.display(), error = %message, "state changes lost at shutdown");
+        }
+    }
+}
+
+fn commit(db: &Database, rows: &HashMap<Arc<str>, Option<Vec<u8>>>) -> Result<(), String> {
+    let err = |e: &dyn std::fmt::Display| e.to_string();
+    let tx = db.begin_write().map_err(|e| err(&e))?;
+    {
+        let mut table = tx.open_table(RECORDS).map_err(|e| err(&e))?;
+        for (path, bytes) in rows {
+            match bytes {
+                Some(bytes) => {
+                    table
+                        .insert(&**path, bytes.as_slice())
+                        .map_err(|e| err(&e))?;
+                }
+                None => {
+                    table.remove(&**path).map_err(|e| err(&e))?;
                 }
             }
         }
-        tx.commit().map_err(|e| err(&e))?;
-        self.pending.clear();
-        Ok(())
     }
+    tx.commit().map_err(|e| err(&e))
 }
 
 #[cfg(test)]
