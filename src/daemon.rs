@@ -497,7 +497,7 @@ impl Publisher {
         if self.app.ready.load(Ordering::Acquire) {
             // The change is served (identity) from now on; the encodings
             // follow in a few ms without holding up the next change.
-            self.compressor.submit(fresh);
+            self.compressor.submit(&fresh);
         } else {
             // Before /readyz says ready, everything is complete.
             snapshot::compress_all(&fresh);

@@ -22,6 +22,7 @@
 //!   catalog: same articles and config, same bytes. `render::items` keeps
 //!   each shown article rendered as a feed item, so a publish renders only
 //!   what changed and splices the rest.
+//! - [`buffers`]: feed bodies' memory, handed from one publish to the next.
 //! - [`snapshot`]: pre-rendered, ETagged resources (compressed in the
 //!   background) that are swapped atomically as a whole.
 //! - [`serve`]: the hyper HTTP server, a thread per core; it only ever
@@ -31,6 +32,7 @@
 //!   `wirefeed build`; [`metrics`] holds the Prometheus registry.
 
 pub mod article;
+pub mod buffers;
 pub mod build;
 pub mod catalog;
 pub mod config;

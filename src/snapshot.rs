@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, Weak};
 
 use arc_swap::ArcSwap;
 use bytes::Bytes;
@@ -95,7 +95,8 @@ impl Resource {
         };
         let mut r = Resource {
             content_type: HeaderValue::from_static(content_type),
-            identity: Bytes::from(body),
+            // Back to the pool once no reader holds it (see `buffers`).
+            identity: crate::buffers::body(body),
             encoded: Arc::new(OnceLock::new()),
             compressible,
             etags: [etag(""), etag("-gz"), etag("-br")],
@@ -193,14 +194,16 @@ fn brotli(body: &[u8]) -> Vec<u8> {
 /// Compresses published resources on a thread of its own, on idle CPU
 /// only: under a burst of new articles, reading and publishing them
 /// comes first (readers get identity bodies meanwhile), and only the newest
-/// snapshot gets compressed, since [`compress_all`] skips superseded ones.
+/// snapshot gets compressed. The queue holds weak references: a feed
+/// superseded before its turn is freed at once (its buffer goes back to
+/// the pool for the next publish) and skipped.
 pub struct Compressor {
-    tx: std::sync::mpsc::Sender<Vec<Arc<Resource>>>,
+    tx: std::sync::mpsc::Sender<Vec<Weak<Resource>>>,
 }
 
 impl Compressor {
     pub fn spawn() -> std::io::Result<Self> {
-        let (tx, rx) = std::sync::mpsc::channel::<Vec<Arc<Resource>>>();
+        let (tx, rx) = std::sync::mpsc::channel::<Vec<Weak<Resource>>>();
         std::thread::Builder::new()
             .name("wirefeed-gzip".into())
             .spawn(move || {
@@ -210,20 +213,23 @@ impl Compressor {
                     while let Ok(more) = rx.try_recv() {
                         batch.extend(more);
                     }
-                    batch
-                        .iter()
-                        .rev()
-                        .filter(|r| wanted(r))
-                        .for_each(|r| r.compress());
+                    for resource in batch.iter().rev() {
+                        // Upgraded one at a time: holding a strong reference
+                        // to a feed waiting its turn would keep it alive.
+                        if let Some(r) = resource.upgrade().filter(wanted) {
+                            r.compress();
+                        }
+                    }
                 }
             })?;
         Ok(Compressor { tx })
     }
 
     /// Queues `resources`; a stopped compressor compresses them here.
-    pub fn submit(&self, resources: Vec<Arc<Resource>>) {
-        if let Err(e) = self.tx.send(resources) {
-            compress_all(&e.0);
+    pub fn submit(&self, resources: &[Arc<Resource>]) {
+        let weak = resources.iter().map(Arc::downgrade).collect();
+        if self.tx.send(weak).is_err() {
+            compress_all(resources);
         }
     }
 }

@@ -155,7 +155,7 @@ pub(super) fn splice<'a>(
         .clone()
         .map(|i| i.map_or(0, <[u8]>::len))
         .sum::<usize>();
-    let mut out = Vec::with_capacity(head.len() + size + tail.len() + 1);
+    let mut out = crate::buffers::take(head.len() + size + tail.len() + 1);
     out.extend_from_slice(head);
     for item in items {
         out.extend_from_slice(item?);

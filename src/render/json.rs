@@ -72,7 +72,7 @@ fn splice<'a>(
         .clone()
         .map(|i| i.map_or(0, <[u8]>::len))
         .sum::<usize>();
-    let mut out = Vec::with_capacity(empty.len() + size + items.len() * SEPARATOR.len() + 8);
+    let mut out = crate::buffers::take(empty.len() + size + items.len() * SEPARATOR.len() + 8);
     out.extend_from_slice(head);
     for (i, item) in items.enumerate() {
         out.extend_from_slice(if i == 0 { OPEN } else { SEPARATOR });
