@@ -26,10 +26,12 @@ const FILE_NAME: &str = "state.redb";
 /// redb's page cache: enough for the B-tree's upper levels.
 const CACHE_BYTES: usize = 4 << 20;
 /// Records per message to the writer, and messages it may fall behind by:
-/// a first start hands over 100k records at once, and this bounds what is
-/// in flight to ~3 MB rather than a copy of them all.
-const CHUNK: usize = 1024;
-const QUEUE: usize = 16;
+/// a first start hands over 100k records at once. 1024 x 16 raised the
+/// start's peak RSS by 19 MB (rows in flight, bigger transactions);
+/// 256 x 4 keeps ~300 kB in flight, +1.5 MB, and still writes the 100k
+/// records within seconds of being ready.
+const CHUNK: usize = 256;
+const QUEUE: usize = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
