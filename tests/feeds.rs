@@ -256,6 +256,16 @@ fn spliced_and_whole(
     cache: &render::ItemCache,
 ) -> Vec<(FeedFormat, Vec<u8>, Vec<u8>)> {
     let items = cache.feed_items(catalog, index, now());
+    // Cut out of the crates' output, not rendered whole as a fallback.
+    for item in &items {
+        for format in FeedFormat::ALL {
+            assert!(
+                item.bytes(format).is_some(),
+                "{}: no {format:?} fragment",
+                item.entry.path
+            );
+        }
+    }
     let doc = render::FeedDoc {
         config: catalog.config(),
         info: &catalog.feeds()[index],

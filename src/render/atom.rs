@@ -7,7 +7,7 @@ use atom_syndication::{
     GeneratorBuilder, LinkBuilder, PersonBuilder, Text,
 };
 
-use super::items::{between, splice};
+use super::items::{cut_out, splice};
 use super::{item_categories, FeedDoc, FeedFormat};
 use crate::article::ItemText;
 use crate::catalog::Entry;
@@ -104,17 +104,13 @@ fn entry(config: &Config, e: &Entry, text: &ItemText) -> AtomEntry {
 /// (without the namespace declaration a standalone entry carries): written
 /// in a bare feed and cut out of it.
 pub fn entry_fragment(config: &Config, e: &Entry, text: &ItemText) -> Option<Vec<u8>> {
-    // The bare feed's bytes up to where its entries would go.
-    static HEAD: LazyLock<Vec<u8>> = LazyLock::new(|| {
-        let mut empty = Feed::default().write_to(Vec::new()).unwrap_or_default();
-        empty.truncate(empty.len().saturating_sub(TAIL.len()));
-        empty
-    });
+    static EMPTY: LazyLock<Vec<u8>> =
+        LazyLock::new(|| Feed::default().write_to(Vec::new()).unwrap_or_default());
     let document = Feed {
         entries: vec![entry(config, e, text)],
         ..Default::default()
     }
     .write_to(Vec::new())
     .ok()?;
-    between(&document, &HEAD, TAIL).map(<[u8]>::to_vec)
+    cut_out(&document, &EMPTY, TAIL)
 }

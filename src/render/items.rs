@@ -144,6 +144,12 @@ pub(super) fn between<'a>(document: &'a [u8], head: &[u8], tail: &[u8]) -> Optio
     document.strip_prefix(head)?.strip_suffix(tail)
 }
 
+/// The item `document` holds where `empty` (the same document without the
+/// item, ending in `tail`) has nothing.
+pub(super) fn cut_out(document: &[u8], empty: &[u8], tail: &[u8]) -> Option<Vec<u8>> {
+    between(document, empty.strip_suffix(tail)?, tail).map(<[u8]>::to_vec)
+}
+
 /// `empty` (a feed document without items, ending in `tail`) with the
 /// items' bytes inserted before `tail`, plus a final newline; `None` when
 /// `empty` does not end in `tail` or an item has no fragment.

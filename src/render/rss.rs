@@ -7,7 +7,7 @@ use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::DublinCoreExtension;
 use rss::{CategoryBuilder, Channel, ChannelBuilder, GuidBuilder, Item, ItemBuilder};
 
-use super::items::{between, splice};
+use super::items::{cut_out, splice};
 use super::{item_categories, FeedDoc, FeedFormat};
 use crate::article::ItemText;
 use crate::catalog::Entry;
@@ -111,15 +111,12 @@ fn item(config: &Config, e: &Entry, text: &ItemText) -> Item {
 /// The `<item>` element as the `rss` crate writes it inside a channel:
 /// written in a bare channel and cut out of it.
 pub fn item_fragment(config: &Config, e: &Entry, text: &ItemText) -> Option<Vec<u8>> {
-    // The bare channel's bytes up to where its items would go.
-    static HEAD: LazyLock<Vec<u8>> = LazyLock::new(|| {
-        let mut empty = ChannelBuilder::default()
+    static EMPTY: LazyLock<Vec<u8>> = LazyLock::new(|| {
+        ChannelBuilder::default()
             .namespaces(namespaces())
             .build()
             .write_to(Vec::new())
-            .unwrap_or_default();
-        empty.truncate(empty.len().saturating_sub(TAIL.len()));
-        empty
+            .unwrap_or_default()
     });
     let document = ChannelBuilder::default()
         .namespaces(namespaces())
@@ -127,5 +124,5 @@ pub fn item_fragment(config: &Config, e: &Entry, text: &ItemText) -> Option<Vec<
         .build()
         .write_to(Vec::new())
         .ok()?;
-    between(&document, &HEAD, TAIL).map(<[u8]>::to_vec)
+    cut_out(&document, &EMPTY, TAIL)
 }
