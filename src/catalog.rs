@@ -509,7 +509,7 @@ impl Catalog {
     /// An entry's summary, body and dateline: from the cache, else read
     /// from its file again.
     pub fn text(&self, entry: &Entry) -> Arc<ItemText> {
-        match self.texts.get(&entry.path) {
+        match self.shown_text(&entry.path) {
             Some(t) => t.clone(),
             None => load_text(&self.config.articles.dir, &self.ctx, entry),
         }

@@ -128,10 +128,6 @@ impl ItemCache {
             .collect()
     }
 
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
