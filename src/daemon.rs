@@ -344,7 +344,27 @@ impl Publisher {
         // Inode times come from a coarse clock (a tick behind) and are
         // compared in whole seconds: reading a few files twice is harmless.
         let since = since - Duration::from_secs(2);
-        let paths = self.catalog.changed_since(since);
+        let mut paths = self.catalog.changed_since(since);
+        // A file written moments ago may be between two chunks, and its
+        // close came before the watch could see it: the watch waits until
+        // it has settled, as it would have with the events.
+        if let Some(watch) = &self.watch {
+            let settle = self.config.articles.settle;
+            let now = std::time::SystemTime::now();
+            let (recent, old): (Vec<PathBuf>, Vec<PathBuf>) = paths.into_iter().partition(|p| {
+                std::fs::symlink_metadata(p)
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|t| now.duration_since(t).map_or(true, |age| age < settle))
+            });
+            if !recent.is_empty() {
+                tracing::info!(
+                    files = recent.len(),
+                    "changed during the startup scan and maybe still being written; reading once settled"
+                );
+                watch.settle(recent);
+            }
+            paths = old;
+        }
         if !paths.is_empty() {
             tracing::info!(
                 files = paths.len(),

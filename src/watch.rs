@@ -59,6 +59,18 @@ pub struct WatchOptions {
 pub struct WatchHandle {
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
+    adopt: mpsc::Sender<Vec<PathBuf>>,
+}
+
+impl WatchHandle {
+    /// Files that may still be being written though no event said so:
+    /// the daemon's catch-up found them changed moments before the watch
+    /// existed. They settle like any written path (at their close event,
+    /// or once size and mtime held still for `settle`) and are then
+    /// reported, so a file caught between two chunks is not read half.
+    pub fn settle(&self, paths: Vec<PathBuf>) {
+        let _ = self.adopt.send(paths);
+    }
 }
 
 impl Drop for WatchHandle {
@@ -81,13 +93,15 @@ pub fn spawn(
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     let (ready_tx, ready_rx) = mpsc::channel();
+    let (adopt, adopted) = mpsc::channel();
     let thread = std::thread::Builder::new()
         .name("wirefeed-watch".into())
-        .spawn(move || Watcher::new(opts).run(&flag, &send, ready_tx))?;
+        .spawn(move || Watcher::new(opts).run(&flag, &send, ready_tx, &adopted))?;
     let _ = ready_rx.recv_timeout(Duration::from_secs(10));
     Ok(WatchHandle {
         stop,
         thread: Some(thread),
+        adopt,
     })
 }
 
@@ -137,7 +151,13 @@ impl Watcher {
         }
     }
 
-    fn run(mut self, stop: &AtomicBool, send: &dyn Fn(WatchMsg), ready: mpsc::Sender<()>) {
+    fn run(
+        mut self,
+        stop: &AtomicBool,
+        send: &dyn Fn(WatchMsg),
+        ready: mpsc::Sender<()>,
+        adopted: &mpsc::Receiver<Vec<PathBuf>>,
+    ) {
         let (tx, rx) = mpsc::channel::<notify::Result<notify::Event>>();
         let mut last_root_check = Instant::now() - ROOT_CHECK;
         let mut first = true;
@@ -171,6 +191,9 @@ impl Watcher {
                     }
                 }
                 Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {}
+            }
+            for paths in adopted.try_iter() {
+                self.adopt(paths, Instant::now());
             }
             if !self.writing.is_empty() {
                 self.settle();
@@ -327,6 +350,20 @@ impl Watcher {
                     since,
                 });
                 w.stable_since = time;
+            }
+        }
+    }
+
+    /// Paths handed over by [`WatchHandle::settle`]: treated as being
+    /// written unless an event already placed them.
+    fn adopt(&mut self, paths: Vec<PathBuf>, now: Instant) {
+        for path in paths {
+            if !self.ready.contains_key(&path) {
+                self.writing.entry(path).or_insert(Writing {
+                    stat: None,
+                    stable_since: now,
+                    since: now,
+                });
             }
         }
     }
@@ -495,6 +532,41 @@ mod tests {
         );
         assert!(w.take_due(t0 + ms(200)).is_none(), "being written");
         assert!(w.writing.contains_key(&x));
+    }
+
+    #[test]
+    fn a_file_handed_over_by_the_catch_up_waits_for_its_close_or_to_hold_still() {
+        // The catch-up found these written just before the watch existed.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (x, y) = (dir.path().join("x.txt"), dir.path().join("y.txt"));
+        std::fs::write(&x, "first chunk").expect("write x");
+        std::fs::write(&y, "first chunk").expect("write y");
+        let mut w = watcher(); // settle 1 s
+        let none = |_: WatchMsg| {};
+        let t0 = Instant::now();
+        w.adopt(vec![x.clone(), y.clone()], t0);
+        w.settle();
+        assert!(w.ready.is_empty(), "just written: maybe a first chunk");
+
+        // x gets its second chunk and is closed: ready at once.
+        std::fs::write(&x, "first chunk, second chunk").expect("rewrite x");
+        w.classify(
+            notify::Event::new(EventKind::Access(AccessKind::Close(AccessMode::Write)))
+                .add_path(x.clone()),
+            Instant::now(),
+            &none,
+        );
+        assert!(w.ready.contains_key(&x), "closed: ready");
+        // Handing x over again (its close came first) does not hold it back.
+        w.adopt(vec![x.clone()], Instant::now());
+        assert!(!w.writing.contains_key(&x));
+
+        // y never changes again: ready once it held still for `settle`.
+        assert!(!w.ready.contains_key(&y));
+        std::thread::sleep(Duration::from_millis(1050));
+        w.settle();
+        assert!(w.ready.contains_key(&y), "held still for settle: ready");
+        assert!(w.writing.is_empty());
     }
 
     #[test]

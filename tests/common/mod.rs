@@ -356,11 +356,12 @@ impl Daemon {
             );
             std::thread::sleep(POLL);
         }
-        // `/readyz` turns 200 after the startup scan, the watch set-up and
-        // the catch-up of what changed meanwhile (`Publisher::run`). Also
-        // wait for the inotify watches themselves (one per directory under
-        // articles/, plus the config directory's): never observed to matter
-        // (a failed watch is retried in the background), but it costs nothing.
+        // `/readyz` turns 200 once the startup scan is published; the watch
+        // set-up and the catch-up of what changed meanwhile follow
+        // (`Publisher::run`). Wait for the inotify watches (one per
+        // directory under articles/, plus the config directory's) so a
+        // test's first write raises events; what it writes during the
+        // catch-up is the catch-up's to get right.
         let want = count_dirs(&self.site.articles()) + 1;
         let pid = self.pid();
         let _ = wait_until(
