@@ -125,6 +125,11 @@ fn benches(c: &mut Criterion) {
         g.bench_function(ext, |b| {
             b.iter(|| parse::parse_bytes(black_box(&key), &bytes, SystemTime::UNIX_EPOCH, &ctx))
         });
+        // What the startup scan (and a large batch) does per file.
+        let meta = ctx.metadata_only();
+        g.bench_function(format!("{ext}_metadata_only"), |b| {
+            b.iter(|| parse::parse_bytes(black_box(&key), &bytes, SystemTime::UNIX_EPOCH, &meta))
+        });
     }
     g.finish();
 
