@@ -232,8 +232,27 @@ impl Catalog {
     /// at once. `seen` gets each batch before it is applied (for logging).
     /// `startup`: state records of paths no longer on disk are marked gone
     /// too, so renames done while wirefeed was stopped are recognised.
+    /// `hold_back_recent`: articles modified within `articles.settle` of
+    /// the scan (in whole seconds, as their dates are kept) are left out:
+    /// they may be half-written, and the caller reads them once they have
+    /// settled (the daemon's catch-up). A date further ahead was set, not
+    /// written, and does not count.
     /// Returns how many files were read.
-    pub fn rescan(&mut self, startup: bool, mut seen: impl FnMut(&[Change])) -> usize {
+    pub fn rescan(
+        &mut self,
+        startup: bool,
+        hold_back_recent: bool,
+        mut seen: impl FnMut(&[Change]),
+    ) -> usize {
+        let settle = self.config.articles.settle.as_secs() as i64 + 1;
+        let since = Utc::now().timestamp() - settle;
+        let held_back = |c: &Change| match c {
+            Change::Parsed(_, Ok(Some(a))) if hold_back_recent => {
+                let t = a.modified.timestamp();
+                t >= since && t <= Utc::now().timestamp() + settle
+            }
+            _ => false,
+        };
         let root = self.config.articles.dir.clone();
         let files = list_articles(&root);
         let on_disk: HashSet<String> = files
@@ -267,6 +286,7 @@ impl Catalog {
             scan(&root, &first, &ctx)
         });
         while !parsed.is_empty() {
+            parsed.retain(|c| !held_back(c));
             let incoming = take();
             let next = std::thread::scope(|s| {
                 s.spawn(|| parse::prefetch::prefetch(&incoming));
@@ -746,7 +766,7 @@ fn scan(root: &Path, files: &[PathBuf], ctx: &ParseContext) -> Vec<Change> {
 /// Builds a catalog from a directory in one go (for `build` and `check`).
 pub fn load(config: Arc<Config>, state: StateStore) -> Catalog {
     let mut catalog = Catalog::new(config, state);
-    catalog.rescan(true, |_| {});
+    catalog.rescan(true, false, |_| {});
     catalog.cache_texts(Utc::now());
     catalog
 }

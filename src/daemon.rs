@@ -354,7 +354,7 @@ impl Publisher {
             let (recent, old): (Vec<PathBuf>, Vec<PathBuf>) = paths.into_iter().partition(|p| {
                 std::fs::symlink_metadata(p)
                     .and_then(|m| m.modified())
-                    .is_ok_and(|t| now.duration_since(t).map_or(true, |age| age < settle))
+                    .is_ok_and(|t| watch::maybe_being_written(t, now, settle))
             });
             if !recent.is_empty() {
                 tracing::info!(
@@ -378,9 +378,12 @@ impl Publisher {
     fn full_scan(&mut self, reason: &str, startup: bool) {
         let started = Instant::now();
         let app = &self.app;
+        // At startup no event tells a file being written from a finished
+        // one: what changed within `settle` is left to the catch-up, which
+        // lets the watch wait for it to settle.
         let files = self
             .catalog
-            .rescan(startup, |changes| log_problems(app, changes));
+            .rescan(startup, startup, |changes| log_problems(app, changes));
         self.rebuild_pages();
         let all: BTreeSet<usize> = (0..self.catalog.feeds().len()).collect();
         self.publish(&all, started, None);

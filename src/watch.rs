@@ -414,6 +414,16 @@ fn is_noise(ev: &notify::Event) -> bool {
     }
 }
 
+/// Could a file last modified at `mtime` still have been being written at
+/// `now`? Yes if it changed within `settle` before (or, clocks being coarse,
+/// after) `now`; a date further ahead was set, not written.
+pub fn maybe_being_written(mtime: SystemTime, now: SystemTime, settle: Duration) -> bool {
+    match now.duration_since(mtime) {
+        Ok(age) => age < settle,
+        Err(ahead) => ahead.duration() < settle,
+    }
+}
+
 /// ENOSPC (inotify watch limit) and ENOSYS (no inotify, e.g. under qemu).
 fn falls_back_to_polling(e: &notify::Error) -> bool {
     match &e.kind {
@@ -567,6 +577,26 @@ mod tests {
         w.settle();
         assert!(w.ready.contains_key(&y), "held still for settle: ready");
         assert!(w.writing.is_empty());
+    }
+
+    #[test]
+    fn only_a_recent_mtime_means_maybe_still_being_written() {
+        let now = SystemTime::now();
+        let s = Duration::from_secs;
+        assert!(maybe_being_written(
+            now - Duration::from_millis(300),
+            now,
+            s(1)
+        ));
+        assert!(!maybe_being_written(now - s(2), now, s(1)), "held still");
+        assert!(
+            maybe_being_written(now + Duration::from_millis(5), now, s(1)),
+            "a coarse clock a tick ahead"
+        );
+        assert!(
+            !maybe_being_written(now + s(86_400), now, s(1)),
+            "a date set ahead"
+        );
     }
 
     #[test]

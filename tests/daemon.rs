@@ -466,6 +466,58 @@ fn file_written_in_two_chunks_is_never_published_half_written() {
     );
 }
 
+/// A file whose writer still holds it half-written when the daemon starts
+/// is published once complete, never half: the startup scan leaves what
+/// changed just before it to the watch.
+#[test]
+fn file_half_written_when_the_daemon_starts_is_published_once_complete() {
+    let site = Site::new();
+    // A settle window no start-up outlasts, even on a slow machine: holding
+    // still that long would make the half file count as finished.
+    site.write_raw_config(
+        &site
+            .config_text()
+            .replace("settle = \"1s\"", "settle = \"10s\""),
+    );
+    let title = "Harbour Board Approves Night Shipping Schedule";
+    let last = "Port officials expect the first night convoy next week.";
+    let text = seed_article(
+        title,
+        "World",
+        &[
+            "The harbour board approved a schedule for night shipping on Monday.",
+            "Pilots asked for better lighting along the outer channel.",
+            last,
+        ],
+    );
+    let cut = text.find("Pilots asked").expect("cut point");
+    let (head, tail) = text.split_at(cut);
+    let path = site.article_path("world/harbour.txt");
+    fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    let mut f = fs::File::create(&path).expect("create");
+    f.write_all(head.as_bytes()).expect("first chunk");
+    f.flush().expect("flush");
+
+    let d = Daemon::start_site(site);
+    let world = || d.body("/feeds/world.rss");
+    assert!(
+        !world().contains(title),
+        "the first chunk was published at start-up\n{}",
+        d.log()
+    );
+    assert!(
+        holds_for(|| !world().contains(title), Duration::from_millis(300)),
+        "the half-written article appeared after the start\n{}",
+        d.log()
+    );
+    f.write_all(tail.as_bytes()).expect("second chunk");
+    drop(f);
+    let body = d.wait_feed("/feeds/world.rss", "the complete article", |b| {
+        b.contains(last)
+    });
+    assert_eq!(rss_items_titled(&body, title).len(), 1);
+}
+
 /// Scenario 6: Atomic save: write a temp file, rename it into place.
 #[test]
 fn atomic_save_via_temp_file_publishes_once() {
