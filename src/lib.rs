@@ -26,7 +26,8 @@
 //! - [`snapshot`]: pre-rendered, ETagged resources (compressed in the
 //!   background) that are swapped atomically as a whole.
 //! - [`serve`]: the hyper HTTP server, a thread per core; it only ever
-//!   reads snapshots.
+//!   reads snapshots. [`zerocopy`] keeps compressed bodies in sealed
+//!   memfds and gives hyper a connection that `sendfile`s them.
 //! - [`daemon`] ties them together for `wirefeed serve` (start-up: scan,
 //!   then watch, then catch up on what changed meanwhile); [`build`] for
 //!   `wirefeed build`; [`metrics`] holds the Prometheus registry.
@@ -44,3 +45,4 @@ pub mod serve;
 pub mod snapshot;
 pub mod state;
 pub mod watch;
+pub mod zerocopy;

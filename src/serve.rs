@@ -29,6 +29,7 @@ use crate::config::Config;
 use crate::metrics::{Metrics, RequestLabels};
 use crate::render;
 use crate::snapshot::{Encoding, Published, Resource, Site};
+use crate::zerocopy::SendfileStream;
 
 /// How long in-flight requests get to finish after SIGTERM.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -197,7 +198,7 @@ pub async fn run(
             async move { Ok::<_, Infallible>(handle(&app, req)) }
         });
         let conn = builder
-            .serve_connection(TokioIo::new(stream), service)
+            .serve_connection(TokioIo::new(SendfileStream::new(stream)), service)
             .into_owned();
         let conn = graceful.watch(conn);
         tokio::spawn(async move {

@@ -115,8 +115,8 @@ impl Resource {
     pub fn compress(&self) {
         if self.compressible {
             self.encoded.get_or_init(|| Encoded {
-                gzip: Bytes::from(gzip(&self.identity)),
-                br: Bytes::from(brotli(&self.identity)),
+                gzip: crate::zerocopy::sealed(gzip(&self.identity)),
+                br: crate::zerocopy::sealed(brotli(&self.identity)),
             });
         }
     }
