@@ -154,8 +154,10 @@ impl SendfileStream {
                 continue;
             }
             let last = bufs[i + 1..].iter().all(|b| b.is_empty());
-            let result = match find(buf) {
-                Some((fd, mut offset)) => {
+            let sealed = find(buf);
+            let send = || match &sealed {
+                Some((fd, offset)) => {
+                    let mut offset = *offset;
                     rustix::fs::sendfile(self.0.as_fd(), fd.as_fd(), Some(&mut offset), buf.len())
                 }
                 None => {
@@ -166,7 +168,7 @@ impl SendfileStream {
                     rustix::net::send(self.0.as_fd(), buf, flags)
                 }
             };
-            match result {
+            match rustix::io::retry_on_intr(send) {
                 Ok(n) => {
                     sent += n;
                     if n < buf.len() {
