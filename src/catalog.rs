@@ -246,10 +246,9 @@ impl Catalog {
     ) -> usize {
         let settle = self.config.articles.settle.as_secs() as i64 + 1;
         let since = Utc::now().timestamp() - settle;
-        let held_back = |c: &Change| match c {
+        let held_back = |c: &Change, until: i64| match c {
             Change::Parsed(_, Ok(Some(a))) if hold_back_recent => {
-                let t = a.modified.timestamp();
-                t >= since && t <= Utc::now().timestamp() + settle
+                (since..=until).contains(&a.modified.timestamp())
             }
             _ => false,
         };
@@ -286,7 +285,8 @@ impl Catalog {
             scan(&root, &first, &ctx)
         });
         while !parsed.is_empty() {
-            parsed.retain(|c| !held_back(c));
+            let until = Utc::now().timestamp() + settle;
+            parsed.retain(|c| !held_back(c, until));
             let incoming = take();
             let next = std::thread::scope(|s| {
                 s.spawn(|| parse::prefetch::prefetch(&incoming));
