@@ -280,6 +280,11 @@ impl Publisher {
                 .next_due
                 .map(|due| (due - Utc::now()).to_std().unwrap_or(Duration::ZERO))
                 .map_or(MAX_IDLE, |d| d.min(MAX_IDLE));
+            // Also wake to see whether compression is starved of idle CPU.
+            let wait = self
+                .compressor
+                .check_starving()
+                .map_or(wait, |check| wait.min(check));
             let first = match rx.recv_timeout(wait) {
                 Ok(m) => Some(m),
                 Err(RecvTimeoutError::Timeout) => None,
