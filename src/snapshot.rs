@@ -204,7 +204,7 @@ fn brotli(body: &[u8]) -> Vec<u8> {
 /// the pool for the next publish) and skipped. On a machine whose cores
 /// other processes keep busy, idle CPU may never come: work left waiting
 /// [`STARVED_AFTER`] since the last submission is raised to normal
-/// priority by [`Compressor::check_starving`] until the queue is empty.
+/// priority by [`Compressor::check_starving`] for one round.
 pub struct Compressor {
     tx: std::sync::mpsc::Sender<(u64, Vec<Weak<Resource>>)>,
     progress: Arc<Mutex<Progress>>,
@@ -236,7 +236,7 @@ impl Compressor {
             .name("wirefeed-gzip".into())
             .spawn(move || {
                 if let Ok(mut p) = shared.lock() {
-                    p.tid = thread_id();
+                    p.tid = Some(rustix::thread::gettid().as_raw_nonzero().get());
                 }
                 lower_priority();
                 while let Ok((mut seq, mut batch)) = rx.recv() {
@@ -254,7 +254,10 @@ impl Compressor {
                     }
                     if let Ok(mut p) = shared.lock() {
                         p.done = seq;
-                        if p.boosted && p.done == p.submitted {
+                        // A raise lasts one round: what was submitted
+                        // meanwhile waits for idle CPU again (a burst keeps
+                        // submitting, and then the publisher comes first).
+                        if p.boosted {
                             lower_priority();
                             p.boosted = false;
                         }
@@ -280,8 +283,9 @@ impl Compressor {
         }
     }
 
-    /// Raises the compressor to normal priority if its work has waited
-    /// [`STARVED_AFTER`] since the last submission. Returns how long until
+    /// Raises the compressor to normal priority (for its current round) if
+    /// its work has waited [`STARVED_AFTER`] since the last submission.
+    /// Returns how long until
     /// it should be asked again (`None`: nothing is waiting).
     pub fn check_starving(&self) -> Option<Duration> {
         let mut p = self.progress.lock().ok()?;
@@ -302,17 +306,6 @@ impl Compressor {
         }
         None
     }
-}
-
-#[cfg(target_os = "linux")]
-fn thread_id() -> Option<i32> {
-    // SAFETY: gettid has no preconditions.
-    Some(unsafe { libc::gettid() })
-}
-
-#[cfg(not(target_os = "linux"))]
-fn thread_id() -> Option<i32> {
-    None
 }
 
 /// Puts thread `tid` back under the normal scheduler.
