@@ -57,8 +57,11 @@ pub fn sealed(data: Vec<u8>) -> Bytes {
     }
 }
 
+/// The memfd holding a sealed buffer, and the buffer's offset in it.
+type Sealing = (Arc<OwnedFd>, u64);
+
 /// The memfd and offset holding `buf`, if `buf` lies within a sealed body.
-fn find(buf: &[u8]) -> Option<(Arc<OwnedFd>, u64)> {
+fn find(buf: &[u8]) -> Option<Sealing> {
     if buf.len() < MIN_BYTES {
         return None;
     }
@@ -147,14 +150,19 @@ impl SendfileStream {
     /// Writes `bufs` in order, stopping at the first short write: plain
     /// buffers with `send(MSG_MORE)` (the body follows at once), sealed ones
     /// with `sendfile`. `WouldBlock` only if nothing was written.
-    fn send_in_order(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+    /// `known` is the first sealed buffer's index and lookup, already made.
+    fn send_in_order(&self, bufs: &[IoSlice<'_>], known: &(usize, Sealing)) -> io::Result<usize> {
         let mut sent = 0;
         for (i, buf) in bufs.iter().enumerate() {
             if buf.is_empty() {
                 continue;
             }
             let last = bufs[i + 1..].iter().all(|b| b.is_empty());
-            let sealed = find(buf);
+            let sealed = match i.cmp(&known.0) {
+                std::cmp::Ordering::Less => None,
+                std::cmp::Ordering::Equal => Some(known.1.clone()),
+                std::cmp::Ordering::Greater => find(buf),
+            };
             let send = || match &sealed {
                 Some((fd, offset)) => {
                     let mut offset = *offset;
@@ -195,13 +203,10 @@ impl AsyncRead for SendfileStream {
 
 impl AsyncWrite for SendfileStream {
     fn poll_write(
-        mut self: Pin<&mut Self>,
+        self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        if find(buf).is_none() {
-            return Pin::new(&mut self.0).poll_write(cx, buf);
-        }
         self.poll_write_vectored(cx, &[IoSlice::new(buf)])
     }
 
@@ -210,16 +215,20 @@ impl AsyncWrite for SendfileStream {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        if !bufs.iter().any(|b| find(b).is_some()) {
+        let first_sealed = bufs
+            .iter()
+            .enumerate()
+            .find_map(|(i, b)| find(b).map(|found| (i, found)));
+        let Some(known) = first_sealed else {
             return Pin::new(&mut self.0).poll_write_vectored(cx, bufs);
-        }
+        };
         loop {
             ready!(self.0.poll_write_ready(cx))?;
             // `try_io` clears the readiness on WouldBlock, so the next
             // `poll_write_ready` waits for the socket again.
             match self
                 .0
-                .try_io(Interest::WRITABLE, || self.send_in_order(bufs))
+                .try_io(Interest::WRITABLE, || self.send_in_order(bufs, &known))
             {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
                 other => return Poll::Ready(other),

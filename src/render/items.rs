@@ -154,14 +154,31 @@ pub(super) fn splice<'a>(
     tail: &[u8],
     items: impl Iterator<Item = Option<&'a [u8]>> + Clone,
 ) -> Option<Vec<u8>> {
-    let head = empty.strip_suffix(tail)?;
-    let size = items
-        .clone()
-        .map(|i| i.map_or(0, <[u8]>::len))
-        .sum::<usize>();
-    let mut out = crate::buffers::take(head.len() + size + tail.len() + 1);
+    join(empty.strip_suffix(tail)?, b"", items, b"", tail)
+}
+
+/// `head`, then `open` and the items with `separator` between them, then
+/// `tail` and a final newline, in one buffer sized for it; `None` when an
+/// item has no bytes.
+pub(super) fn join<'a>(
+    head: &[u8],
+    open: &[u8],
+    items: impl Iterator<Item = Option<&'a [u8]>> + Clone,
+    separator: &[u8],
+    tail: &[u8],
+) -> Option<Vec<u8>> {
+    let (count, size) = items.clone().fold((0, 0), |(n, len), i| {
+        (n + 1, len + i.map_or(0, <[u8]>::len))
+    });
+    let mut out = crate::buffers::take(
+        head.len() + open.len() + size + count * separator.len() + tail.len() + 1,
+    );
     out.extend_from_slice(head);
-    for item in items {
+    out.extend_from_slice(open);
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.extend_from_slice(separator);
+        }
         out.extend_from_slice(item?);
     }
     out.extend_from_slice(tail);

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::items::between;
+use super::items::{between, join};
 use super::{item_categories, FeedDoc, FeedFormat};
 use crate::article::ItemText;
 use crate::catalog::Entry;
@@ -63,24 +63,15 @@ fn splice<'a>(
     items: impl ExactSizeIterator<Item = Option<&'a [u8]>> + Clone,
 ) -> Option<Vec<u8>> {
     if items.len() == 0 {
-        let mut out = empty.to_vec();
-        out.push(b'\n');
-        return Some(out);
+        return join(empty, b"", items, b"", b"");
     }
-    let head = empty.strip_suffix(EMPTY_TAIL)?;
-    let size = items
-        .clone()
-        .map(|i| i.map_or(0, <[u8]>::len))
-        .sum::<usize>();
-    let mut out = crate::buffers::take(empty.len() + size + items.len() * SEPARATOR.len() + 8);
-    out.extend_from_slice(head);
-    for (i, item) in items.enumerate() {
-        out.extend_from_slice(if i == 0 { OPEN } else { SEPARATOR });
-        out.extend_from_slice(item?);
-    }
-    out.extend_from_slice(CLOSE);
-    out.push(b'\n');
-    Some(out)
+    join(
+        empty.strip_suffix(EMPTY_TAIL)?,
+        OPEN,
+        items,
+        SEPARATOR,
+        CLOSE,
+    )
 }
 
 /// The feed written with all its items by `serde_json` alone: what
