@@ -481,6 +481,17 @@ impl Publisher {
             .collect();
         let touched = self.catalog.apply(changes);
         self.update_pages(&old_ids, &keys);
+        if touched.is_empty() {
+            // No feed changed: a file that never was an article went away
+            // (editors delete their swap and test files on every save), or
+            // an edit failed to parse and the last good version stays.
+            // Republishing the same feeds would only cost a swap and a log line.
+            self.app
+                .metrics
+                .problems
+                .set(self.catalog.problems().len() as i64);
+            return;
+        }
         self.publish(&touched, started, Some(since));
     }
 

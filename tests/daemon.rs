@@ -599,6 +599,37 @@ fn temp_swap_hidden_and_partial_files_never_appear() {
     assert_eq!(rss_items(&d.body("/feeds/all.rss")).len(), 1);
 }
 
+/// Editors create and delete swap, backup and test files beside the
+/// article on every save: those come and go without a publish (each used
+/// to republish every feed unchanged and log a `published` line).
+#[test]
+fn junk_files_coming_and_going_do_not_republish() {
+    let d = Daemon::start();
+    barrier(&d, "before");
+    let publishes = || d.log_lines_with(&["published feeds="]).len();
+    let before = publishes();
+    for rel in [
+        "world/story.txt.swp",
+        "world/4913",
+        "world/story.txt~",
+        "world/.#x.txt",
+        "notes.tmp",
+    ] {
+        let path = d.write_article(rel, "junk");
+        fs::remove_file(path).expect("remove junk");
+    }
+    // Long enough (10 debounce windows) for the removals to form a round
+    // of their own before the barrier article comes.
+    std::thread::sleep(Duration::from_millis(200));
+    barrier(&d, "after");
+    assert_eq!(
+        publishes() - before,
+        1,
+        "only the barrier article should have been published:\n{}",
+        d.log()
+    );
+}
+
 /// Scenario 7b: A file inside a hidden directory (`.git/`, `.drafts/`) is skipped by
 /// the startup scan, and must be skipped by the watcher too.
 ///
@@ -670,6 +701,14 @@ fn binary_junk_is_rejected_and_feeds_stay_valid() {
     }
     let world = parse_feed("/feeds/world.rss", &d.get("/feeds/world.rss").body);
     assert_eq!(world.entries.len(), 1, "the junk became an item");
+    // Operators alert on this gauge; no feed changed, yet it must count the file.
+    let counted = eventually(|| {
+        d.get("/metrics")
+            .text()
+            .lines()
+            .any(|l| l == "wirefeed_article_problems 1")
+    });
+    assert!(counted, "{}", d.get("/metrics").text());
     assert_eq!(
         world.entries[0].title.as_ref().map(|t| t.content.as_str()),
         Some(title)
