@@ -37,23 +37,13 @@
 #   C (the daemon's own view): the delta of the /metrics histogram
 #     wirefeed_watch_lag_seconds over the burst (one sample per publish).
 #
-# The writer's speed depends on the filesystem's recent past: ext4 does not
-# hand out inode numbers freed moments ago, and searching past them made
-# creates run at ~3 000 files/s for the first half-minute after a run's
-# cleanup deleted its burst, against ~60 000 files/s a minute later (5 s
-# after deleting 10 000 files: 2 964 files/s, 30 s: 40 630, 90 s: 58 401).
-# Back-to-back runs thus got a writer 10x slower than the first run, i.e.
-# an accidentally paced burst. The cleanup therefore leaves a time stamp
-# beside the corpus, and a run waits until FS_REST seconds have passed since
-# it before writing its burst.
-#
 # RATE (files/s, default 0 = back to back as fast as the writer goes) paces
 # the burst, to see the latency when the files come no faster than the
 # daemon takes them in (the default, unpaced burst stays the benchmark).
 #
 # Environment: N (100000), BURST (10000), RATE (0), PORT (18083), POLL_INTERVAL (0.005),
 # LOAD_RPS (200), LOAD_CONNS (4), BASE_SECONDS (5), TIMEOUT (600 s for the
-# burst to be published), FS_REST (90 s, see above), OUT (bench/results/latency-<time>), and those of
+# burst to be published), OUT (bench/results/latency-<time>), and those of
 # bench/lib.sh (BENCH_CACHE, SEED, BENCH_BIN, SKIP_BUILD).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -67,7 +57,6 @@ LOAD_RPS=${LOAD_RPS:-200}
 LOAD_CONNS=${LOAD_CONNS:-4}
 BASE_SECONDS=${BASE_SECONDS:-5}
 TIMEOUT=${TIMEOUT:-600}
-FS_REST=${FS_REST:-90}
 OUT=${OUT:-$BENCH_DIR/results/latency-$(date +%Y%m%d-%H%M%S)}
 RUN=$(( $(date +%s) % 100000 ))
 
@@ -83,10 +72,7 @@ cleanup() {
   touch "$WORK/stop" 2>/dev/null || true
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [[ -n $(find "$CORPUS/articles" -name "burst-*" -print -quit 2>/dev/null) ]]; then
-    find "$CORPUS/articles" -name "burst-*" -delete 2>/dev/null || true
-    date +%s > "$CORPUS/burst-deleted-at"
-  fi
+  find "$CORPUS/articles" -name "burst-*" -delete 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -118,13 +104,6 @@ PIDS+=($!)
 POLL_PID=$!
 sleep "$BASE_SECONDS"
 
-if [[ -f $CORPUS/burst-deleted-at ]]; then
-  rest=$(( $(cat "$CORPUS/burst-deleted-at") + FS_REST - $(date +%s) ))
-  if (( rest > 0 )); then
-    log "waiting ${rest}s: the last run deleted its burst moments ago, and ext4 creates are slow until those inodes age (FS_REST)"
-    sleep "$rest"
-  fi
-fi
 log "burst: writing $BURST files"
 "$PY" "$BENCH_DIR/burst.py" write --root "$CORPUS/articles" --n "$BURST" --run "$RUN" \
   --out "$OUT/writes.csv" --rate "$RATE"
