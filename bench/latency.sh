@@ -37,6 +37,14 @@
 #   C (the daemon's own view): the delta of the /metrics histogram
 #     wirefeed_watch_lag_seconds over the burst (one sample per publish).
 #
+# The writer's speed depends on the filesystem as much as on the machine:
+# right after a mass deletion (the previous run's cleanup deletes its 10 000
+# files) ext4 creates run several times slower for the first few thousand
+# files (measured: 6 918 files/s, then 62 457 for the next 3 000), and a
+# pause between runs does not reliably cure it. The report prints the
+# writer's files/s: compare results at similar writer speeds; a slow
+# "unpaced" writer is in effect a paced one.
+#
 # RATE (files/s, default 0 = back to back as fast as the writer goes) paces
 # the burst, to see the latency when the files come no faster than the
 # daemon takes them in (the default, unpaced burst stays the benchmark).
