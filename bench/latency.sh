@@ -37,13 +37,14 @@
 #   C (the daemon's own view): the delta of the /metrics histogram
 #     wirefeed_watch_lag_seconds over the burst (one sample per publish).
 #
-# The writer's speed depends on the filesystem as much as on the machine:
-# right after a mass deletion (the previous run's cleanup deletes its 10 000
-# files) ext4 creates run several times slower for the first few thousand
-# files (measured: 6 918 files/s, then 62 457 for the next 3 000), and a
-# pause between runs does not reliably cure it. The report prints the
-# writer's files/s: compare results at similar writer speeds; a slow
-# "unpaced" writer is in effect a paced one.
+# The writer's speed varies from run to run with the filesystem's state
+# (3 000 to 41 000 files/s on one VM with the same command). Right after a
+# mass deletion ext4 creates slow down for the first few thousand files
+# (6 918 files/s, then 62 457 for the next 3 000, no daemon running), but
+# neither a pause before the burst nor keeping the last burst's files
+# (moved aside instead of deleted) made the writer steadily fast. A slow
+# create also costs the writer CPU the daemon then lacks. The report prints
+# the writer's files/s: compare results at similar writer speeds.
 #
 # RATE (files/s, default 0 = back to back as fast as the writer goes) paces
 # the burst, to see the latency when the files come no faster than the
