@@ -169,6 +169,11 @@ impl Catalog {
             .collect()
     }
 
+    /// How many files failed to parse (the gauge operators alert on).
+    pub fn problem_count(&self) -> usize {
+        self.problems.len()
+    }
+
     pub fn state_mut(&mut self) -> &mut StateStore {
         &mut self.state
     }

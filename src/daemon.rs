@@ -486,10 +486,7 @@ impl Publisher {
             // (editors delete their swap and test files on every save), or
             // an edit failed to parse and the last good version stays.
             // Republishing the same feeds would only cost a swap and a log line.
-            self.app
-                .metrics
-                .problems
-                .set(self.catalog.problems().len() as i64);
+            self.count_problems();
             return;
         }
         self.publish(&touched, started, Some(since));
@@ -549,6 +546,7 @@ impl Publisher {
             snapshot::compress_all(&fresh);
         }
         self.next_due = catalog.next_scheduled(now);
+        self.count_problems();
 
         let m = &self.app.metrics;
         for (feed, count) in catalog.feeds().iter().zip(catalog.counts()) {
@@ -558,7 +556,6 @@ impl Publisher {
                 })
                 .set(count as i64);
         }
-        m.problems.set(catalog.problems().len() as i64);
         m.publish_duration.observe(started.elapsed().as_secs_f64());
         if let Some(since) = since {
             m.watch_lag.observe(since.elapsed().as_secs_f64());
@@ -574,6 +571,11 @@ impl Publisher {
             ms = started.elapsed().as_secs_f64() * 1000.0,
             "published"
         );
+    }
+
+    fn count_problems(&self) {
+        let count = self.catalog.problem_count() as i64;
+        self.app.metrics.problems.set(count);
     }
 
     /// Articles whose time has come appear without any file event.
