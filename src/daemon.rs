@@ -41,6 +41,11 @@ use crate::snapshot::{self, Resource};
 use crate::state::StateStore;
 use crate::watch::{self, WatchHandle, WatchMsg, WatchOptions};
 
+/// The log filter without `WIREFEED_LOG`. notify reports at `info` that it
+/// could not remove the watch of a deleted folder (the kernel dropped it
+/// with the folder): nothing an operator can act on, so only its warnings.
+const DEFAULT_LOG: &str = "info,notify=warn";
+
 /// Longest sleep of the publisher between checks for scheduled articles.
 const MAX_IDLE: Duration = Duration::from_secs(60);
 
@@ -50,10 +55,10 @@ enum Msg {
     Shutdown,
 }
 
-/// Logs to stderr; `WIREFEED_LOG` sets the filter (default `info`).
+/// Logs to stderr; `WIREFEED_LOG` sets the filter (default `info,notify=warn`).
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("WIREFEED_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))

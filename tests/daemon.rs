@@ -630,6 +630,39 @@ fn junk_files_coming_and_going_do_not_republish() {
     );
 }
 
+/// A folder removed with its articles (`rm -rf world/2024`): they leave the
+/// feeds, and the log holds no watcher chatter about the folder's watch
+/// (notify reports at `info` that it could not remove a watch the kernel
+/// had already dropped with the folder).
+#[test]
+fn removed_folder_takes_its_articles_out_quietly() {
+    let d = Daemon::start();
+    let titles = [
+        "Archive Story One In A Subfolder",
+        "Archive Story Two In A Subfolder",
+    ];
+    for (i, t) in titles.iter().enumerate() {
+        d.write_article(
+            &format!("world/2024/old-{i}.txt"),
+            &story(t, "World", &format!("old{i}")),
+        );
+    }
+    d.wait_feed("/feeds/world.rss", "listed both archive stories", |b| {
+        titles.iter().all(|t| b.contains(t))
+    });
+    fs::remove_dir_all(d.site.article_path("world/2024")).expect("rm -rf world/2024");
+    for feed in ["/feeds/world.rss", "/feeds/all.atom"] {
+        d.wait_feed(feed, "dropped both archive stories", |b| {
+            titles.iter().all(|t| !b.contains(t))
+        });
+    }
+    assert!(
+        d.log_lines_with(&["notify"]).is_empty(),
+        "watcher chatter in the log:\n{}",
+        d.log()
+    );
+}
+
 /// Scenario 7b: A file inside a hidden directory (`.git/`, `.drafts/`) is skipped by
 /// the startup scan, and must be skipped by the watcher too.
 ///

@@ -324,7 +324,8 @@ impl Daemon {
                 cmd.env_remove(&k);
             }
         }
-        cmd.env("WIREFEED_LOG", "info").env("NO_COLOR", "1");
+        // The default log filter (no WIREFEED_LOG): what operators see.
+        cmd.env("NO_COLOR", "1");
         self.child = Some(cmd.spawn().expect("spawn wirefeed"));
         self.wait_ready();
     }
