@@ -605,7 +605,10 @@ fn temp_swap_hidden_and_partial_files_never_appear() {
 #[test]
 fn junk_files_coming_and_going_do_not_republish() {
     let d = Daemon::start();
+    // A publish is logged just after it is served: give the line time.
+    let settled = || std::thread::sleep(Duration::from_millis(100));
     barrier(&d, "before");
+    settled();
     let publishes = || d.log_lines_with(&["published feeds="]).len();
     let before = publishes();
     for rel in [
@@ -622,6 +625,7 @@ fn junk_files_coming_and_going_do_not_republish() {
     // of their own before the barrier article comes.
     std::thread::sleep(Duration::from_millis(200));
     barrier(&d, "after");
+    settled();
     assert_eq!(
         publishes() - before,
         1,
