@@ -237,11 +237,10 @@ impl Catalog {
     /// at once. `seen` gets each batch before it is applied (for logging).
     /// `startup`: state records of paths no longer on disk are marked gone
     /// too, so renames done while wirefeed was stopped are recognised.
-    /// `hold_back_recent`: articles modified within `articles.settle` of
-    /// the scan (in whole seconds, as their dates are kept) are left out:
-    /// they may be half-written, and the caller reads them once they have
-    /// settled (the daemon's catch-up). A date further ahead was set, not
-    /// written, and does not count.
+    /// `hold_back_recent`: articles that may still be being written
+    /// ([`crate::watch::maybe_being_written`], with a second's slack as
+    /// their dates are kept in whole seconds) are left out, and the caller
+    /// reads them once they have settled (the daemon's catch-up).
     /// Returns how many files were read.
     pub fn rescan(
         &mut self,
@@ -249,11 +248,10 @@ impl Catalog {
         hold_back_recent: bool,
         mut seen: impl FnMut(&[Change]),
     ) -> usize {
-        let settle = self.config.articles.settle.as_secs() as i64 + 1;
-        let since = Utc::now().timestamp() - settle;
-        let held_back = |c: &Change, until: i64| match c {
+        let settle = self.config.articles.settle + std::time::Duration::from_secs(1);
+        let held_back = |c: &Change, now: std::time::SystemTime| match c {
             Change::Parsed(_, Ok(Some(a))) if hold_back_recent => {
-                (since..=until).contains(&a.modified.timestamp())
+                crate::watch::maybe_being_written(a.modified.into(), now, settle)
             }
             _ => false,
         };
@@ -290,8 +288,8 @@ impl Catalog {
             scan(&root, &first, &ctx)
         });
         while !parsed.is_empty() {
-            let until = Utc::now().timestamp() + settle;
-            parsed.retain(|c| !held_back(c, until));
+            let now = std::time::SystemTime::now();
+            parsed.retain(|c| !held_back(c, now));
             let incoming = take();
             let next = std::thread::scope(|s| {
                 s.spawn(|| parse::prefetch::prefetch(&incoming));
