@@ -9,8 +9,8 @@
 //!   out on rayon's threads);
 //! - `wirefeed-state` ([`crate::state`]) commits those changes to disk, so
 //!   that an `fsync` never holds up the next publish;
-//! - `wirefeed-gzip` ([`snapshot::Compressor`]) compresses published feeds
-//!   on otherwise idle CPU;
+//! - `wirefeed-gzip` ([`compressor::Compressor`]) compresses published feeds
+//!   once the publisher is idle, on otherwise idle CPU;
 //! - `wirefeed-http-N`, one per core ([`serve::serve_per_core`]), answer
 //!   requests from the current snapshot;
 //! - the `wirefeed-main` tokio runtime handles start-up and signals.
@@ -32,6 +32,7 @@ use rayon::prelude::*;
 use tokio::sync::Semaphore;
 
 use crate::catalog::{self, Catalog, Change};
+use crate::compressor;
 use crate::config::Config;
 use crate::metrics::FeedLabels;
 use crate::parse;
@@ -99,7 +100,7 @@ async fn serve_main(config_path: PathBuf, config: Arc<Config>) -> anyhow::Result
     }
     let publisher = {
         let (app, tx, config_path) = (app.clone(), tx.clone(), config_path.clone());
-        let compressor = snapshot::Compressor::spawn()?;
+        let compressor = compressor::Compressor::spawn()?;
         std::thread::Builder::new()
             .name("wirefeed-publish".into())
             .spawn(move || {
@@ -232,7 +233,7 @@ struct Publisher {
     /// Feeds of a category removed by a reload: dropped in the same swap
     /// that publishes the new config's feeds.
     drop_feeds: Option<HashSet<String>>,
-    compressor: snapshot::Compressor,
+    compressor: compressor::Compressor,
     /// The shown articles rendered as feed items, reused until they change.
     items: render::ItemCache,
 }
@@ -244,7 +245,7 @@ impl Publisher {
         app: Arc<App>,
         state: StateStore,
         tx: Sender<Msg>,
-        compressor: snapshot::Compressor,
+        compressor: compressor::Compressor,
     ) -> Self {
         Publisher {
             config_path,
@@ -295,6 +296,8 @@ impl Publisher {
                 Err(RecvTimeoutError::Timeout) => None,
                 Err(RecvTimeoutError::Disconnected) => break,
             };
+            // Compression waits until this round is published.
+            let _busy = first.is_some().then(|| self.compressor.busy());
             let mut work = Work::default();
             work.add(first);
             // Coalesce whatever else is already queued.

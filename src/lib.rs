@@ -23,8 +23,9 @@
 //!   each shown article rendered as a feed item, so a publish renders only
 //!   what changed and splices the rest.
 //! - [`buffers`]: feed bodies' memory, handed from one publish to the next.
-//! - [`snapshot`]: pre-rendered, ETagged resources (compressed in the
-//!   background) that are swapped atomically as a whole.
+//! - [`snapshot`]: pre-rendered, ETagged resources that are swapped
+//!   atomically as a whole; [`compressor`] adds their gzip and brotli
+//!   bodies in the background, once the publisher is idle.
 //! - [`serve`]: the hyper HTTP server, a thread per core; it only ever
 //!   reads snapshots. [`zerocopy`] keeps compressed bodies in sealed
 //!   memfds and gives hyper a connection that `sendfile`s them.
@@ -36,6 +37,7 @@ pub mod article;
 pub mod buffers;
 pub mod build;
 pub mod catalog;
+pub mod compressor;
 pub mod config;
 pub mod daemon;
 pub mod metrics;

@@ -13,8 +13,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock, Weak};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, OnceLock};
 
 use arc_swap::ArcSwap;
 use bytes::Bytes;
@@ -26,10 +25,6 @@ use hyper::header::HeaderValue;
 const GZIP_LEVEL: u32 = 6;
 /// brotli quality 5: smaller than gzip 9, about four times faster than 9.
 const BROTLI_QUALITY: i32 = 5;
-/// How long a published feed may wait for its compressed bodies on a busy
-/// machine (other processes using every core) before the compressor stops
-/// giving way to everything else.
-pub const STARVED_AFTER: Duration = Duration::from_secs(1);
 
 /// One response body in every encoding, with its validators.
 #[derive(Debug, Clone)]
@@ -196,142 +191,6 @@ fn brotli(body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Compresses published resources on a thread of its own, on idle CPU
-/// only: under a burst of new articles, reading and publishing them
-/// comes first (readers get identity bodies meanwhile), and only the newest
-/// snapshot gets compressed. The queue holds weak references: a feed
-/// superseded before its turn is freed at once (its buffer goes back to
-/// the pool for the next publish) and skipped. On a machine whose cores
-/// other processes keep busy, idle CPU may never come: work left waiting
-/// [`STARVED_AFTER`] since the last submission is raised to normal
-/// priority by [`Compressor::check_starving`] for one round.
-pub struct Compressor {
-    tx: std::sync::mpsc::Sender<(u64, Vec<Weak<Resource>>)>,
-    progress: Arc<Mutex<Progress>>,
-}
-
-#[derive(Debug)]
-struct Progress {
-    /// Batches submitted and batches compressed (sequence numbers).
-    submitted: u64,
-    done: u64,
-    last_submit: Instant,
-    /// The compressor thread's id, for raising its priority.
-    tid: Option<i32>,
-    boosted: bool,
-}
-
-impl Compressor {
-    pub fn spawn() -> std::io::Result<Self> {
-        let (tx, rx) = std::sync::mpsc::channel::<(u64, Vec<Weak<Resource>>)>();
-        let progress = Arc::new(Mutex::new(Progress {
-            submitted: 0,
-            done: 0,
-            last_submit: Instant::now(),
-            tid: None,
-            boosted: false,
-        }));
-        let shared = progress.clone();
-        std::thread::Builder::new()
-            .name("wirefeed-gzip".into())
-            .spawn(move || {
-                if let Ok(mut p) = shared.lock() {
-                    p.tid = Some(rustix::thread::gettid().as_raw_nonzero().get());
-                }
-                lower_priority();
-                while let Ok((mut seq, mut batch)) = rx.recv() {
-                    // Newest last: whatever queued up meanwhile is one round.
-                    while let Ok((more_seq, more)) = rx.try_recv() {
-                        seq = more_seq;
-                        batch.extend(more);
-                    }
-                    for resource in batch.iter().rev() {
-                        // Upgraded one at a time: holding a strong reference
-                        // to a feed waiting its turn would keep it alive.
-                        if let Some(r) = resource.upgrade().filter(wanted) {
-                            r.compress();
-                        }
-                    }
-                    if let Ok(mut p) = shared.lock() {
-                        p.done = seq;
-                        // A raise lasts one round: what was submitted
-                        // meanwhile waits for idle CPU again (a burst keeps
-                        // submitting, and then the publisher comes first).
-                        if p.boosted {
-                            lower_priority();
-                            p.boosted = false;
-                        }
-                    }
-                }
-            })?;
-        Ok(Compressor { tx, progress })
-    }
-
-    /// Queues `resources`; a stopped compressor compresses them here.
-    pub fn submit(&self, resources: &[Arc<Resource>]) {
-        let weak = resources.iter().map(Arc::downgrade).collect();
-        let seq = match self.progress.lock() {
-            Ok(mut p) => {
-                p.submitted += 1;
-                p.last_submit = Instant::now();
-                p.submitted
-            }
-            Err(_) => 0,
-        };
-        if self.tx.send((seq, weak)).is_err() {
-            compress_all(resources);
-        }
-    }
-
-    /// Raises the compressor to normal priority (for its current round) if
-    /// its work has waited [`STARVED_AFTER`] since the last submission.
-    /// Returns how long until
-    /// it should be asked again (`None`: nothing is waiting).
-    pub fn check_starving(&self) -> Option<Duration> {
-        let mut p = self.progress.lock().ok()?;
-        if p.done >= p.submitted || p.boosted {
-            return None;
-        }
-        let waited = p.last_submit.elapsed();
-        if waited < STARVED_AFTER {
-            return Some(STARVED_AFTER - waited);
-        }
-        if let Some(tid) = p.tid {
-            tracing::debug!(
-                waited_ms = waited.as_millis() as u64,
-                "compressed bodies are waiting for idle CPU; compressing at normal priority"
-            );
-            normal_priority(tid);
-            p.boosted = true;
-        }
-        None
-    }
-}
-
-/// Puts thread `tid` back under the normal scheduler.
-fn normal_priority(tid: i32) {
-    #[cfg(target_os = "linux")]
-    // SAFETY: as in `lower_priority`; `tid` is a thread of this process.
-    unsafe {
-        let param = libc::sched_param { sched_priority: 0 };
-        libc::sched_setscheduler(tid, libc::SCHED_OTHER, &param);
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = tid;
-}
-
-/// Runs the calling thread only on otherwise idle CPU (Linux `SCHED_IDLE`,
-/// set per thread).
-fn lower_priority() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: the parameter struct lives across the call; failure only
-    // leaves the thread at normal priority.
-    unsafe {
-        let param = libc::sched_param { sched_priority: 0 };
-        libc::sched_setscheduler(0, libc::SCHED_IDLE, &param);
-    }
-}
-
 /// Compresses the resources still published (a resource superseded before
 /// its turn is skipped: nobody will ask for it).
 pub fn compress_all(resources: &[Arc<Resource>]) {
@@ -343,7 +202,7 @@ pub fn compress_all(resources: &[Arc<Resource>]) {
 }
 
 /// Still published (the site holds it too) and not compressed yet.
-fn wanted(r: &Arc<Resource>) -> bool {
+pub(crate) fn wanted(r: &Arc<Resource>) -> bool {
     Arc::strong_count(r) > 1 && !r.is_compressed()
 }
 

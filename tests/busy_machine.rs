@@ -12,7 +12,7 @@ use common::*;
 
 /// Feeds are compressed on idle CPU only; when other processes leave none,
 /// a changed feed still gets its gzip body soon: the compressor is raised
-/// to normal priority after `snapshot::STARVED_AFTER` (1 s). Left at idle
+/// to normal priority after `compressor::STARVED_AFTER` (1 s). Left at idle
 /// priority it took 3.5-4 s here with a one-article site, and longer the
 /// more there is to compress.
 #[test]
