@@ -7,7 +7,7 @@ use atom_syndication::{
     GeneratorBuilder, LinkBuilder, PersonBuilder, Text,
 };
 
-use super::items::{cut_out, splice};
+use super::items::{cut_out, fragment_capacity, splice};
 use super::{item_categories, FeedDoc, FeedFormat};
 use crate::article::ItemText;
 use crate::catalog::Entry;
@@ -110,7 +110,7 @@ pub fn entry_fragment(config: &Config, e: &Entry, text: &ItemText) -> Option<Vec
         entries: vec![entry(config, e, text)],
         ..Default::default()
     }
-    .write_to(Vec::new())
+    .write_to(Vec::with_capacity(fragment_capacity(text)))
     .ok()?;
     cut_out(&document, &EMPTY, TAIL)
 }

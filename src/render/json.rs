@@ -126,9 +126,13 @@ pub fn item_fragment(config: &Config, e: &Entry, text: &ItemText) -> Option<Vec<
     struct Bare<'a> {
         items: [Item<'a>; 1],
     }
-    let document = serde_json::to_vec_pretty(&Bare {
-        items: [item(config, e, text)],
-    })
+    let mut document = Vec::with_capacity(super::items::fragment_capacity(text));
+    serde_json::to_writer_pretty(
+        &mut document,
+        &Bare {
+            items: [item(config, e, text)],
+        },
+    )
     .ok()?;
     between(&document, b"{\n  \"items\": [\n    ", CLOSE).map(<[u8]>::to_vec)
 }

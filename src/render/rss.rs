@@ -7,7 +7,7 @@ use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::DublinCoreExtension;
 use rss::{CategoryBuilder, Channel, ChannelBuilder, GuidBuilder, Item, ItemBuilder};
 
-use super::items::{cut_out, splice};
+use super::items::{cut_out, fragment_capacity, splice};
 use super::{item_categories, FeedDoc, FeedFormat};
 use crate::article::ItemText;
 use crate::catalog::Entry;
@@ -122,7 +122,7 @@ pub fn item_fragment(config: &Config, e: &Entry, text: &ItemText) -> Option<Vec<
         .namespaces(namespaces())
         .items(vec![item(config, e, text)])
         .build()
-        .write_to(Vec::new())
+        .write_to(Vec::with_capacity(fragment_capacity(text)))
         .ok()?;
     cut_out(&document, &EMPTY, TAIL)
 }
