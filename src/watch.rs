@@ -34,6 +34,8 @@ use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind};
 use notify::{EventKind, PollWatcher, RecommendedWatcher, RecursiveMode, Watcher as _};
 
 const TICK: Duration = Duration::from_millis(10);
+/// How long the watcher lets events gather once one has come.
+const GATHER: Duration = Duration::from_millis(1);
 const ROOT_CHECK: Duration = Duration::from_secs(1);
 /// Fallback poll interval when inotify cannot be used.
 const FALLBACK_POLL: Duration = Duration::from_secs(2);
@@ -178,6 +180,12 @@ impl Watcher {
             });
             match rx.recv_timeout(wait) {
                 Ok(first) => {
+                    // Events come in runs (a save is a create, writes and a
+                    // close; a copied folder is thousands): a moment's wait
+                    // takes a run in with one wake-up instead of one per
+                    // event (which cost the watch 20 % of the daemon's CPU
+                    // at 10 000 files/s).
+                    std::thread::sleep(GATHER);
                     let now = Instant::now();
                     for event in std::iter::once(first).chain(rx.try_iter()) {
                         match event {
