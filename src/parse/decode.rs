@@ -110,7 +110,14 @@ fn is_xml_text_char(c: char) -> bool {
 
 /// Collapses runs of whitespace to single spaces and trims.
 pub fn squash_whitespace(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
 }
 
 /// Cuts `s` to at most `max` characters on a word boundary, adding `…`.

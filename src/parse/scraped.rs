@@ -14,6 +14,7 @@
 //!
 //! The chrome never reaches a feed; its markers come from `[parse]`.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -67,7 +68,8 @@ pub fn parse(text: &str, ctx: &ParseContext) -> Result<Parts, Reason> {
         }
     }
 
-    let mut paragraphs: Vec<String> = body.iter().map(|l| l.to_string()).collect();
+    // Borrowed from the file's text; only a dateline's paragraph is rewritten.
+    let mut paragraphs: Vec<Cow<'_, str>> = body.iter().map(|&l| Cow::Borrowed(l)).collect();
     if let Some(first) = paragraphs.first_mut() {
         if let Some((dateline, day, text)) = read_dateline(first) {
             parts.dateline = Some(dateline);
@@ -75,15 +77,21 @@ pub fn parse(text: &str, ctx: &ParseContext) -> Result<Parts, Reason> {
                 let day = day.map_err(Reason::BadDate)?;
                 parts.date = Some((start_of_day(day, ctx.tz), DateSource::Dateline));
             }
-            *first = text;
+            *first = Cow::Owned(text);
         }
     }
     paragraphs.retain(|p| !p.trim().is_empty());
     if ctx.texts {
-        parts.first_paragraph = paragraphs.first().cloned().unwrap_or_default();
+        parts.first_paragraph = paragraphs
+            .first()
+            .map(|p| p.to_string())
+            .unwrap_or_default();
     }
 
-    let mut html = String::new();
+    // The escaped body: its text, a little more for entities, and the tags.
+    let mut html = String::with_capacity(
+        (text.len() + text.len() / 8 + 8 * paragraphs.len()).min(ctx.max_content_bytes + 64),
+    );
     for p in &paragraphs {
         if html.len() + p.len() > ctx.max_content_bytes {
             let room = ctx.max_content_bytes.saturating_sub(html.len());
