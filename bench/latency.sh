@@ -44,7 +44,10 @@
 # neither a pause before the burst nor keeping the last burst's files
 # (moved aside instead of deleted) made the writer steadily fast. A slow
 # create also costs the writer CPU the daemon then lacks. The report prints
-# the writer's files/s: compare results at similar writer speeds.
+# the writer's files/s: compare results at similar writer speeds. To compare
+# two builds, pace the writer on a corpus copied to tmpfs and alternate them:
+#   cp -a /tmp/wirefeed-bench/corpus-n100000-s1 /dev/shm/wfb/
+#   RATE=10000 BENCH_CACHE=/dev/shm/wfb BENCH_BIN=path/to/wirefeed bench/latency.sh
 #
 # RATE (files/s, default 0 = back to back as fast as the writer goes) paces
 # the burst, to see the latency when the files come no faster than the
