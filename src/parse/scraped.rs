@@ -90,7 +90,8 @@ pub fn parse(text: &str, ctx: &ParseContext) -> Result<Parts, Reason> {
 
     // The escaped body: its text, a little more for entities, and the tags.
     let mut html = String::with_capacity(
-        (text.len() + text.len() / 8 + 8 * paragraphs.len()).min(ctx.max_content_bytes + 64),
+        (text.len() + text.len() / 8 + 8 * paragraphs.len())
+            .min(ctx.max_content_bytes.saturating_add(64)),
     );
     for p in &paragraphs {
         if html.len() + p.len() > ctx.max_content_bytes {
