@@ -257,9 +257,15 @@ fn lower_priority() {
 mod tests {
     use super::*;
 
-    fn feed() -> Arc<Resource> {
+    /// A compressor (quiet after 20 ms, work deferred at most `defer`)
+    /// whose publisher is busy, and a feed submitted to it meanwhile.
+    fn feed_submitted_while_busy(defer: Duration) -> (Compressor, Busy, Arc<Resource>) {
+        let c = Compressor::spawn_with(Duration::from_millis(20), defer).expect("spawn");
+        let busy = c.busy();
         let body = b"<rss>quiet, then compressed</rss>".repeat(100);
-        Arc::new(Resource::new("application/rss+xml", body, None))
+        let r = Arc::new(Resource::new("application/rss+xml", body, None));
+        c.submit(std::slice::from_ref(&r));
+        (c, busy, r)
     }
 
     /// Keeps `r` published (the compressor skips what nobody holds) and
@@ -277,11 +283,7 @@ mod tests {
 
     #[test]
     fn compression_waits_while_the_publisher_is_busy() {
-        let c = Compressor::spawn_with(Duration::from_millis(20), Duration::from_secs(60))
-            .expect("spawn");
-        let busy = c.busy();
-        let r = feed();
-        c.submit(std::slice::from_ref(&r));
+        let (_c, busy, r) = feed_submitted_while_busy(Duration::from_secs(60));
         std::thread::sleep(Duration::from_millis(300));
         assert!(
             !r.is_compressed(),
@@ -293,11 +295,7 @@ mod tests {
 
     #[test]
     fn a_publisher_that_is_never_idle_still_gets_compressed_feeds() {
-        let c = Compressor::spawn_with(Duration::from_millis(20), Duration::from_millis(200))
-            .expect("spawn");
-        let _busy = c.busy();
-        let r = feed();
-        c.submit(std::slice::from_ref(&r));
+        let (_c, _busy, r) = feed_submitted_while_busy(Duration::from_millis(200));
         assert!(compressed_within_5s(&r), "never compressed while busy");
     }
 }
