@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::items::{between, join};
+use super::items::{between, fragment_capacity, join};
 use super::{item_categories, FeedDoc, FeedFormat};
 use crate::article::ItemText;
 use crate::catalog::Entry;
@@ -126,7 +126,7 @@ pub fn item_fragment(config: &Config, e: &Entry, text: &ItemText) -> Option<Vec<
     struct Bare<'a> {
         items: [Item<'a>; 1],
     }
-    let mut document = Vec::with_capacity(super::items::fragment_capacity(text));
+    let mut document = Vec::with_capacity(fragment_capacity(text));
     serde_json::to_writer_pretty(
         &mut document,
         &Bare {
