@@ -49,6 +49,8 @@ const DEFAULT_LOG: &str = "info,notify=warn";
 
 /// Longest sleep of the publisher between checks for scheduled articles.
 const MAX_IDLE: Duration = Duration::from_secs(60);
+/// How soon an idle publisher retries handing state changes to a busy writer.
+const STATE_RETRY: Duration = Duration::from_millis(10);
 
 enum Msg {
     Watch(WatchMsg),
@@ -279,7 +281,7 @@ impl Publisher {
         self.catch_up(scan_started);
         // The first start writes a record per article (seconds at 100k);
         // the feeds do not depend on it.
-        self.flush_state();
+        self.flush_state(true);
         loop {
             // A due time already passed means: wake at once.
             let wait = self
@@ -291,6 +293,11 @@ impl Publisher {
                 .compressor
                 .check_starving()
                 .map_or(wait, |check| wait.min(check));
+            // And to hand the state writer what it could not take yet.
+            let wait = match self.catalog.state_mut().has_pending() {
+                true => wait.min(STATE_RETRY),
+                false => wait,
+            };
             let first = match rx.recv_timeout(wait) {
                 Ok(m) => Some(m),
                 Err(RecvTimeoutError::Timeout) => None,
@@ -328,10 +335,10 @@ impl Publisher {
                 break;
             }
             self.publish_scheduled();
-            self.flush_state();
+            self.flush_state(false);
         }
         self.watch = None;
-        self.flush_state();
+        self.flush_state(true);
     }
 
     fn start_watch(&mut self) {
@@ -627,10 +634,18 @@ impl Publisher {
         }
     }
 
-    fn flush_state(&mut self) {
+    /// Hands the state store's changes to its writer thread; between rounds
+    /// (`all` false) only what it takes without waiting.
+    fn flush_state(&mut self, all: bool) {
+        let state = self.catalog.state_mut();
+        let handed = if all {
+            state.flush()
+        } else {
+            state.flush_some()
+        };
         // Write errors (disk full, read-only) are logged and retried by the
         // writer thread; this fails only when that thread is gone.
-        if let Err(e) = self.catalog.state_mut().flush() {
+        if let Err(e) = handed {
             tracing::error!(error = %e, "state changes are kept in memory only");
         }
     }
@@ -660,7 +675,7 @@ impl Publisher {
             || new.articles.poll_interval != self.config.articles.poll_interval
             || new.articles.debounce != self.config.articles.debounce
             || new.articles.settle != self.config.articles.settle;
-        self.flush_state();
+        self.flush_state(true);
         self.catalog.reconfigure(new.clone());
         self.config = new.clone();
         self.app
