@@ -302,6 +302,7 @@ impl Watcher {
         // Runs on notify's thread for every event: what can never be a
         // change is dropped here, before it costs a wake-up of ours.
         let handler = move |event: notify::Result<notify::Event>| {
+            batch_priority_once();
             if event.as_ref().is_ok_and(is_noise) {
                 return;
             }
@@ -449,6 +450,28 @@ pub fn is_inside(root: &Path, path: &Path) -> bool {
     })
 }
 
+/// Puts the calling thread (notify's: the event handler runs on it) under
+/// `SCHED_BATCH`, once per thread. inotify reports each of our own reads
+/// of an article (`IN_OPEN`, which notify 8 always watches for), so a big
+/// round's parse woke that thread once per file, and every wake-up
+/// preempted a parsing thread: parse time per file of a 5 000-file round
+/// fell from 24 to 19 us without that. A batch thread does not preempt on
+/// wake-up; it runs at the next scheduling point (well within the debounce
+/// window) and then takes many events at once, with its full share of CPU.
+fn batch_priority_once() {
+    thread_local!(static DONE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
+    if DONE.with(|done| done.replace(true)) {
+        return;
+    }
+    #[cfg(target_os = "linux")]
+    // SAFETY: the parameter struct lives across the call; failure only
+    // leaves the thread under the normal policy.
+    unsafe {
+        let param = libc::sched_param { sched_priority: 0 };
+        libc::sched_setscheduler(0, libc::SCHED_BATCH, &param);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -462,6 +485,46 @@ mod tests {
             settle: Duration::from_secs(1),
             poll_interval: None,
         })
+    }
+
+    /// Scheduling policy of each thread of this process named like notify's.
+    #[cfg(target_os = "linux")]
+    fn notify_thread_policies() -> Vec<i32> {
+        let tasks = std::fs::read_dir("/proc/self/task").expect("tasks");
+        tasks
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("stat")).ok())
+            .filter(|stat| stat.contains("(notify-rs inoti"))
+            // Field 41 (policy), the 39th after the name's closing parenthesis.
+            .filter_map(|stat| {
+                stat.rsplit_once(')')?
+                    .1
+                    .split_whitespace()
+                    .nth(38)?
+                    .parse()
+                    .ok()
+            })
+            .collect()
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn notify_thread_does_not_preempt_the_parse_once_it_reported_an_event() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (tx, rx) = mpsc::channel();
+        let opts = WatchOptions {
+            root: dir.path().to_path_buf(),
+            debounce: Duration::from_millis(5),
+            settle: Duration::from_secs(1),
+            poll_interval: None,
+        };
+        let _handle = spawn(opts, move |m| {
+            let _ = tx.send(m);
+        })
+        .expect("watch");
+        std::fs::write(dir.path().join("a.txt"), "Title\nBody.\n").expect("write");
+        let got = rx.recv_timeout(Duration::from_secs(10));
+        assert!(matches!(got, Ok(WatchMsg::Changed { .. })), "{got:?}");
+        assert_eq!(notify_thread_policies(), vec![libc::SCHED_BATCH]);
     }
 
     #[test]
