@@ -420,36 +420,36 @@ impl Publisher {
     fn apply_paths(&mut self, paths: Vec<PathBuf>, since: Instant) {
         let started = Instant::now();
         let root = self.config.articles.dir.clone();
+        let ctx = self.catalog.parse_context();
+        // One pass on all cores: a stat of each path and a read of each
+        // article file (a burst's round holds thousands of both).
+        let looked: Vec<Looked> = paths
+            .into_par_iter()
+            .filter_map(|path| look(&root, path, ctx))
+            .collect();
         let mut changes = Vec::new();
-        let mut to_parse = Vec::new();
-        for path in paths {
-            if !watch::is_inside(&root, &path) || path == root {
-                continue;
-            }
-            let key = parse::relative_key(&root, &path);
-            if parse::in_hidden_folder(&key) {
-                continue; // like the scan: nothing in a hidden folder is an article
-            }
-            match std::fs::symlink_metadata(&path) {
-                Err(_) => {
-                    changes.push(Change::Removed(key.clone()));
+        let mut in_folders = Vec::new();
+        for looked in looked {
+            match looked {
+                Looked::Gone(key) => {
                     changes.extend(
                         self.catalog
                             .paths_under(&key)
                             .into_iter()
                             .map(Change::Removed),
                     );
+                    changes.push(Change::Removed(key));
                 }
-                Ok(m) if m.is_dir() => {
+                Looked::Folder(path, key) => {
                     // A file replaced by a folder of the same name.
                     if self.catalog.by_path(&key).is_some() {
-                        changes.push(Change::Removed(key.clone()));
+                        changes.push(Change::Removed(key));
                     }
                     if !parse::is_ignored(&path) {
-                        to_parse.extend(catalog::list_articles(&path));
+                        in_folders.extend(catalog::list_articles(&path));
                     }
                 }
-                Ok(m) if m.is_file() => {
+                Looked::File(key, read) => {
                     // A folder replaced by a file of the same name.
                     changes.extend(
                         self.catalog
@@ -457,15 +457,13 @@ impl Publisher {
                             .into_iter()
                             .map(Change::Removed),
                     );
-                    if parse::is_article_path(&path) {
-                        to_parse.push(path);
-                    }
+                    changes.extend(read);
                 }
-                Ok(_) => {
+                Looked::Other(path, key) => {
                     // Symlinks and devices are never read (a link could lead
                     // out of the articles directory).
                     if self.catalog.by_path(&key).is_some() {
-                        changes.push(Change::Removed(key.clone()));
+                        changes.push(Change::Removed(key));
                     }
                     if parse::is_article_path(&path) {
                         tracing::warn!(path = %path.display(), "not a regular file (symlinks are not followed); skipped");
@@ -473,9 +471,9 @@ impl Publisher {
                 }
             }
         }
-        let ctx = self.catalog.parse_context();
+        // The files of folders moved or copied in whole.
         changes.extend(
-            to_parse
+            in_folders
                 .par_iter()
                 .map(|p| catalog::read(&root, p, ctx))
                 .collect::<Vec<_>>(),
@@ -702,6 +700,40 @@ impl Publisher {
         self.full_scan("config reloaded", false);
         tracing::info!(categories = new.categories.len(), "config reloaded");
     }
+}
+
+/// What a changed path is now, with the file already read if it is an
+/// article file.
+enum Looked {
+    /// Nothing at the path any more.
+    Gone(String),
+    Folder(PathBuf, String),
+    /// A regular file: read if it is an article file.
+    File(String, Option<Change>),
+    /// A symlink, device or other non-regular file.
+    Other(PathBuf, String),
+}
+
+/// Stats `path` and reads it if it is an article file; `None` for a path
+/// that cannot hold an article (outside the root, the root itself, or in
+/// a hidden folder, like the scan).
+fn look(root: &Path, path: PathBuf, ctx: &parse::ParseContext) -> Option<Looked> {
+    if !watch::is_inside(root, &path) || path == root {
+        return None;
+    }
+    let key = parse::relative_key(root, &path);
+    if parse::in_hidden_folder(&key) {
+        return None;
+    }
+    Some(match std::fs::symlink_metadata(&path) {
+        Err(_) => Looked::Gone(key),
+        Ok(m) if m.is_dir() => Looked::Folder(path, key),
+        Ok(m) if m.is_file() => {
+            let read = parse::is_article_path(&path).then(|| catalog::read(root, &path, ctx));
+            Looked::File(key, read)
+        }
+        Ok(_) => Looked::Other(path, key),
+    })
 }
 
 fn log_problems(app: &App, changes: &[Change]) {
