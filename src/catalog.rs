@@ -738,10 +738,13 @@ fn article_files(root: &Path) -> impl Iterator<Item = PathBuf> + Send {
 
 /// Reads one file under `root` into a change for the catalog.
 pub fn read(root: &Path, path: &Path, ctx: &ParseContext) -> Change {
-    Change::Parsed(
-        parse::relative_key(root, path),
-        parse::parse_file(root, path, ctx).map(|a| a.map(Box::new)),
-    )
+    read_as(path, parse::relative_key(root, path), ctx)
+}
+
+/// [`read`] for a caller that already has the file's `key`.
+pub fn read_as(path: &Path, key: String, ctx: &ParseContext) -> Change {
+    let parsed = parse::parse_file_as(path, &key, ctx).map(|a| a.map(Box::new));
+    Change::Parsed(key, parsed)
 }
 
 /// Files a full scan parses before applying them: enough to keep both

@@ -729,7 +729,8 @@ fn look(root: &Path, path: PathBuf, ctx: &parse::ParseContext) -> Option<Looked>
         Err(_) => Looked::Gone(key),
         Ok(m) if m.is_dir() => Looked::Folder(path, key),
         Ok(m) if m.is_file() => {
-            let read = parse::is_article_path(&path).then(|| catalog::read(root, &path, ctx));
+            let read =
+                parse::is_article_path(&path).then(|| catalog::read_as(&path, key.clone(), ctx));
             Looked::File(key, read)
         }
         Ok(_) => Looked::Other(path, key),

@@ -164,6 +164,16 @@ pub fn parse_file(
     path: &Path,
     ctx: &ParseContext,
 ) -> Result<Option<Article>, ParseError> {
+    parse_file_as(path, &relative_key(root, path), ctx)
+}
+
+/// [`parse_file`] for a caller that already has the file's `key` (its path
+/// relative to the articles directory).
+pub fn parse_file_as(
+    path: &Path,
+    key: &str,
+    ctx: &ParseContext,
+) -> Result<Option<Article>, ParseError> {
     let err = |reason| ParseError {
         path: path.to_path_buf(),
         reason,
@@ -195,7 +205,7 @@ pub fn parse_file(
         }));
     }
     let mtime = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-    parse_bytes(&relative_key(root, path), &bytes, mtime, ctx).map_err(err)
+    parse_bytes(key, &bytes, mtime, ctx).map_err(err)
 }
 
 /// Opens a file for reading without ever blocking or leaving the tree: a
