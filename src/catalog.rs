@@ -741,9 +741,15 @@ pub fn read(root: &Path, path: &Path, ctx: &ParseContext) -> Change {
     read_as(path, parse::relative_key(root, path), ctx)
 }
 
-/// [`read`] for a caller that already has the file's `key`.
+/// [`read`] for a caller that already has the file's `key`. A read of
+/// metadata only ([`ParseContext::metadata_only`]) carries no text (what
+/// it parsed of the body is partial); [`Catalog::cache_texts`] reads the
+/// texts the feeds show back.
 pub fn read_as(path: &Path, key: String, ctx: &ParseContext) -> Change {
-    let parsed = parse::parse_file_as(path, &key, ctx).map(|a| a.map(Box::new));
+    let mut parsed = parse::parse_file_as(path, &key, ctx).map(|a| a.map(Box::new));
+    if let (false, Ok(Some(article))) = (ctx.texts, &mut parsed) {
+        article.take_text();
+    }
     Change::Parsed(key, parsed)
 }
 
@@ -757,16 +763,7 @@ pub const SCAN_CHUNK: usize = 2048;
 /// back the few the feeds show.
 fn scan(root: &Path, files: &[PathBuf], ctx: &ParseContext) -> Vec<Change> {
     let ctx = &ctx.metadata_only();
-    files
-        .par_iter()
-        .map(|path| {
-            let mut change = read(root, path, ctx);
-            if let Change::Parsed(_, Ok(Some(a))) = &mut change {
-                a.take_text();
-            }
-            change
-        })
-        .collect()
+    files.par_iter().map(|path| read(root, path, ctx)).collect()
 }
 
 /// Builds a catalog from a directory in one go (for `build` and `check`).

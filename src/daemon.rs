@@ -421,11 +421,22 @@ impl Publisher {
         let started = Instant::now();
         let root = self.config.articles.dir.clone();
         let ctx = self.catalog.parse_context();
+        // A round with more files than the feeds can show (a burst, a folder
+        // copied in) reads only their metadata, as the startup scan does:
+        // a third of a read is building a body most of them never show
+        // (and the memory for it). The publish reads back the few shown.
+        let shown_at_most = self.catalog.feeds().len() * self.config.feeds.items;
+        let metadata_only = ctx.metadata_only();
+        let ctx_for = |files: usize| match files > shown_at_most {
+            true => &metadata_only,
+            false => ctx,
+        };
         // One pass on all cores: a stat of each path and a read of each
         // article file (a burst's round holds thousands of both).
+        let round_ctx = ctx_for(paths.len());
         let looked: Vec<Looked> = paths
             .into_par_iter()
-            .filter_map(|path| look(&root, path, ctx))
+            .filter_map(|path| look(&root, path, round_ctx))
             .collect();
         let mut changes = Vec::new();
         let mut in_folders = Vec::new();
@@ -472,10 +483,11 @@ impl Publisher {
             }
         }
         // The files of folders moved or copied in whole.
+        let folder_ctx = ctx_for(in_folders.len());
         changes.extend(
             in_folders
                 .par_iter()
-                .map(|p| catalog::read(&root, p, ctx))
+                .map(|p| catalog::read(&root, p, folder_ctx))
                 .collect::<Vec<_>>(),
         );
         if changes.is_empty() {

@@ -271,6 +271,46 @@ fn one_item_with_guid_in(xml: &str, title: &str, guid: &str) -> bool {
 }
 
 /// Scenario 4: A deleted file leaves every feed (and its page goes away).
+/// A folder moved in with more articles than the feeds can show is read
+/// for metadata only (most of it is never shown); what the feeds do show
+/// still has its whole body and its summary.
+#[test]
+fn articles_of_a_big_folder_moved_in_are_shown_whole() {
+    let mut site = Site::new();
+    site.feed_items = Some(1); // 4 feeds x 1 item: 12 files is a big round
+    site.write_config();
+    let d = Daemon::start_site(site);
+    let incoming = d.site.root().join("incoming");
+    fs::create_dir_all(&incoming).expect("mkdir");
+    for n in 0..12 {
+        let text = story(&format!("Moved Story {n}"), "World", &format!("moved{n}"));
+        fs::write(incoming.join(format!("moved-{n:02}.txt")), text).expect("write");
+    }
+    fs::rename(&incoming, d.site.article_path("world/incoming")).expect("move in");
+
+    let world = d.wait_feed("/feeds/world.json", "listed a moved story", |b| {
+        b.contains("Moved Story")
+    });
+    let json: serde_json::Value = serde_json::from_str(&world).expect("JSON feed");
+    let item = &json["items"][0];
+    let title = item["title"].as_str().expect("title");
+    let n = title.trim_start_matches("Moved Story ");
+    let html = item["content_html"].as_str().expect("content_html");
+    assert!(
+        html.contains(&format!("A final review of the moved{n} programme is due")),
+        "the last paragraph is missing: {html}"
+    );
+    assert_eq!(
+        item["summary"],
+        format!("Officials said on Tuesday that the moved{n} programme would start next month.")
+    );
+    let rss = d.body("/feeds/world.rss");
+    assert!(
+        rss.contains(&format!("A final review of the moved{n} programme is due")),
+        "{rss}"
+    );
+}
+
 #[test]
 fn deleted_article_leaves_the_feeds() {
     let d = Daemon::start();

@@ -73,9 +73,9 @@ pub struct ParseContext {
     pub max_content_bytes: usize,
     /// ammonia with an empty allow-list: HTML to plain text (summaries).
     pub plain_text: std::sync::Arc<ammonia::Builder<'static>>,
-    /// Also build the summary from the body. A full scan drops every text
-    /// (the feeds show a few hundred, read back later), so it leaves them
-    /// out: [`ParseContext::metadata_only`].
+    /// Also build the summary and the whole body. A full scan and a big
+    /// round drop every text (the feeds show a few hundred, read back
+    /// later), so they leave them out: [`ParseContext::metadata_only`].
     pub texts: bool,
 }
 
@@ -105,8 +105,10 @@ impl ParseContext {
 
     /// The same rules, for a reader that keeps only an article's metadata:
     /// no summary is derived from the body (a third of a Markdown file's
-    /// parse). What decides whether a file is an article, and every warning,
-    /// stay the same.
+    /// parse), and a scraped page's body is escaped only as far as its first
+    /// paragraph (a third of a `.txt` read, most of it for fresh memory).
+    /// What decides whether a file is an article, and every warning, stay
+    /// the same; the body it leaves is partial, so it is never shown.
     pub fn metadata_only(&self) -> ParseContext {
         ParseContext {
             texts: false,

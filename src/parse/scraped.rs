@@ -88,12 +88,18 @@ pub fn parse(text: &str, ctx: &ParseContext) -> Result<Parts, Reason> {
             .unwrap_or_default();
     }
 
+    // A reader of metadata only needs just "is there a body": the first
+    // paragraph answers that.
+    let body = match ctx.texts {
+        true => &paragraphs[..],
+        false => &paragraphs[..paragraphs.len().min(1)],
+    };
     // The escaped body: its text, a little more for entities, and the tags.
     let mut html = String::with_capacity(
-        (text.len() + text.len() / 8 + 8 * paragraphs.len())
+        (text.len() + text.len() / 8 + 8 * body.len())
             .min(ctx.max_content_bytes.saturating_add(64)),
     );
-    for p in &paragraphs {
+    for p in body {
         if html.len() + p.len() > ctx.max_content_bytes {
             let room = ctx.max_content_bytes.saturating_sub(html.len());
             paragraph(&mut html, decode::truncate_bytes(p, room), "…");
