@@ -421,13 +421,15 @@ impl Publisher {
         let started = Instant::now();
         let root = self.config.articles.dir.clone();
         let ctx = self.catalog.parse_context();
-        // A round with more files than the feeds can show (a burst, a folder
-        // copied in) reads only their metadata, as the startup scan does:
-        // a third of a read is building a body most of them never show
-        // (and the memory for it). The publish reads back the few shown.
+        // A round of many more files than the feeds can show (a burst, a
+        // folder copied in) reads only their metadata, as the startup scan
+        // does: a third of a read is building a body most of them never
+        // show (and the memory for it). The publish reads back the few
+        // shown, each a whole read again, so below 4x what the feeds show
+        // that costs more than it saves.
         let shown_at_most = self.catalog.feeds().len() * self.config.feeds.items;
         let metadata_only = ctx.metadata_only();
-        let ctx_for = |files: usize| match files > shown_at_most {
+        let ctx_for = |files: usize| match files > 4 * shown_at_most {
             true => &metadata_only,
             false => ctx,
         };

@@ -277,12 +277,13 @@ fn one_item_with_guid_in(xml: &str, title: &str, guid: &str) -> bool {
 #[test]
 fn articles_of_a_big_folder_moved_in_are_shown_whole() {
     let mut site = Site::new();
-    site.feed_items = Some(1); // 4 feeds x 1 item: 12 files is a big round
+    // 4 feeds x 1 item: over 4x that, 20 files make a big round.
+    site.feed_items = Some(1);
     site.write_config();
     let d = Daemon::start_site(site);
     let incoming = d.site.root().join("incoming");
     fs::create_dir_all(&incoming).expect("mkdir");
-    for n in 0..12 {
+    for n in 0..20 {
         let text = story(&format!("Moved Story {n}"), "World", &format!("moved{n}"));
         fs::write(incoming.join(format!("moved-{n:02}.txt")), text).expect("write");
     }
