@@ -26,6 +26,7 @@
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
+use crate::sched::{self, Policy};
 use crate::snapshot::{self, Resource};
 
 /// How long the publisher must have been idle before compression starts.
@@ -142,7 +143,7 @@ impl Compressor {
                 if let Ok(mut p) = shared.lock() {
                     p.tid = Some(rustix::thread::gettid().as_raw_nonzero().get());
                 }
-                lower_priority();
+                sched::set(0, Policy::Idle);
                 while let Ok((mut seq, oldest, mut batch)) = rx.recv() {
                     let deadline = oldest + defer_at_most;
                     gate.wait_quiet(quiet, deadline);
@@ -166,7 +167,7 @@ impl Compressor {
                         // meanwhile waits for idle CPU again (a burst keeps
                         // submitting, and then the publisher comes first).
                         if p.boosted {
-                            lower_priority();
+                            sched::set(0, Policy::Idle);
                             p.boosted = false;
                         }
                     }
@@ -222,34 +223,10 @@ impl Compressor {
                 waited_ms = waited.as_millis() as u64,
                 "compressed bodies are waiting for idle CPU; compressing at normal priority"
             );
-            normal_priority(tid);
+            sched::set(tid, Policy::Normal);
             p.boosted = true;
         }
         None
-    }
-}
-
-/// Puts thread `tid` back under the normal scheduler.
-fn normal_priority(tid: i32) {
-    #[cfg(target_os = "linux")]
-    // SAFETY: as in `lower_priority`; `tid` is a thread of this process.
-    unsafe {
-        let param = libc::sched_param { sched_priority: 0 };
-        libc::sched_setscheduler(tid, libc::SCHED_OTHER, &param);
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = tid;
-}
-
-/// Runs the calling thread only on otherwise idle CPU (Linux `SCHED_IDLE`,
-/// set per thread).
-fn lower_priority() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: the parameter struct lives across the call; failure only
-    // leaves the thread at normal priority.
-    unsafe {
-        let param = libc::sched_param { sched_priority: 0 };
-        libc::sched_setscheduler(0, libc::SCHED_IDLE, &param);
     }
 }
 

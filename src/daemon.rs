@@ -428,9 +428,9 @@ impl Publisher {
         // shown, each a whole read again, so below 4x what the feeds show
         // that costs more than it saves.
         let shown_at_most = self.catalog.feeds().len() * self.config.feeds.items;
-        let metadata_only = ctx.metadata_only();
+        let metadata_only = std::cell::OnceCell::new();
         let ctx_for = |files: usize| match files > 4 * shown_at_most {
-            true => &metadata_only,
+            true => metadata_only.get_or_init(|| ctx.metadata_only()),
             false => ctx,
         };
         // One pass on all cores: a stat of each path and a read of each

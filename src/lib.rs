@@ -26,6 +26,9 @@
 //! - [`snapshot`]: pre-rendered, ETagged resources that are swapped
 //!   atomically as a whole; [`compressor`] adds their gzip and brotli
 //!   bodies in the background, once the publisher is idle.
+//! - `sched`: which helper threads give way to which (Linux scheduling
+//!   policies: notify's thread under `SCHED_BATCH`, the compressor under
+//!   `SCHED_IDLE`).
 //! - [`serve`]: the hyper HTTP server, a thread per core; it only ever
 //!   reads snapshots. [`zerocopy`] keeps compressed bodies in sealed
 //!   memfds and gives hyper a connection that `sendfile`s them.
@@ -43,6 +46,7 @@ pub mod daemon;
 pub mod metrics;
 pub mod parse;
 pub mod render;
+mod sched;
 pub mod serve;
 pub mod snapshot;
 pub mod state;

@@ -463,13 +463,7 @@ fn batch_priority_once() {
     if DONE.with(|done| done.replace(true)) {
         return;
     }
-    #[cfg(target_os = "linux")]
-    // SAFETY: the parameter struct lives across the call; failure only
-    // leaves the thread under the normal policy.
-    unsafe {
-        let param = libc::sched_param { sched_priority: 0 };
-        libc::sched_setscheduler(0, libc::SCHED_BATCH, &param);
-    }
+    crate::sched::set(0, crate::sched::Policy::Batch);
 }
 
 #[cfg(test)]

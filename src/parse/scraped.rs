@@ -138,8 +138,8 @@ fn split_chrome<'a>(lines: &[&'a str], ctx: &ParseContext) -> (Vec<&'a str>, Vec
 }
 
 /// The test the regex makes, on the line that ends the body too: a long
-/// paragraph. Every chrome row is `-` or ends in `ago`, so a paragraph
-/// that does not is let go without a scan (a tenth of a `.txt` parse).
+/// paragraph, which the regex scanned whole. Every chrome row is `-` or
+/// ends in `ago`, so a line that is neither is let go at once.
 fn is_chrome_row(line: &str) -> bool {
     (line == "-" || line.ends_with("ago")) && CHROME_ROW.is_match(line)
 }
