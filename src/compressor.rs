@@ -207,8 +207,8 @@ impl Compressor {
 
     /// Raises the compressor to normal priority (for its current round) if
     /// its work has waited [`STARVED_AFTER`] since the last submission.
-    /// Returns how long until
-    /// it should be asked again (`None`: nothing is waiting).
+    /// Returns how long until it should be asked again (`None`: nothing
+    /// is waiting).
     pub fn check_starving(&self) -> Option<Duration> {
         let mut p = self.progress.lock().ok()?;
         if p.done >= p.submitted || p.boosted {
