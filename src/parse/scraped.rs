@@ -26,9 +26,17 @@ use crate::article::{CategorySource, DateSource, Dateline};
 /// `City, (inside) rest`; the inside must end in a date to be a dateline.
 static DATELINE: LazyLock<Regex> = LazyLock::new(|| {
     // Anchored at the start and ending at the parenthesis: the paragraph
-    // after it is not part of the match (it can be long).
-    Regex::new(r"^(?P<city>[^,()]{1,80}),\s*\((?P<inside>[^()]{1,200})\)").expect("regex")
+    // after it is not part of the match (it can be long). Each group can
+    // only stop at one place (the first `,` / `)`), so the regex crate runs
+    // it as a one-pass DFA; the lengths are checked after the match, as
+    // counted repeats (`{1,80}`) of a Unicode class made the automaton too
+    // big for that and sent every first paragraph to the backtracker.
+    Regex::new(r"^(?P<city>[^,()]+),\s*\((?P<inside>[^()]+)\)").expect("regex")
 });
+/// A city and the inside of the parenthesis longer than this (in
+/// characters) are a sentence, not a dateline.
+const MAX_CITY_CHARS: usize = 80;
+const MAX_INSIDE_CHARS: usize = 200;
 /// A date at the end of a dateline, possible or not: `14th May, 2024`.
 static DATELINE_DATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\d{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]+\.?,?\s+\d{4}$").expect("regex")
@@ -160,6 +168,11 @@ type DatelineRead = (Dateline, Result<chrono::NaiveDate, String>, String);
 /// `None`: the line does not start with a dateline.
 fn read_dateline(line: &str) -> Option<DatelineRead> {
     let caps = DATELINE.captures(line)?;
+    if caps["city"].chars().count() > MAX_CITY_CHARS
+        || caps["inside"].chars().count() > MAX_INSIDE_CHARS
+    {
+        return None;
+    }
     let inside: Vec<&str> = caps["inside"].split(" - ").map(str::trim).collect();
     let (Some(date), true) = (inside.last(), inside.len() >= 2) else {
         return None;
@@ -222,5 +235,27 @@ mod tests {
         let p = parse("T\nLondon, (not a dateline) really.\n", &ctx()).expect("parses");
         assert!(p.dateline.is_none());
         assert!(p.content_html.contains("London, (not a dateline)"));
+    }
+
+    #[test]
+    fn a_dateline_is_short_a_sentence_with_a_parenthesis_is_not() {
+        let line =
+            |city: &str, inside: &str| format!("T\n{city}, ({inside} - 2nd June, 2024) Text.\n");
+        // Counted in characters, not bytes: 80 Urdu letters are 160 bytes.
+        let city = "ش".repeat(MAX_CITY_CHARS);
+        let p = parse(&line(&city, "APP"), &ctx()).expect("parses");
+        assert_eq!(p.dateline.expect("80 characters is a city").city, city);
+        let p = parse(&line(&format!("{city}x"), "APP"), &ctx()).expect("parses");
+        assert!(p.dateline.is_none(), "81 characters is not a city");
+
+        let agency = "A".repeat(MAX_INSIDE_CHARS - " - 2nd June, 2024".len());
+        let p = parse(&line("Lahore", &agency), &ctx()).expect("parses");
+        assert_eq!(p.dateline.expect("200 characters inside").agency, agency);
+        let p = parse(&line("Lahore", &format!("{agency}A")), &ctx()).expect("parses");
+        assert!(
+            p.dateline.is_none(),
+            "201 characters inside is not a dateline"
+        );
+        assert!(p.content_html.starts_with("<p>Lahore, (AAA"));
     }
 }
