@@ -174,6 +174,10 @@ impl Catalog {
         self.problems.len()
     }
 
+    pub fn state(&self) -> &StateStore {
+        &self.state
+    }
+
     pub fn state_mut(&mut self) -> &mut StateStore {
         &mut self.state
     }
@@ -707,7 +711,8 @@ pub fn encode_id(id: &str) -> std::borrow::Cow<'_, str> {
 /// until the watcher reports the change.
 pub fn load_text(root: &Path, ctx: &ParseContext, entry: &Entry) -> Arc<ItemText> {
     let path = root.join(&*entry.path);
-    let mut text = match parse::parse_file(root, &path, ctx) {
+    // The entry's path is the file's key already: no need to derive it back.
+    let mut text = match parse::parse_file_as(&path, &entry.path, ctx) {
         Ok(Some(mut a)) => a.take_text(),
         _ => ItemText::default(),
     };

@@ -294,7 +294,7 @@ impl Publisher {
                 .check_starving()
                 .map_or(wait, |check| wait.min(check));
             // And to hand the state writer what it could not take yet.
-            let wait = match self.catalog.state_mut().has_pending() {
+            let wait = match self.catalog.state().has_pending() {
                 true => wait.min(STATE_RETRY),
                 false => wait,
             };

@@ -270,7 +270,6 @@ fn one_item_with_guid_in(xml: &str, title: &str, guid: &str) -> bool {
     items.len() == 1 && items[0].guid == guid
 }
 
-/// Scenario 4: A deleted file leaves every feed (and its page goes away).
 /// A folder moved in with more articles than the feeds can show is read
 /// for metadata only (most of it is never shown); what the feeds do show
 /// still has its whole body and its summary.
@@ -312,6 +311,7 @@ fn articles_of_a_big_folder_moved_in_are_shown_whole() {
     );
 }
 
+/// Scenario 4: A deleted file leaves every feed (and its page goes away).
 #[test]
 fn deleted_article_leaves_the_feeds() {
     let d = Daemon::start();
