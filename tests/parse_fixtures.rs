@@ -364,10 +364,18 @@ fn a_metadata_only_parse_agrees_on_edge_case_bodies() {
         // The metadata-only parse of a scraped page escapes only its first
         // paragraph: what a later one holds must not change the verdict.
         let txt = format!("Edge\nFirst paragraph.\n{body}\n");
+        // A dateline that is a whole line: the body starts at the next one
+        // (or there is none).
+        let dateline = format!("Edge\nLahore, (APP - 2nd June, 2024)\n{body}\n");
         for (key, bytes) in [
             ("e.md", md.as_bytes()),
             ("e.json", json.as_bytes()),
             ("e.txt", txt.as_bytes()),
+            ("e.txt", dateline.as_bytes()),
+            (
+                "e.txt",
+                b"Edge\nLahore, (APP - 2nd June, 2024)\n".as_slice(),
+            ),
         ] {
             let (f, s) = (verdict(key, bytes, &full), verdict(key, bytes, &scan));
             assert_eq!(

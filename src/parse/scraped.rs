@@ -69,7 +69,7 @@ pub fn parse(text: &str, ctx: &ParseContext) -> Result<Parts, Reason> {
         }
     }
 
-    let (body, chrome) = split_chrome(&rest, ctx);
+    let (body, chrome) = rest.split_at(chrome_start(&rest, ctx));
     if let Some(category) = chrome
         .iter()
         .find_map(|l| strip_prefix_ci(l, &ctx.more_stories_prefix))
@@ -81,38 +81,37 @@ pub fn parse(text: &str, ctx: &ParseContext) -> Result<Parts, Reason> {
         }
     }
 
-    // Borrowed from the file's text; only a dateline's paragraph is rewritten.
-    let mut paragraphs: Vec<Cow<'_, str>> = body.iter().map(|&l| Cow::Borrowed(l)).collect();
-    if let Some(first) = paragraphs.first_mut() {
-        if let Some((dateline, day, text)) = read_dateline(first) {
-            parts.dateline = Some(dateline);
-            if parts.date.is_none() {
-                let day = day.map_err(Reason::BadDate)?;
-                parts.date = Some((start_of_day(day, ctx.tz), DateSource::Dateline));
-            }
-            *first = Cow::Owned(text);
+    // Borrowed from the file's text; only a dateline's paragraph is
+    // rewritten, and dropped if the dateline was all of it (every other
+    // line is trimmed and not empty already).
+    let mut first = body.first().map(|&l| Cow::Borrowed(l));
+    if let Some((dateline, day, text)) = body.first().and_then(|l| read_dateline(l)) {
+        parts.dateline = Some(dateline);
+        if parts.date.is_none() {
+            let day = day.map_err(Reason::BadDate)?;
+            parts.date = Some((start_of_day(day, ctx.tz), DateSource::Dateline));
         }
+        first = Some(Cow::Owned(text)).filter(|t: &Cow<'_, str>| !t.trim().is_empty());
     }
-    paragraphs.retain(|p| !p.trim().is_empty());
+    let others = body.get(1..).unwrap_or_default();
+    // A reader of metadata only needs just "is there a body": the first
+    // paragraph answers that, and the others are never looked at.
+    let others = match (ctx.texts, &first) {
+        (true, _) => others,
+        (false, Some(_)) => &[],
+        (false, None) => &others[..others.len().min(1)],
+    };
+    let paragraphs = || first.as_deref().into_iter().chain(others.iter().copied());
     if ctx.texts {
-        parts.first_paragraph = paragraphs
-            .first()
-            .map(|p| p.to_string())
-            .unwrap_or_default();
+        parts.first_paragraph = paragraphs().next().unwrap_or_default().to_string();
     }
 
-    // A reader of metadata only needs just "is there a body": the first
-    // paragraph answers that.
-    let body = match ctx.texts {
-        true => &paragraphs[..],
-        false => &paragraphs[..paragraphs.len().min(1)],
-    };
     // The escaped body: its text, a little more for entities, and the tags.
+    let (count, size) = paragraphs().fold((0, 0), |(n, len), p| (n + 1, len + p.len()));
     let mut html = String::with_capacity(
-        (text.len() + text.len() / 8 + 8 * body.len())
-            .min(ctx.max_content_bytes.saturating_add(64)),
+        (size + size / 8 + 8 * count).min(ctx.max_content_bytes.saturating_add(64)),
     );
-    for p in body {
+    for p in paragraphs() {
         if html.len() + p.len() > ctx.max_content_bytes {
             let room = ctx.max_content_bytes.saturating_sub(html.len());
             paragraph(&mut html, decode::truncate_bytes(p, room), "…");
@@ -133,10 +132,10 @@ fn paragraph(html: &mut String, text: &str, tail: &str) {
     html.push_str("</p>\n");
 }
 
-/// Body lines and chrome lines. The chrome starts at a `chrome_start` line or
+/// Where the chrome starts in the page's lines: at a `chrome_start` line or
 /// a `More Stories From` line; without either, trailing `-` / `N minutes
 /// ago` rows are still cut.
-fn split_chrome<'a>(lines: &[&'a str], ctx: &ParseContext) -> (Vec<&'a str>, Vec<&'a str>) {
+fn chrome_start(lines: &[&str], ctx: &ParseContext) -> usize {
     let start = lines.iter().position(|l| {
         ctx.chrome_start
             .iter()
@@ -147,7 +146,7 @@ fn split_chrome<'a>(lines: &[&'a str], ctx: &ParseContext) -> (Vec<&'a str>, Vec
     while end > 0 && is_chrome_row(lines[end - 1]) {
         end -= 1;
     }
-    (lines[..end].to_vec(), lines[end..].to_vec())
+    end
 }
 
 /// The test the regex makes, on the line that ends the body too: a long
@@ -227,6 +226,17 @@ mod tests {
             (d.city.as_str(), d.agency.as_str(), d.source.as_deref()),
             ("City", "APP", Some("Wire"))
         );
+    }
+
+    #[test]
+    fn a_dateline_alone_on_its_line_is_no_paragraph() {
+        let p = parse("T\nLahore, (APP - 2nd June, 2024)\nBody.\n", &ctx()).expect("parses");
+        assert_eq!(p.dateline.expect("dateline").city, "Lahore");
+        assert_eq!(p.content_html, "<p>Body.</p>\n");
+        assert_eq!(p.first_paragraph, "Body.");
+        // Nothing after the dateline: no body (the article is refused).
+        let p = parse("T\nLahore, (APP - 2nd June, 2024)\n", &ctx()).expect("parses");
+        assert_eq!(p.content_html, "");
     }
 
     #[test]
