@@ -12,7 +12,8 @@
 //! - `wirefeed-gzip` ([`compressor::Compressor`]) compresses published feeds
 //!   once the publisher is idle, on otherwise idle CPU;
 //! - `wirefeed-http-N`, one per core ([`serve::serve_per_core`]), answer
-//!   requests from the current snapshot;
+//!   requests from the current snapshot; the first also accepts, and hands
+//!   each connection to the thread serving the fewest;
 //! - the `wirefeed-main` tokio runtime handles start-up and signals.
 //!
 //! Signals: SIGTERM/SIGINT stop accepting, finish in-flight requests and
@@ -85,13 +86,9 @@ async fn serve_main(config_path: PathBuf, config: Arc<Config>) -> anyhow::Result
     raise_open_file_limit(config.server.max_connections);
     let (listen, max_connections) = (config.server.listen, config.server.max_connections);
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let listeners = serve::bind(listen, cores)
+    let listener = serve::bind(listen)
         .with_context(|| format!("cannot listen on {listen} (server.listen)"))?;
-    let addr = listeners
-        .first()
-        .map(|l| l.local_addr())
-        .transpose()?
-        .unwrap_or(listen);
+    let addr = listener.local_addr()?;
     tracing::info!(%addr, articles = %config.articles.dir.display(), "listening");
     let app = Arc::new(App::new(config.clone()));
     let (tx, rx) = mpsc::channel::<Msg>();
@@ -130,7 +127,9 @@ async fn serve_main(config_path: PathBuf, config: Arc<Config>) -> anyhow::Result
     let limit = Arc::new(Semaphore::new(max_connections));
     let serving = {
         let app = app.clone();
-        tokio::task::spawn_blocking(move || serve::serve_per_core(listeners, app, limit, stop_rx))
+        tokio::task::spawn_blocking(move || {
+            serve::serve_per_core(listener, cores, app, limit, stop_rx)
+        })
     };
     shutdown.await;
     let _ = stop_tx.send(true);

@@ -7,9 +7,8 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -22,7 +21,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::catalog::Entry;
 use crate::config::Config;
@@ -86,43 +85,78 @@ fn cache_control(config: &Config) -> HeaderValue {
 /// spread (BENCHMARKS.md).
 const SEND_BUFFER: usize = 256 * 1024;
 
-/// The listening socket on `addr`, and `n - 1` more handles to it: one per
-/// serving thread (see [`serve_per_core`]). Each thread's runtime waits on
-/// the same socket and the first to accept takes the connection, so a busy
-/// thread leaves new connections to an idle one. (Unlike SO_REUSEPORT, a
-/// second daemon on the same port still fails to start.)
-pub fn bind(addr: SocketAddr, n: usize) -> std::io::Result<Vec<std::net::TcpListener>> {
+/// The listening socket on `addr` (see [`serve_per_core`]).
+pub fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
     let listener = std::net::TcpListener::bind(addr)?;
     listener.set_nonblocking(true)?;
     // Accepted connections inherit it.
     if let Err(e) = socket2::SockRef::from(&listener).set_send_buffer_size(SEND_BUFFER) {
         tracing::warn!(error = %e, "cannot size the send buffer; the kernel's default stays");
     }
-    let mut listeners = Vec::with_capacity(n.max(1));
-    for _ in 1..n.max(1) {
-        listeners.push(listener.try_clone()?);
-    }
-    listeners.push(listener);
-    Ok(listeners)
+    Ok(listener)
 }
 
-/// Serves `listeners` on one thread each, every thread with a
-/// single-threaded runtime, as nginx runs a worker process per core: a
-/// connection stays on the thread that accepted it, with no task handed
-/// between threads mid-request (tail latency). `limit` caps connections
-/// across all of them. Returns once `stop` turns true and every thread has
-/// drained.
+/// A connection accepted on one serving thread for another to serve.
+struct Handoff {
+    stream: std::net::TcpStream,
+    permit: OwnedSemaphorePermit,
+    slot: LiveSlot,
+}
+
+/// Counts a connection on the thread serving it until it is dropped.
+struct LiveSlot {
+    live: Arc<[AtomicUsize]>,
+    thread: usize,
+}
+
+impl LiveSlot {
+    /// Takes a place on the thread serving the fewest connections.
+    fn on_least_busy(live: &Arc<[AtomicUsize]>) -> Self {
+        let thread = (0..live.len())
+            .min_by_key(|&i| live[i].load(Ordering::Relaxed))
+            .unwrap_or(0);
+        live[thread].fetch_add(1, Ordering::Relaxed);
+        LiveSlot {
+            live: live.clone(),
+            thread,
+        }
+    }
+}
+
+impl Drop for LiveSlot {
+    fn drop(&mut self) {
+        self.live[self.thread].fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Serves `listener` on `threads` threads, each with a single-threaded
+/// runtime, as nginx runs a worker process per core: a connection stays on
+/// one thread, with no task handed between threads mid-request (tail
+/// latency). The first thread accepts and hands each connection to the
+/// thread serving the fewest. (All threads accepting from the one socket
+/// left the split to whichever woke first: wrk's 64 connections came out
+/// 16/48, 35/29, 55/9, 24/40, and the busier thread set the p99 while the
+/// other idled.) `limit` caps connections across all of them. Returns once
+/// `stop` turns true and every thread has drained.
 pub fn serve_per_core(
-    listeners: Vec<std::net::TcpListener>,
+    listener: std::net::TcpListener,
+    threads: usize,
     app: Arc<App>,
     limit: Arc<Semaphore>,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    let threads = listeners
+    let threads = threads.max(1);
+    let live: Arc<[AtomicUsize]> = (0..threads).map(|_| AtomicUsize::new(0)).collect();
+    let (senders, receivers): (Vec<_>, Vec<_>) = (0..threads)
+        .map(|_| tokio::sync::mpsc::unbounded_channel::<Handoff>())
+        .unzip();
+    let mut acceptor = Some((listener, senders));
+    let handles = receivers
         .into_iter()
         .enumerate()
-        .map(|(i, listener)| {
-            let (app, limit, mut stop) = (app.clone(), limit.clone(), stop.clone());
+        .map(|(i, handed)| {
+            let accept = acceptor.take();
+            let (app, limit, live, stop) = (app.clone(), limit.clone(), live.clone(), stop.clone());
             std::thread::Builder::new()
                 .name(format!("wirefeed-http-{i}"))
                 .spawn(move || -> std::io::Result<()> {
@@ -130,17 +164,17 @@ pub fn serve_per_core(
                         .enable_all()
                         .build()?;
                     rt.block_on(async move {
-                        let listener = TcpListener::from_std(listener)?;
-                        let stopped = async move {
-                            let _ = stop.wait_for(|s| *s).await;
-                        };
-                        run(listener, app, limit, stopped).await;
+                        if let Some((listener, senders)) = accept {
+                            let listener = TcpListener::from_std(listener)?;
+                            tokio::spawn(accept_loop(listener, senders, live, limit, stop.clone()));
+                        }
+                        serve_handed(handed, app, stop).await;
                         Ok(())
                     })
                 })
         })
         .collect::<std::io::Result<Vec<_>>>()?;
-    for t in threads {
+    for t in handles {
         match t.join() {
             Ok(r) => r?,
             Err(_) => return Err(std::io::Error::other("a serving thread panicked")),
@@ -149,13 +183,65 @@ pub fn serve_per_core(
     Ok(())
 }
 
-/// Accepts connections until `shutdown` resolves, then lets in-flight
-/// requests finish (up to [`DRAIN_TIMEOUT`]).
-pub async fn run(
+/// Accepts connections until `stop`, each handed to the least busy thread.
+async fn accept_loop(
     listener: TcpListener,
-    app: Arc<App>,
+    threads: Vec<tokio::sync::mpsc::UnboundedSender<Handoff>>,
+    live: Arc<[AtomicUsize]>,
     limit: Arc<Semaphore>,
-    shutdown: impl Future<Output = ()>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let stopped = async move {
+        let _ = stop.wait_for(|s| *s).await;
+    };
+    tokio::pin!(stopped);
+    loop {
+        let permit = tokio::select! {
+            permit = limit.clone().acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = &mut stopped => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut stopped => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let stream = match stream.into_std() {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot hand a connection over");
+                continue;
+            }
+        };
+        let slot = LiveSlot::on_least_busy(&live);
+        if let Some(thread) = threads.get(slot.thread) {
+            // Fails only when that thread has stopped: the connection closes.
+            let _ = thread.send(Handoff {
+                stream,
+                permit,
+                slot,
+            });
+        }
+    }
+    // Dropping the listener and the senders: each thread drains and ends.
+}
+
+/// Serves the connections handed to this thread until `stop`, then lets
+/// in-flight requests finish (up to [`DRAIN_TIMEOUT`]).
+async fn serve_handed(
+    mut handed: tokio::sync::mpsc::UnboundedReceiver<Handoff>,
+    app: Arc<App>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let server = app.config.load().server.clone();
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -170,28 +256,29 @@ pub async fn run(
         .max_header_list_size(server.max_header_bytes as u32)
         .max_concurrent_streams(100);
     let graceful = GracefulShutdown::new();
-    tokio::pin!(shutdown);
+    let stopped = async move {
+        let _ = stop.wait_for(|s| *s).await;
+    };
+    tokio::pin!(stopped);
     loop {
-        let permit = tokio::select! {
-            permit = limit.clone().acquire_owned() => match permit {
-                Ok(p) => p,
-                Err(_) => break,
+        let Handoff {
+            stream,
+            permit,
+            slot,
+        } = tokio::select! {
+            next = handed.recv() => match next {
+                Some(h) => h,
+                None => break,
             },
-            _ = &mut shutdown => break,
+            _ = &mut stopped => break,
         };
-        let (stream, _) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    // EMFILE and friends: back off instead of spinning.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            _ = &mut shutdown => break,
+        let stream = match tokio::net::TcpStream::from_std(stream) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot serve a handed-over connection");
+                continue;
+            }
         };
-        let _ = stream.set_nodelay(true);
         let app = app.clone();
         let service = hyper::service::service_fn(move |req| {
             let app = app.clone();
@@ -203,10 +290,9 @@ pub async fn run(
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             let _ = conn.await;
-            drop(permit);
+            drop((permit, slot));
         });
     }
-    drop(listener);
     if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
         .await
         .is_err()
@@ -477,12 +563,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn each_connection_goes_to_the_thread_serving_the_fewest() {
+        let live: Arc<[AtomicUsize]> = (0..2).map(|_| AtomicUsize::new(0)).collect();
+        let threads = |slots: &[LiveSlot]| slots.iter().map(|s| s.thread).collect::<Vec<_>>();
+        // Connections opened at once (wrk's 64) split evenly.
+        let mut slots: Vec<LiveSlot> = (0..4).map(|_| LiveSlot::on_least_busy(&live)).collect();
+        assert_eq!(threads(&slots), vec![0, 1, 0, 1]);
+        // Two connections of thread 0 close: the next two go there.
+        slots.retain(|s| s.thread == 1);
+        let next: Vec<LiveSlot> = (0..2).map(|_| LiveSlot::on_least_busy(&live)).collect();
+        assert_eq!(threads(&next), vec![0, 0]);
+        assert_eq!(live[0].load(Ordering::Relaxed), 2);
+        drop((slots, next));
+        assert_eq!(
+            live[0].load(Ordering::Relaxed) + live[1].load(Ordering::Relaxed),
+            0
+        );
+    }
+
+    #[test]
     fn served_connections_get_the_larger_send_buffer() {
-        let listeners = bind("127.0.0.1:0".parse().expect("addr"), 2).expect("bind");
-        let addr = listeners[0].local_addr().expect("addr");
+        let listener = bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
+        let addr = listener.local_addr().expect("addr");
         let _client = std::net::TcpStream::connect(addr).expect("connect");
-        listeners[0].set_nonblocking(false).expect("blocking");
-        let (conn, _) = listeners[0].accept().expect("accept");
+        listener.set_nonblocking(false).expect("blocking");
+        let (conn, _) = listener.accept().expect("accept");
         let size = socket2::SockRef::from(&conn)
             .send_buffer_size()
             .expect("SO_SNDBUF");
