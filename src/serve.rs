@@ -134,10 +134,11 @@ impl Drop for LiveSlot {
 /// one thread, with no task handed between threads mid-request (tail
 /// latency). The first thread accepts and hands each connection to the
 /// thread serving the fewest. (All threads accepting from the one socket
-/// left the split to whichever woke first: wrk's 64 connections came out
-/// 16/48, 35/29, 55/9, 24/40, and the busier thread set the p99 while the
-/// other idled.) `limit` caps connections across all of them. Returns once
-/// `stop` turns true and every thread has drained.
+/// left the split to whichever woke first: in one `bench/serve.sh` run,
+/// wrk's 64 connections came out 35/29, 64/0 and 25/39, and the busier
+/// thread set the pace while the other idled.) `limit` caps connections
+/// across all of them. Returns once `stop` turns true and every thread has
+/// drained.
 pub fn serve_per_core(
     listener: std::net::TcpListener,
     threads: usize,
@@ -150,13 +151,14 @@ pub fn serve_per_core(
     let (senders, receivers): (Vec<_>, Vec<_>) = (0..threads)
         .map(|_| tokio::sync::mpsc::unbounded_channel::<Handoff>())
         .unzip();
-    let mut acceptor = Some((listener, senders));
+    // Everything the accepting (first) thread needs besides a serving one.
+    let mut acceptor = Some((listener, senders, live, limit));
     let handles = receivers
         .into_iter()
         .enumerate()
         .map(|(i, handed)| {
             let accept = acceptor.take();
-            let (app, limit, live, stop) = (app.clone(), limit.clone(), live.clone(), stop.clone());
+            let (app, stop) = (app.clone(), stop.clone());
             std::thread::Builder::new()
                 .name(format!("wirefeed-http-{i}"))
                 .spawn(move || -> std::io::Result<()> {
@@ -164,7 +166,7 @@ pub fn serve_per_core(
                         .enable_all()
                         .build()?;
                     rt.block_on(async move {
-                        if let Some((listener, senders)) = accept {
+                        if let Some((listener, senders, live, limit)) = accept {
                             let listener = TcpListener::from_std(listener)?;
                             tokio::spawn(accept_loop(listener, senders, live, limit, stop.clone()));
                         }

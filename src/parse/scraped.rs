@@ -91,7 +91,7 @@ pub fn parse(text: &str, ctx: &ParseContext) -> Result<Parts, Reason> {
             let day = day.map_err(Reason::BadDate)?;
             parts.date = Some((start_of_day(day, ctx.tz), DateSource::Dateline));
         }
-        first = Some(Cow::Owned(text)).filter(|t: &Cow<'_, str>| !t.trim().is_empty());
+        first = (!text.is_empty()).then_some(Cow::Owned(text));
     }
     let others = body.get(1..).unwrap_or_default();
     // A reader of metadata only needs just "is there a body": the first
