@@ -85,7 +85,9 @@ fn cache_control(config: &Config) -> HeaderValue {
 /// spread (BENCHMARKS.md).
 const SEND_BUFFER: usize = 256 * 1024;
 
-/// The listening socket on `addr` (see [`serve_per_core`]).
+/// The listening socket on `addr` (see [`serve_per_core`]). One socket,
+/// without `SO_REUSEPORT`: a second daemon started on the same port fails
+/// to bind instead of silently sharing the connections.
 pub fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
     let listener = std::net::TcpListener::bind(addr)?;
     listener.set_nonblocking(true)?;
