@@ -27,6 +27,7 @@ use crate::catalog::Entry;
 use crate::config::Config;
 use crate::metrics::{Metrics, RequestLabels};
 use crate::render;
+use crate::sched::{self, Policy};
 use crate::snapshot::{Encoding, Published, Resource, Site};
 use crate::zerocopy::SendfileStream;
 
@@ -164,6 +165,14 @@ pub fn serve_per_core(
             std::thread::Builder::new()
                 .name(format!("wirefeed-http-{i}"))
                 .spawn(move || -> std::io::Result<()> {
+                    // A feed request can wait for the next scheduling point
+                    // (a few ms at most, and only when every core is busy);
+                    // in exchange, a busy server answers many requests per
+                    // wake-up instead of preempting its clients once per
+                    // request. `wrk` on the 2-core bench box, same binary
+                    // alternating without and with, 10 pairs: gzip mean
+                    // 63.1k -> 66.2k req/s, 304 p99 median 2.2 -> 1.8 ms.
+                    sched::set(0, Policy::Batch);
                     let rt = tokio::runtime::Builder::new_current_thread()
                         .enable_all()
                         .build()?;
