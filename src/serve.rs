@@ -1,4 +1,4 @@
-//! The HTTP server (hyper 1). It answers from the published [`Site`] and
+//! The HTTP server (hyper 1). It answers from the published [`Site`](crate::snapshot::Site) and
 //! the article index; it never touches the filesystem, so no request path
 //! can reach a file (`/articles/../../etc/passwd` is just an unknown id).
 //!
@@ -28,7 +28,7 @@ use crate::config::Config;
 use crate::metrics::{Metrics, RequestLabels};
 use crate::render;
 use crate::sched::{self, Policy};
-use crate::snapshot::{Encoding, Published, Resource, Site};
+use crate::snapshot::{Encoding, Published, Resource};
 use crate::zerocopy::SendfileStream;
 
 /// How long in-flight requests get to finish after SIGTERM.
@@ -292,10 +292,11 @@ async fn serve_handed(
                 continue;
             }
         };
+        // The answer is ready at once: made here, it needs no clone of
+        // `app` per request (a count both threads would write).
         let app = app.clone();
         let service = hyper::service::service_fn(move |req| {
-            let app = app.clone();
-            async move { Ok::<_, Infallible>(handle(&app, req)) }
+            std::future::ready(Ok::<_, Infallible>(handle(&app, req)))
         });
         let conn = builder
             .serve_connection(TokioIo::new(SendfileStream::new(stream)), service)
@@ -368,7 +369,7 @@ fn route<B>(app: &App, req: &Request<B>, path: &str) -> (Option<String>, Resp) {
         }
         _ => {}
     }
-    let site: Arc<Site> = app.published.load();
+    let site = app.published.load();
     let key = if path == "/index.html" { "/" } else { path };
     if let Some(res) = site.resources.get(key) {
         let resp = respond(app, req, res);

@@ -219,8 +219,11 @@ pub struct Published {
 }
 
 impl Published {
-    pub fn load(&self) -> Arc<Site> {
-        self.site.load_full()
+    /// The current site, for as long as one request or step needs it. A
+    /// guard, not an `Arc`: both serving threads taking a reference to the
+    /// one `Site` on every request would bounce its count between cores.
+    pub fn load(&self) -> arc_swap::Guard<Arc<Site>> {
+        self.site.load()
     }
 
     /// Replaces the resources at the given paths and drops those `keep`
