@@ -3,7 +3,7 @@
 //! The format is chosen by extension: `.txt` is a scraped news page
 //! ([`scraped`]), `.md`/`.markdown` Markdown with front matter
 //! ([`markdown`]), `.json` a JSON object ([`json`]). Every format fills the
-//! same [`Parts`]; [`finish`] applies the shared rules (date and category
+//! same [`Parts`]; `finish` applies the shared rules (date and category
 //! fallbacks, limits) so the formats cannot drift apart.
 
 pub mod dates;

@@ -10,7 +10,7 @@
 //! bodies more than half of that.
 //!
 //! The fragments are produced by the format crates themselves: an item is
-//! written inside a minimal document and cut out of it (see [`between`]),
+//! written inside a minimal document and cut out of it (see `between`),
 //! so escaping, CDATA splitting and element order stay theirs.
 
 use std::collections::{BTreeSet, HashMap};
