@@ -1,4 +1,4 @@
-//! Linux scheduling policies for wirefeed's helper threads: which thread
+//! Linux scheduling policies for wirefeed's threads: which thread
 //! gives way to which. They change only who waits for a core, never what
 //! gets done; elsewhere, or if the kernel refuses, threads keep the normal
 //! policy.
