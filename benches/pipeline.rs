@@ -28,7 +28,8 @@
 //! - `publish/one_file`: what the daemon does for one changed file: read and
 //!   parse it, apply it to the catalog, keep the shown texts, render its
 //!   item and the touched feeds in every format (the other items from the
-//!   cache) and build their snapshot resources.
+//!   cache) and build their snapshot resources, in parts as the daemon
+//!   publishes them (their bytes are written when first served).
 //! - `catalog/load`: `catalog::load` of the whole corpus (list, parse on all
 //!   cores, apply, read back the shown texts): the startup scan and the first
 //!   half of `wirefeed build`.
@@ -243,11 +244,11 @@ fn benches(c: &mut Criterion) {
             cache.refresh(&catalog, &touched, now);
             let mut resources = Vec::new();
             for index in touched {
-                let rendered = render::feed_files(&catalog, index, now, &cache);
-                for (path, format, bytes) in rendered.files {
+                let rendered = render::feed_bodies(&catalog, index, now, &cache);
+                for (path, format, body) in rendered.files {
                     resources.push((
                         path,
-                        Resource::new(format.content_type(), bytes, rendered.updated),
+                        Resource::feed(format.content_type(), body, rendered.updated),
                     ));
                 }
             }
@@ -257,7 +258,7 @@ fn benches(c: &mut Criterion) {
     g.finish();
 }
 
-/// As `snapshot::gzip` (which uses `Compression::best()`, level 9).
+/// As `snapshot::gzip` (which uses level 6), at any level.
 fn gzip(body: &[u8], level: u32) -> Vec<u8> {
     use std::io::Write;
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level));
@@ -265,7 +266,8 @@ fn gzip(body: &[u8], level: u32) -> Vec<u8> {
     enc.finish().expect("gzip")
 }
 
-/// As `snapshot::brotli` (quality 9, lgwin 22).
+/// As `snapshot::brotli` (which uses quality 5 and a window sized to the
+/// body), at any quality and a 4 MB window.
 fn brotli(body: &[u8], quality: i32) -> Vec<u8> {
     let mut out = Vec::new();
     let params = brotli::enc::BrotliEncoderParams {

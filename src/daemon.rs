@@ -528,17 +528,14 @@ impl Publisher {
         let mut resources: Vec<(String, Arc<Resource>)> = touched
             .par_iter()
             .flat_map_iter(|&index| {
-                let rendered = render::feed_files(catalog, index, now, items);
+                let rendered = render::feed_bodies(catalog, index, now, items);
                 let updated = rendered.updated;
-                rendered
-                    .files
-                    .into_iter()
-                    .map(move |(path, format, bytes)| {
-                        (
-                            format!("/{path}"),
-                            Arc::new(Resource::new(format.content_type(), bytes, updated)),
-                        )
-                    })
+                rendered.files.into_iter().map(move |(path, format, body)| {
+                    (
+                        format!("/{path}"),
+                        Arc::new(Resource::feed(format.content_type(), body, updated)),
+                    )
+                })
             })
             .collect();
         let config = catalog.config();

@@ -2,7 +2,8 @@
 //!
 //! Every feed is rendered once per change into a [`Resource`]: the identity
 //! body with its validators, and (filled in right after) its gzip and
-//! brotli encodings. The server reads an `Arc<Site>` from an [`ArcSwap`]
+//! brotli encodings. A feed's identity body is kept in parts (see
+//! [`Spliced`]) until a reader or the compressor first asks for its bytes. The server reads an `Arc<Site>` from an [`ArcSwap`]
 //! and never renders a feed: a request sees either the old site or the new
 //! one, never half of each.
 //!
@@ -20,6 +21,8 @@ use bytes::Bytes;
 use chrono::{DateTime, FixedOffset, Utc};
 use hyper::header::HeaderValue;
 
+use crate::render::{FeedBody, Spliced};
+
 /// gzip level: 6 is zlib's default, within a few per cent of 9's size at a
 /// third of its time.
 const GZIP_LEVEL: u32 = 6;
@@ -30,14 +33,16 @@ const BROTLI_QUALITY: i32 = 5;
 #[derive(Debug, Clone)]
 pub struct Resource {
     pub content_type: HeaderValue,
-    pub identity: Bytes,
+    /// Shared by the clones [`Published::update`] makes, like `encoded`.
+    identity: Arc<Identity>,
     /// gzip and brotli bodies once [`Resource::compress`] has run; shared
     /// by the clones [`Published::update`] makes to move `Last-Modified`.
     encoded: Arc<OnceLock<Encoded>>,
     /// False for per-request pages, which are never compressed.
     compressible: bool,
-    /// Hex of the xxh3-128 of the identity bytes. The ETag of each encoding
-    /// is derived from it (`"h"`, `"h-gz"`, `"h-br"`): a strong ETag names
+    /// Hex of the xxh3-128 of the identity bytes (for a feed in parts, of
+    /// its parts: [`Spliced::hash`]). The ETag of each encoding is derived
+    /// from it (`"h"`, `"h-gz"`, `"h-br"`): a strong ETag names
     /// exact bytes, and the encodings' bytes differ.
     pub hash: String,
     etags: [HeaderValue; 3],
@@ -47,6 +52,21 @@ pub struct Resource {
     /// Request counters (200, 304) of the route serving it, filled on first
     /// use (see `serve`).
     pub counters: OnceLock<[prometheus_client::metrics::counter::Counter; 2]>,
+}
+
+/// The identity body: written, or in parts and written on first use.
+struct Identity {
+    bytes: OnceLock<Bytes>,
+    parts: Option<Spliced>,
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identity")
+            .field("written", &self.bytes.get().map(Bytes::len))
+            .field("in_parts", &self.parts.is_some())
+            .finish()
+    }
 }
 
 #[derive(Debug)]
@@ -69,7 +89,7 @@ impl Resource {
         body: Vec<u8>,
         last_modified: Option<DateTime<FixedOffset>>,
     ) -> Self {
-        Self::build(content_type, body, last_modified, true)
+        Self::written(content_type, body, last_modified, true)
     }
 
     /// A page rendered per request: compressing it would cost more than
@@ -79,24 +99,59 @@ impl Resource {
         body: Vec<u8>,
         last_modified: Option<DateTime<FixedOffset>>,
     ) -> Self {
-        Self::build(content_type, body, last_modified, false)
+        Self::written(content_type, body, last_modified, false)
     }
 
-    fn build(
+    /// A rendered feed: kept in parts when it is, its bytes written when
+    /// first asked for.
+    pub fn feed(
+        content_type: &'static str,
+        body: FeedBody,
+        last_modified: Option<DateTime<FixedOffset>>,
+    ) -> Self {
+        match body {
+            FeedBody::Whole(bytes) => Self::new(content_type, bytes, last_modified),
+            FeedBody::Spliced(parts) => {
+                let hash = parts.hash();
+                let identity = Identity {
+                    bytes: OnceLock::new(),
+                    parts: Some(parts),
+                };
+                Self::build(content_type, identity, hash, last_modified, true)
+            }
+        }
+    }
+
+    fn written(
         content_type: &'static str,
         body: Vec<u8>,
         last_modified: Option<DateTime<FixedOffset>>,
         compressible: bool,
     ) -> Self {
-        let hash = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&body));
+        let hash = xxhash_rust::xxh3::xxh3_128(&body);
+        let identity = Identity {
+            // Back to the pool once no reader holds it (see `buffers`).
+            bytes: OnceLock::from(crate::buffers::body(body)),
+            parts: None,
+        };
+        Self::build(content_type, identity, hash, last_modified, compressible)
+    }
+
+    fn build(
+        content_type: &'static str,
+        identity: Identity,
+        hash: u128,
+        last_modified: Option<DateTime<FixedOffset>>,
+        compressible: bool,
+    ) -> Self {
+        let hash = format!("{hash:032x}");
         let etag = |suffix: &str| {
             HeaderValue::from_str(&format!("\"{hash}{suffix}\""))
                 .unwrap_or_else(|_| HeaderValue::from_static("\"\""))
         };
         let mut r = Resource {
             content_type: HeaderValue::from_static(content_type),
-            // Back to the pool once no reader holds it (see `buffers`).
-            identity: crate::buffers::body(body),
+            identity: Arc::new(identity),
             encoded: Arc::new(OnceLock::new()),
             compressible,
             etags: [etag(""), etag("-gz"), etag("-br")],
@@ -115,10 +170,21 @@ impl Resource {
     pub fn compress(&self) {
         if self.compressible {
             self.encoded.get_or_init(|| Encoded {
-                gzip: crate::zerocopy::sealed(gzip(&self.identity)),
-                br: crate::zerocopy::sealed(brotli(&self.identity)),
+                gzip: crate::zerocopy::sealed(gzip(self.identity())),
+                br: crate::zerocopy::sealed(brotli(self.identity())),
             });
         }
+    }
+
+    /// The identity body, written from its parts on first use (by the
+    /// first reader, or the compressor).
+    pub fn identity(&self) -> &Bytes {
+        self.identity
+            .bytes
+            .get_or_init(|| match &self.identity.parts {
+                Some(parts) => crate::buffers::body(parts.write()),
+                None => Bytes::new(),
+            })
     }
 
     pub fn is_compressed(&self) -> bool {
@@ -152,7 +218,7 @@ impl Resource {
         match (enc, self.encoded.get()) {
             (Encoding::Gzip, Some(e)) => &e.gzip,
             (Encoding::Brotli, Some(e)) => &e.br,
-            _ => &self.identity,
+            _ => self.identity(),
         }
     }
 
@@ -282,7 +348,7 @@ mod tests {
             Encoding::Identity,
             "not compressed yet"
         );
-        assert_eq!(r.body(Encoding::Gzip), &r.identity);
+        assert_eq!(r.body(Encoding::Gzip), r.identity());
         r.compress();
         assert_eq!(r.available(Encoding::Gzip), Encoding::Gzip);
         let mut out = Vec::new();

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::items::{between, fragment_capacity, join};
+use super::items::{between, fragment_capacity, Spliced};
 use super::{item_categories, FeedDoc, FeedFormat};
 use crate::article::ItemText;
 use crate::catalog::Entry;
@@ -49,33 +49,22 @@ const OPEN: &[u8] = b"[\n    ";
 const SEPARATOR: &[u8] = b",\n    ";
 const CLOSE: &[u8] = b"\n  ]\n}";
 
-/// The feed with its items' cached bytes spliced in.
-pub fn render(doc: &FeedDoc) -> Vec<u8> {
-    let empty = serde_json::to_vec_pretty(&feed(doc)).unwrap_or_default();
-    splice(&empty, doc.items.iter().map(|i| i.bytes(FeedFormat::Json)))
-        .unwrap_or_else(|| render_whole(doc))
-}
-
-/// `empty` with the items' objects in its `items` array, plus a final
-/// newline; `None` when `empty` is not shaped so or an item has no bytes.
-fn splice<'a>(
-    empty: &[u8],
-    items: impl ExactSizeIterator<Item = Option<&'a [u8]>> + Clone,
-) -> Option<Vec<u8>> {
-    if items.len() == 0 {
-        return join(empty, b"", items, b"", b"");
+/// The feed with its items' cached bytes in its `items` array (`None` when
+/// `serde_json`'s output is not shaped as expected: see [`render_whole`]).
+pub fn spliced(doc: &FeedDoc) -> Option<Spliced> {
+    let mut empty = serde_json::to_vec_pretty(&feed(doc)).ok()?;
+    if doc.items.is_empty() {
+        return Spliced::new(empty, b"", &[], b"", b"", FeedFormat::Json);
     }
-    join(
-        empty.strip_suffix(EMPTY_TAIL)?,
-        OPEN,
-        items,
-        SEPARATOR,
-        CLOSE,
-    )
+    if !empty.ends_with(EMPTY_TAIL) {
+        return None;
+    }
+    empty.truncate(empty.len() - EMPTY_TAIL.len());
+    Spliced::new(empty, OPEN, doc.items, SEPARATOR, CLOSE, FeedFormat::Json)
 }
 
 /// The feed written with all its items by `serde_json` alone: what
-/// [`render`] falls back to, and what tests compare it with.
+/// [`spliced`] falls back to, and what tests compare it with.
 pub fn render_whole(doc: &FeedDoc) -> Vec<u8> {
     let mut feed = feed(doc);
     feed.items = doc

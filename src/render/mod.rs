@@ -18,7 +18,7 @@ use chrono::{DateTime, FixedOffset};
 
 use crate::catalog::{Entry, FeedInfo};
 use crate::config::Config;
-pub use items::{ItemCache, RenderedItem};
+pub use items::{ItemCache, RenderedItem, Spliced};
 
 /// The date of an empty site: the Unix epoch, a fixed value rather than
 /// the render time.
@@ -67,20 +67,52 @@ impl FeedDoc<'_> {
 
     /// The feed with its items' rendered bytes spliced in.
     pub fn render(&self, format: FeedFormat) -> Vec<u8> {
-        match format {
-            FeedFormat::Rss => rss::render(self),
-            FeedFormat::Atom => atom::render(self),
-            FeedFormat::Json => json::render(self),
+        self.body(format).to_vec()
+    }
+
+    /// The feed in parts (its bytes written on demand), or written whole
+    /// when the crate's output is not shaped as the splicing expects.
+    pub fn body(&self, format: FeedFormat) -> FeedBody {
+        let spliced = match format {
+            FeedFormat::Rss => rss::spliced(self),
+            FeedFormat::Atom => atom::spliced(self),
+            FeedFormat::Json => json::spliced(self),
+        };
+        match spliced {
+            Some(s) => FeedBody::Spliced(s),
+            None => FeedBody::Whole(self.render_whole(format)),
         }
     }
 
     /// The feed written whole by its format's crate, items and all: the
-    /// fallback of [`FeedDoc::render`], and the reference it must equal.
+    /// fallback of [`FeedDoc::body`], and the reference it must equal.
     pub fn render_whole(&self, format: FeedFormat) -> Vec<u8> {
         match format {
             FeedFormat::Rss => rss::render_whole(self),
             FeedFormat::Atom => atom::render_whole(self),
             FeedFormat::Json => json::render_whole(self),
+        }
+    }
+}
+
+/// A rendered feed document: in parts, or (the fallback) as bytes.
+pub enum FeedBody {
+    Spliced(Spliced),
+    Whole(Vec<u8>),
+}
+
+impl FeedBody {
+    pub fn to_vec(&self) -> Vec<u8> {
+        match self {
+            FeedBody::Spliced(s) => s.write(),
+            FeedBody::Whole(b) => b.clone(),
+        }
+    }
+
+    pub fn into_vec(self) -> Vec<u8> {
+        match self {
+            FeedBody::Spliced(s) => s.write(),
+            FeedBody::Whole(b) => b,
         }
     }
 }
@@ -140,21 +172,40 @@ pub fn item_categories(config: &Config, entry: &Entry) -> Vec<String> {
 }
 
 /// One feed rendered in every format.
-pub struct RenderedFeed {
-    /// `(path, format, bytes)`; the path is relative to the site root.
-    pub files: Vec<(String, FeedFormat, Vec<u8>)>,
+pub struct RenderedFeed<B = Vec<u8>> {
+    /// `(path, format, body)`; the path is relative to the site root.
+    pub files: Vec<(String, FeedFormat, B)>,
     /// The feed's date (newest item's `updated`); `None` when it is empty.
     pub updated: Option<DateTime<FixedOffset>>,
 }
 
 /// Feed `index` of the catalog, as published at `now`, its items taken
-/// from `cache` (see [`ItemCache::refresh`]).
+/// from `cache` (see [`ItemCache::refresh`]), written out.
 pub fn feed_files(
     catalog: &crate::catalog::Catalog,
     index: usize,
     now: chrono::DateTime<chrono::Utc>,
     cache: &ItemCache,
 ) -> RenderedFeed {
+    let bodies = feed_bodies(catalog, index, now, cache);
+    RenderedFeed {
+        files: bodies
+            .files
+            .into_iter()
+            .map(|(path, format, body)| (path, format, body.into_vec()))
+            .collect(),
+        updated: bodies.updated,
+    }
+}
+
+/// As [`feed_files`], each document kept in parts where it can be (the
+/// daemon writes a feed's bytes only once they are asked for).
+pub fn feed_bodies(
+    catalog: &crate::catalog::Catalog,
+    index: usize,
+    now: chrono::DateTime<chrono::Utc>,
+    cache: &ItemCache,
+) -> RenderedFeed<FeedBody> {
     let items = cache.feed_items(catalog, index, now);
     let info = &catalog.feeds()[index];
     let empty_date = match items.is_empty() {
@@ -174,14 +225,14 @@ pub fn feed_files(
         files: FeedFormat::ALL
             .iter()
             .map(|&f| {
-                let bytes = doc.render(f);
+                let body = doc.body(f);
                 debug_assert!(
-                    f == FeedFormat::Json || check_xml(&bytes).is_ok(),
+                    f == FeedFormat::Json || check_xml(&body.to_vec()).is_ok(),
                     "{}: {:?}",
                     info.slug,
-                    check_xml(&bytes)
+                    check_xml(&body.to_vec())
                 );
-                (feed_path(&info.slug, f), f, bytes)
+                (feed_path(&info.slug, f), f, body)
             })
             .collect(),
         updated: (!items.is_empty()).then(|| doc.updated()),
