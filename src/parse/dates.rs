@@ -79,14 +79,21 @@ pub fn parse_byline(line: &str) -> Option<Result<Byline, String>> {
     }))
 }
 
+/// A dateline's date: `14th May, 2024`, `3 Mar 2024`. ASCII digits, as in
+/// the byline: one-pass, and all chrono reads.
+static DATELINE_DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^([0-9]{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]+)\.?,?\s+([0-9]{4})$").expect("regex")
+});
+
+/// Whether `text` is shaped as a dateline's date (whether it is a real
+/// date is [`parse_dateline_date`]'s to say).
+pub fn is_dateline_date(text: &str) -> bool {
+    DATELINE_DATE.is_match(text.trim())
+}
+
 /// `14th May, 2024` / `3 March 2024` from a dateline.
 pub fn parse_dateline_date(text: &str) -> Result<NaiveDate, String> {
-    static ORDINAL: LazyLock<Regex> = LazyLock::new(|| {
-        // ASCII digits, as in the byline: one-pass, and all chrono reads.
-        Regex::new(r"^([0-9]{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]+)\.?,?\s+([0-9]{4})$")
-            .expect("regex")
-    });
-    let caps = ORDINAL
+    let caps = DATELINE_DATE
         .captures(text.trim())
         .ok_or_else(|| format!("unreadable dateline date: {text:?}"))?;
     let plain = format!("{} {} {}", &caps[1], &caps[2], &caps[3]);

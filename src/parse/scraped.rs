@@ -19,7 +19,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::dates::{localize, parse_byline, parse_dateline_date, start_of_day};
+use super::dates::{is_dateline_date, localize, parse_byline, parse_dateline_date, start_of_day};
 use super::{decode, ParseContext, Parts, Reason};
 use crate::article::{CategorySource, DateSource, Dateline};
 
@@ -37,10 +37,6 @@ static DATELINE: LazyLock<Regex> = LazyLock::new(|| {
 /// characters) are a sentence, not a dateline.
 const MAX_CITY_CHARS: usize = 80;
 const MAX_INSIDE_CHARS: usize = 200;
-/// A date at the end of a dateline, possible or not: `14th May, 2024`.
-static DATELINE_DATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\d{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]+\.?,?\s+\d{4}$").expect("regex")
-});
 /// Chrome rows: `-` separators and `<title><N> minutes ago`.
 static CHROME_ROW: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?:-|.*\d+\s+(?:second|minute|hour|day|week)s?\s+ago)$").expect("regex")
@@ -181,7 +177,7 @@ fn read_dateline(line: &str) -> Option<DatelineRead> {
     let (Some(date), true) = (inside.last(), inside.len() >= 2) else {
         return None;
     };
-    if !DATELINE_DATE.is_match(date) {
+    if !is_dateline_date(date) {
         return None;
     }
     let source = inside[1..inside.len() - 1].join(" - ");
