@@ -319,9 +319,15 @@ fn write_loop(db: &Database, path: &Path, rx: Receiver<Rows>) {
             Err(_) => break,
         }
         // Soon after a commit, gather (and keep the queue empty, so the
-        // publisher never finds it full) until the interval is over.
+        // publisher never finds it full) until the interval is over, or
+        // until as much waits as the queue holds: a first start hands over
+        // a record per article, and gathering 100 000 of them into one
+        // commit raised the peak RSS by 12 MB.
         if let Some(deadline) = last_commit.map(|t| t + COMMIT_EVERY) {
-            while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            while unwritten.len() < CHUNK * QUEUE {
+                let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                    break;
+                };
                 match rx.recv_timeout(left) {
                     Ok(rows) => unwritten.extend(rows),
                     Err(RecvTimeoutError::Timeout) => break,
