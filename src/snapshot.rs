@@ -3,9 +3,10 @@
 //! Every feed is rendered once per change into a [`Resource`]: the identity
 //! body with its validators, and (filled in right after) its gzip and
 //! brotli encodings. A feed's identity body is kept in parts (see
-//! [`Spliced`]) until a reader or the compressor first asks for its bytes. The server reads an `Arc<Site>` from an [`ArcSwap`]
-//! and never renders a feed: a request sees either the old site or the new
-//! one, never half of each.
+//! [`Spliced`]) until a reader or the compressor first asks for its bytes.
+//! The server reads an `Arc<Site>` from an [`ArcSwap`] and never renders a
+//! feed: a request sees either the old site or the new one, never half of
+//! each.
 //!
 //! Compression costs far more than rendering (tens of ms per feed against
 //! one), so after a change the new feeds are swapped in at once and

@@ -4,13 +4,14 @@
 //!
 //! The whole store is held in memory (a record is ~150 bytes) and written
 //! through by a thread of its own, one transaction per batch of changes
-//! (at most one per [`COMMIT_EVERY`] in a burst): a commit's `fdatasync` took 20-130 ms while a burst of new files was
-//! being written back, and the publisher used to wait for it between two
-//! publishes (the p99 of write->visible, see BENCHMARKS.md). That thread
-//! also serializes the records, and between rounds the publisher hands it
-//! only what its queue takes without waiting. The store only refines
-//! identity: if it is lost, corrupt or unwritable, GUIDs and dates fall back
-//! to what the files themselves say, and wirefeed keeps serving.
+//! (at most one per 100 ms in a burst, `COMMIT_EVERY`): a commit's `fdatasync`
+//! took 20-130 ms while a burst of new files was being written back, and
+//! the publisher used to wait for it between two publishes (the p99 of
+//! write->visible, see BENCHMARKS.md). That thread also serializes the
+//! records, and between rounds the publisher hands it only what its queue
+//! takes without waiting. The store only refines identity: if it is lost,
+//! corrupt or unwritable, GUIDs and dates fall back to what the files
+//! themselves say, and wirefeed keeps serving.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};

@@ -275,16 +275,31 @@ impl Spliced {
 /// items inserted before `tail`; `None` when `empty` does not end in
 /// `tail` or an item has no bytes in `format`.
 pub(super) fn splice(
-    mut empty: Vec<u8>,
+    empty: Vec<u8>,
     tail: &'static [u8],
     items: &[Arc<RenderedItem>],
     format: FeedFormat,
 ) -> Option<Spliced> {
-    if !empty.ends_with(tail) {
+    splice_as(empty, tail, b"", b"", tail, items, format)
+}
+
+/// `empty` with its ending `empty_end` replaced by `open`, the items with
+/// `separator` between them and `close`; `None` when `empty` does not end
+/// in `empty_end` or an item has no bytes in `format`.
+pub(super) fn splice_as(
+    mut empty: Vec<u8>,
+    empty_end: &[u8],
+    open: &'static [u8],
+    separator: &'static [u8],
+    close: &'static [u8],
+    items: &[Arc<RenderedItem>],
+    format: FeedFormat,
+) -> Option<Spliced> {
+    if !empty.ends_with(empty_end) {
         return None;
     }
-    empty.truncate(empty.len() - tail.len());
-    Spliced::new(empty, b"", items, b"", tail, format)
+    empty.truncate(empty.len() - empty_end.len());
+    Spliced::new(empty, open, items, separator, close, format)
 }
 
 #[cfg(test)]

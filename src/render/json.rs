@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::items::{between, fragment_capacity, Spliced};
+use super::items::{between, fragment_capacity, splice_as, Spliced};
 use super::{item_categories, FeedDoc, FeedFormat};
 use crate::article::ItemText;
 use crate::catalog::Entry;
@@ -52,15 +52,19 @@ const CLOSE: &[u8] = b"\n  ]\n}";
 /// The feed with its items' cached bytes in its `items` array (`None` when
 /// `serde_json`'s output is not shaped as expected: see [`render_whole`]).
 pub fn spliced(doc: &FeedDoc) -> Option<Spliced> {
-    let mut empty = serde_json::to_vec_pretty(&feed(doc)).ok()?;
+    let empty = serde_json::to_vec_pretty(&feed(doc)).ok()?;
     if doc.items.is_empty() {
-        return Spliced::new(empty, b"", &[], b"", b"", FeedFormat::Json);
+        return splice_as(empty, b"", b"", b"", b"", &[], FeedFormat::Json);
     }
-    if !empty.ends_with(EMPTY_TAIL) {
-        return None;
-    }
-    empty.truncate(empty.len() - EMPTY_TAIL.len());
-    Spliced::new(empty, OPEN, doc.items, SEPARATOR, CLOSE, FeedFormat::Json)
+    splice_as(
+        empty,
+        EMPTY_TAIL,
+        OPEN,
+        SEPARATOR,
+        CLOSE,
+        doc.items,
+        FeedFormat::Json,
+    )
 }
 
 /// The feed written with all its items by `serde_json` alone: what
