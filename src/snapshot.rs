@@ -182,6 +182,8 @@ impl Resource {
     pub fn identity(&self) -> &Bytes {
         self.identity
             .bytes
+            // A resource made from bytes has them set from the start, so
+            // only one in parts ever gets here.
             .get_or_init(|| match &self.identity.parts {
                 Some(parts) => crate::buffers::body(parts.write()),
                 None => Bytes::new(),

@@ -67,7 +67,7 @@ impl FeedDoc<'_> {
 
     /// The feed with its items' rendered bytes spliced in.
     pub fn render(&self, format: FeedFormat) -> Vec<u8> {
-        self.body(format).to_vec()
+        self.body(format).into_vec()
     }
 
     /// The feed in parts (its bytes written on demand), or written whole
@@ -102,10 +102,11 @@ pub enum FeedBody {
 }
 
 impl FeedBody {
-    pub fn to_vec(&self) -> Vec<u8> {
+    /// The document's bytes: written out from its parts, or borrowed.
+    pub fn bytes(&self) -> std::borrow::Cow<'_, [u8]> {
         match self {
-            FeedBody::Spliced(s) => s.write(),
-            FeedBody::Whole(b) => b.clone(),
+            FeedBody::Spliced(s) => s.write().into(),
+            FeedBody::Whole(b) => b.as_slice().into(),
         }
     }
 
@@ -227,10 +228,10 @@ pub fn feed_bodies(
             .map(|&f| {
                 let body = doc.body(f);
                 debug_assert!(
-                    f == FeedFormat::Json || check_xml(&body.to_vec()).is_ok(),
+                    f == FeedFormat::Json || check_xml(&body.bytes()).is_ok(),
                     "{}: {:?}",
                     info.slug,
-                    check_xml(&body.to_vec())
+                    check_xml(&body.bytes())
                 );
                 (feed_path(&info.slug, f), f, body)
             })
