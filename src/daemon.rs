@@ -13,7 +13,8 @@
 //!   once the publisher is idle, on otherwise idle CPU;
 //! - `wirefeed-http-N`, one per core ([`serve::serve_per_core`]), answer
 //!   requests from the current snapshot; the first also accepts, and hands
-//!   each connection to the thread serving the fewest;
+//!   each connection to a thread by the CPU its packets come in on, kept
+//!   balanced (`serve::placement`);
 //! - the `wirefeed-main` tokio runtime handles start-up and signals.
 //!
 //! Signals: SIGTERM/SIGINT stop accepting, finish in-flight requests and

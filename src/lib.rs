@@ -29,7 +29,8 @@
 //! - `sched`: which helper threads give way to which (Linux scheduling
 //!   policies: notify's thread under `SCHED_BATCH`, the compressor under
 //!   `SCHED_IDLE`).
-//! - [`serve`]: the hyper HTTP server, a thread per core; it only ever
+//! - [`serve`]: the hyper HTTP server, a thread per core, each connection
+//!   on the thread for the CPU its packets come in on; it only ever
 //!   reads snapshots. [`zerocopy`] keeps compressed bodies in sealed
 //!   memfds and gives hyper a connection that `sendfile`s them.
 //! - [`daemon`] ties them together for `wirefeed serve` (start-up: scan,

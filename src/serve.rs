@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -31,6 +31,9 @@ use crate::render;
 use crate::sched::{self, Policy};
 use crate::snapshot::{Encoding, Published, Resource};
 use crate::zerocopy::SendfileStream;
+
+mod placement;
+use placement::LiveSlot;
 
 /// How long in-flight requests get to finish after SIGTERM.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -107,41 +110,22 @@ struct Handoff {
     slot: LiveSlot,
 }
 
-/// Counts a connection on the thread serving it until it is dropped.
-struct LiveSlot {
-    live: Arc<[AtomicUsize]>,
-    thread: usize,
-}
-
-impl LiveSlot {
-    /// Takes a place on the thread serving the fewest connections.
-    fn on_least_busy(live: &Arc<[AtomicUsize]>) -> Self {
-        let thread = (0..live.len())
-            .min_by_key(|&i| live[i].load(Ordering::Relaxed))
-            .unwrap_or(0);
-        live[thread].fetch_add(1, Ordering::Relaxed);
-        LiveSlot {
-            live: live.clone(),
-            thread,
-        }
-    }
-}
-
-impl Drop for LiveSlot {
-    fn drop(&mut self) {
-        self.live[self.thread].fetch_sub(1, Ordering::Relaxed);
-    }
-}
+/// How long a new connection may stay silent before it is placed without
+/// knowing its CPU (see `placement`). A client sends its request as soon
+/// as it connects; one that does not (a browser's preconnect) still goes
+/// to a thread, and hyper's header timeout runs from there.
+const FIRST_BYTES_WAIT: Duration = Duration::from_millis(100);
 
 /// Serves `listener` on `threads` threads, each with a single-threaded
 /// runtime, as nginx runs a worker process per core: a connection stays on
 /// one thread, with no task handed between threads mid-request (tail
-/// latency). The first thread accepts and hands each connection to the
-/// thread serving the fewest. (All threads accepting from the one socket
-/// left the split to whichever woke first: in one `bench/serve.sh` run,
-/// wrk's 64 connections came out 35/29, 64/0 and 25/39, and the busier
-/// thread set the pace while the other idled.) `limit` caps connections
-/// across all of them. Returns once `stop` turns true and every thread has
+/// latency). The first thread accepts and hands each connection to a
+/// thread chosen by `placement`: grouped by the CPU its packets come in
+/// on, and balanced. (All threads accepting from the one socket left the
+/// split to whichever woke first: in one `bench/serve.sh` run, wrk's 64
+/// connections came out 35/29, 64/0 and 25/39, and the busier thread set
+/// the pace while the other idled.) `limit` caps connections across all of
+/// them. Returns once `stop` turns true and every thread has
 /// drained.
 pub fn serve_per_core(
     listener: std::net::TcpListener,
@@ -151,11 +135,12 @@ pub fn serve_per_core(
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let threads = threads.max(1);
-    let live: Arc<[AtomicUsize]> = (0..threads).map(|_| AtomicUsize::new(0)).collect();
+    let live = Arc::new(placement::Threads::new(threads));
     let (senders, receivers): (Vec<_>, Vec<_>) = (0..threads)
         .map(|_| tokio::sync::mpsc::unbounded_channel::<Handoff>())
         .unzip();
     // Everything the accepting (first) thread needs besides a serving one.
+    let senders: Arc<[_]> = senders.into();
     let mut acceptor = Some((listener, senders, live, limit));
     let handles = receivers
         .into_iter()
@@ -203,11 +188,11 @@ async fn until_stopped(mut stop: tokio::sync::watch::Receiver<bool>) {
     let _ = stop.wait_for(|s| *s).await;
 }
 
-/// Accepts connections until `stop`, each handed to the least busy thread.
+/// Accepts connections until `stop`, each handed over by [`hand_over`].
 async fn accept_loop(
     listener: TcpListener,
-    threads: Vec<tokio::sync::mpsc::UnboundedSender<Handoff>>,
-    live: Arc<[AtomicUsize]>,
+    threads: Arc<[tokio::sync::mpsc::UnboundedSender<Handoff>]>,
+    live: Arc<placement::Threads>,
     limit: Arc<Semaphore>,
     stop: tokio::sync::watch::Receiver<bool>,
 ) {
@@ -234,24 +219,42 @@ async fn accept_loop(
             _ = &mut stopped => break,
         };
         let _ = stream.set_nodelay(true);
-        let stream = match stream.into_std() {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot hand a connection over");
-                continue;
-            }
-        };
-        let slot = LiveSlot::on_least_busy(&live);
-        if let Some(thread) = threads.get(slot.thread) {
-            // Fails only when that thread has stopped: the connection closes.
-            let _ = thread.send(Handoff {
-                stream,
-                permit,
-                slot,
-            });
-        }
+        tokio::spawn(hand_over(stream, threads.clone(), live.clone(), permit));
     }
-    // Dropping the listener and the senders: each thread drains and ends.
+    // Dropping the listener and the senders (once the last hand-over is
+    // done): each thread drains and ends.
+}
+
+/// Hands `stream` to its serving thread once its first bytes came in (or
+/// [`FIRST_BYTES_WAIT`] passed), when the kernel knows the CPU they came in
+/// on.
+async fn hand_over(
+    stream: tokio::net::TcpStream,
+    threads: Arc<[tokio::sync::mpsc::UnboundedSender<Handoff>]>,
+    live: Arc<placement::Threads>,
+    permit: OwnedSemaphorePermit,
+) {
+    // Neither outcome is an error here: a silent or closed connection is
+    // placed without a CPU, and hyper deals with it.
+    let _ = tokio::time::timeout(FIRST_BYTES_WAIT, stream.readable()).await;
+    let cpu = placement::incoming_cpu(&stream);
+    let slot = live.place(cpu);
+    tracing::trace!(?cpu, thread = slot.thread(), "connection placed");
+    let stream = match stream.into_std() {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot hand a connection over");
+            return;
+        }
+    };
+    if let Some(thread) = threads.get(slot.thread()) {
+        // Fails only when that thread has stopped: the connection closes.
+        let _ = thread.send(Handoff {
+            stream,
+            permit,
+            slot,
+        });
+    }
 }
 
 /// Serves the connections handed to this thread until `stop`, then lets
@@ -578,25 +581,6 @@ pub fn probe(url: &str) -> anyhow::Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn each_connection_goes_to_the_thread_serving_the_fewest() {
-        let live: Arc<[AtomicUsize]> = (0..2).map(|_| AtomicUsize::new(0)).collect();
-        let threads = |slots: &[LiveSlot]| slots.iter().map(|s| s.thread).collect::<Vec<_>>();
-        // Connections opened at once (wrk's 64) split evenly.
-        let mut slots: Vec<LiveSlot> = (0..4).map(|_| LiveSlot::on_least_busy(&live)).collect();
-        assert_eq!(threads(&slots), vec![0, 1, 0, 1]);
-        // Two connections of thread 0 close: the next two go there.
-        slots.retain(|s| s.thread == 1);
-        let next: Vec<LiveSlot> = (0..2).map(|_| LiveSlot::on_least_busy(&live)).collect();
-        assert_eq!(threads(&next), vec![0, 0]);
-        assert_eq!(live[0].load(Ordering::Relaxed), 2);
-        drop((slots, next));
-        assert_eq!(
-            live[0].load(Ordering::Relaxed) + live[1].load(Ordering::Relaxed),
-            0
-        );
-    }
 
     #[test]
     fn served_connections_get_the_larger_send_buffer() {

@@ -238,6 +238,35 @@ fn a_slow_client_is_cut_off_while_others_are_served() {
     );
 }
 
+#[test]
+fn connections_that_wait_before_asking_are_all_answered() {
+    // Connections go to a serving thread once their first bytes arrive, or
+    // after a short wait: a client that connects now and asks later (a
+    // browser's preconnect) must still get its answer, on whichever thread.
+    let d = Daemon::start();
+    let mut quiet: Vec<TcpStream> = (0..8)
+        .map(|_| TcpStream::connect(("127.0.0.1", d.port())).expect("connect"))
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(d.get("/feeds/all.rss").status, 200);
+    for (i, s) in quiet.iter_mut().enumerate() {
+        s.set_read_timeout(Some(Duration::from_secs(5))).ok();
+        write!(
+            s,
+            "GET /feeds/all.rss HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+        )
+        .expect("write");
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        let head = String::from_utf8_lossy(&out[..out.len().min(64)]).into_owned();
+        assert!(head.starts_with("HTTP/1.1 200"), "connection {i}: {head:?}");
+        assert!(
+            out.ends_with(b"</rss>\n") || out.ends_with(b"</rss>"),
+            "connection {i}"
+        );
+    }
+}
+
 /// kill -9 in the middle of a burst of `n` new files, restart: every file
 /// on disk is published, and nothing published before the crash changed
 /// its GUID or date.
