@@ -135,13 +135,13 @@ pub fn serve_per_core(
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let threads = threads.max(1);
-    let live = Arc::new(placement::Threads::new(threads));
+    let places = Arc::new(placement::Threads::new(threads));
     let (senders, receivers): (Vec<_>, Vec<_>) = (0..threads)
         .map(|_| tokio::sync::mpsc::unbounded_channel::<Handoff>())
         .unzip();
     // Everything the accepting (first) thread needs besides a serving one.
     let senders: Arc<[_]> = senders.into();
-    let mut acceptor = Some((listener, senders, live, limit));
+    let mut acceptor = Some((listener, senders, places, limit));
     let handles = receivers
         .into_iter()
         .enumerate()
@@ -164,9 +164,15 @@ pub fn serve_per_core(
                         .enable_all()
                         .build()?;
                     rt.block_on(async move {
-                        if let Some((listener, senders, live, limit)) = accept {
+                        if let Some((listener, senders, places, limit)) = accept {
                             let listener = TcpListener::from_std(listener)?;
-                            tokio::spawn(accept_loop(listener, senders, live, limit, stop.clone()));
+                            tokio::spawn(accept_loop(
+                                listener,
+                                senders,
+                                places,
+                                limit,
+                                stop.clone(),
+                            ));
                         }
                         serve_handed(handed, app, stop).await;
                         Ok(())
@@ -192,7 +198,7 @@ async fn until_stopped(mut stop: tokio::sync::watch::Receiver<bool>) {
 async fn accept_loop(
     listener: TcpListener,
     threads: Arc<[tokio::sync::mpsc::UnboundedSender<Handoff>]>,
-    live: Arc<placement::Threads>,
+    places: Arc<placement::Threads>,
     limit: Arc<Semaphore>,
     stop: tokio::sync::watch::Receiver<bool>,
 ) {
@@ -219,7 +225,7 @@ async fn accept_loop(
             _ = &mut stopped => break,
         };
         let _ = stream.set_nodelay(true);
-        tokio::spawn(hand_over(stream, threads.clone(), live.clone(), permit));
+        tokio::spawn(hand_over(stream, threads.clone(), places.clone(), permit));
     }
     // Dropping the listener and the senders (once the last hand-over is
     // done): each thread drains and ends.
@@ -231,14 +237,14 @@ async fn accept_loop(
 async fn hand_over(
     stream: tokio::net::TcpStream,
     threads: Arc<[tokio::sync::mpsc::UnboundedSender<Handoff>]>,
-    live: Arc<placement::Threads>,
+    places: Arc<placement::Threads>,
     permit: OwnedSemaphorePermit,
 ) {
     // Neither outcome is an error here: a silent or closed connection is
     // placed without a CPU, and hyper deals with it.
     let _ = tokio::time::timeout(FIRST_BYTES_WAIT, stream.readable()).await;
     let cpu = placement::incoming_cpu(&stream);
-    let slot = live.place(cpu);
+    let slot = places.place(cpu);
     tracing::trace!(?cpu, thread = slot.thread(), "connection placed");
     let stream = match stream.into_std() {
         Ok(s) => s,

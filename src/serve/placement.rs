@@ -14,9 +14,12 @@
 //! kept balanced: a thread takes no more than [`SLACK`] connections above
 //! the least busy one.
 //!
-//! `bench/serve.sh`'s 304 case (`wrk -t2 -c64`, 2 cores), alternating with
-//! the least-busy-only placement: p99 6.7-7.9 ms before, 0.6-4.2 ms after
-//! (BENCHMARKS.md, thirteenth session).
+//! `wrk -t2 -c64` asking for a 304 on 2 cores, alternating with the old
+//! least-busy placement (BENCHMARKS.md, thirteenth session): p99 5.5-7.9
+//! ms before; after, 0.7-3.3 ms in 10 of 12 rounds and ~7.3 ms in 2. Those
+//! two are runs where both of wrk's threads sent their first requests from
+//! one CPU (traced in 3 of 10 runs, each ~7 ms): nothing told their
+//! connections apart, and they split as before.
 
 use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicUsize, Ordering};
