@@ -11,8 +11,8 @@
 //! packets were last processed on (`SO_INCOMING_CPU`: the client's CPU on
 //! loopback, the receive queue's CPU for a network card), so connections
 //! are grouped by that CPU once the client's first bytes have come in, and
-//! kept balanced: a thread takes no more than [`SLACK`] connections above
-//! the least busy one.
+//! kept balanced: a thread more than [`SLACK`] connections ahead of the
+//! least busy one takes no more until the others catch up.
 //!
 //! `wrk -t2 -c64` asking for a 304 on 2 cores, alternating with the old
 //! least-busy placement (BENCHMARKS.md, thirteenth session): p99 5.5-7.9
