@@ -56,17 +56,23 @@ pub struct Resource {
 }
 
 /// The identity body: written, or in parts and written on first use.
-struct Identity {
-    bytes: OnceLock<Bytes>,
-    parts: Option<Spliced>,
+enum Identity {
+    Written(Bytes),
+    InParts {
+        parts: Spliced,
+        written: OnceLock<Bytes>,
+    },
 }
 
 impl std::fmt::Debug for Identity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Identity")
-            .field("written", &self.bytes.get().map(Bytes::len))
-            .field("in_parts", &self.parts.is_some())
-            .finish()
+        match self {
+            Identity::Written(b) => f.debug_tuple("Written").field(&b.len()).finish(),
+            Identity::InParts { written, .. } => f
+                .debug_struct("InParts")
+                .field("written", &written.get().map(Bytes::len))
+                .finish(),
+        }
     }
 }
 
@@ -114,9 +120,9 @@ impl Resource {
             FeedBody::Whole(bytes) => Self::new(content_type, bytes, last_modified),
             FeedBody::Spliced(parts) => {
                 let hash = parts.hash();
-                let identity = Identity {
-                    bytes: OnceLock::new(),
-                    parts: Some(parts),
+                let identity = Identity::InParts {
+                    parts,
+                    written: OnceLock::new(),
                 };
                 Self::build(content_type, identity, hash, last_modified, true)
             }
@@ -130,11 +136,8 @@ impl Resource {
         compressible: bool,
     ) -> Self {
         let hash = xxhash_rust::xxh3::xxh3_128(&body);
-        let identity = Identity {
-            // Back to the pool once no reader holds it (see `buffers`).
-            bytes: OnceLock::from(crate::buffers::body(body)),
-            parts: None,
-        };
+        // Back to the pool once no reader holds it (see `buffers`).
+        let identity = Identity::Written(crate::buffers::body(body));
         Self::build(content_type, identity, hash, last_modified, compressible)
     }
 
@@ -180,14 +183,12 @@ impl Resource {
     /// The identity body, written from its parts on first use (by the
     /// first reader, or the compressor).
     pub fn identity(&self) -> &Bytes {
-        self.identity
-            .bytes
-            // A resource made from bytes has them set from the start, so
-            // only one in parts ever gets here.
-            .get_or_init(|| match &self.identity.parts {
-                Some(parts) => crate::buffers::body(parts.write()),
-                None => Bytes::new(),
-            })
+        match &*self.identity {
+            Identity::Written(bytes) => bytes,
+            Identity::InParts { parts, written } => {
+                written.get_or_init(|| crate::buffers::body(parts.write()))
+            }
+        }
     }
 
     pub fn is_compressed(&self) -> bool {
