@@ -199,6 +199,16 @@ fn watch_config_file(path: &Path, tx: Sender<Msg>) -> Option<notify::Recommended
     Some(watcher)
 }
 
+/// Where a round's time went before its publish: reading the files
+/// (stat, read, parse) and applying them to the catalog. Logged with the
+/// publish, so an operator (or a benchmark) sees what a slow one spent.
+#[derive(Default, Clone, Copy)]
+struct Intake {
+    files: usize,
+    read: Duration,
+    apply: Duration,
+}
+
 /// Everything queued for the publisher, merged into one round.
 #[derive(Default)]
 struct Work {
@@ -406,7 +416,13 @@ impl Publisher {
             .rescan(startup, startup, |changes| log_problems(app, changes));
         self.rebuild_pages();
         let all: BTreeSet<usize> = (0..self.catalog.feeds().len()).collect();
-        self.publish(&all, started, None);
+        // The scan reads and applies in one pipeline: its time is all "read".
+        let intake = Intake {
+            files,
+            read: started.elapsed(),
+            apply: Duration::ZERO,
+        };
+        self.publish(&all, started, None, intake);
         tracing::info!(
             reason,
             files,
@@ -495,6 +511,7 @@ impl Publisher {
         if changes.is_empty() {
             return;
         }
+        let read_done = Instant::now();
         log_problems(&self.app, &changes);
         let keys: Vec<String> = changes
             .iter()
@@ -508,6 +525,11 @@ impl Publisher {
             .collect();
         let touched = self.catalog.apply(changes);
         self.update_pages(&old_ids, &keys);
+        let intake = Intake {
+            files: keys.len(),
+            read: read_done - started,
+            apply: read_done.elapsed(),
+        };
         if touched.is_empty() {
             // No feed changed: a file that never was an article went away
             // (editors delete their swap and test files on every save), or
@@ -516,15 +538,23 @@ impl Publisher {
             self.count_problems();
             return;
         }
-        self.publish(&touched, started, Some(since));
+        self.publish(&touched, started, Some(since), intake);
     }
 
     /// Renders the touched feeds (in parallel) plus the index and OPML, and
     /// swaps them in at once.
-    fn publish(&mut self, touched: &BTreeSet<usize>, started: Instant, since: Option<Instant>) {
+    fn publish(
+        &mut self,
+        touched: &BTreeSet<usize>,
+        started: Instant,
+        since: Option<Instant>,
+        intake: Intake,
+    ) {
         let now = Utc::now();
+        let items_started = Instant::now();
         self.catalog.cache_texts(now);
         self.items.refresh(&self.catalog, touched, now);
+        let feeds_started = Instant::now();
         let (catalog, items) = (&self.catalog, &self.items);
         let mut resources: Vec<(String, Arc<Resource>)> = touched
             .par_iter()
@@ -556,6 +586,7 @@ impl Publisher {
                 None,
             )),
         ));
+        let swap_started = Instant::now();
         let keep = self.drop_feeds.take().unwrap_or_default();
         let fresh: Vec<Arc<Resource>> = resources.iter().map(|(_, r)| r.clone()).collect();
         self.app
@@ -589,10 +620,16 @@ impl Publisher {
             .iter()
             .map(|&i| catalog.feeds()[i].slug.as_str())
             .collect();
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         tracing::info!(
             feeds = %feeds.join(","),
             articles = catalog.len(),
-            ms = started.elapsed().as_secs_f64() * 1000.0,
+            ms = ms(started.elapsed()),
+            files = intake.files,
+            read_ms = ms(intake.read),
+            apply_ms = ms(intake.apply),
+            items_ms = ms(feeds_started - items_started),
+            feeds_ms = ms(swap_started - feeds_started),
             "published"
         );
     }
@@ -613,7 +650,7 @@ impl Publisher {
             .catalog
             .feeds_with_items_between(due - chrono::Duration::seconds(1), now);
         tracing::info!(at = %due, "scheduled articles due");
-        self.publish(&touched, Instant::now(), None);
+        self.publish(&touched, Instant::now(), None, Intake::default());
     }
 
     fn rebuild_pages(&self) {
