@@ -189,7 +189,13 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             items
                 .iter()
-                .map(|i| render::RenderedItem::new(&config, i.entry.clone(), i.text.clone()))
+                .map(|i| {
+                    let item = render::RenderedItem::new(&config, i.entry.clone(), i.text.clone());
+                    for format in FeedFormat::ALL {
+                        black_box(item.bytes(format));
+                    }
+                    item
+                })
                 .collect::<Vec<_>>()
         })
     });

@@ -90,7 +90,7 @@ pub struct Article {
 /// article's size. The catalog keeps them for the items the feeds show and
 /// reads them back from the file otherwise, so memory grows with the feed
 /// windows, not with the archive.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ItemText {
     pub summary: String,
     /// Sanitized HTML.

@@ -35,7 +35,7 @@ const GUID_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x3f0c_9a52_6b1e_4d27_9
 /// article in the archive, so it keeps only what an item needs to be
 /// placed and listed; the summary, body and dateline are read back for the
 /// items the feeds show ([`ItemText`]).
-#[derive(Debug, Serialize)]
+#[derive(Debug, PartialEq, Serialize)]
 pub struct Entry {
     /// Relative to the articles directory, `/`-separated: the catalog's key
     /// (one shared copy).

@@ -3,8 +3,9 @@
 //! Threads and their jobs:
 //! - `wirefeed-watch` ([`crate::watch`]) turns file events into settled paths;
 //! - `wirefeed-publish` owns the [`Catalog`]: it parses changed files,
-//!   re-renders only the feeds they touched (and, in them, only the new or
-//!   changed items), swaps the new snapshot in and hands the state changes
+//!   places the new or changed items in the feeds they touched (a feed's
+//!   items are rendered when it is first read), swaps the new snapshot in
+//!   and hands the state changes
 //!   over; it also wakes for scheduled articles (parsing and rendering fan
 //!   out on rayon's threads);
 //! - `wirefeed-state` ([`crate::state`]) commits those changes to disk, so
@@ -541,8 +542,8 @@ impl Publisher {
         self.publish(&touched, started, Some(since), intake);
     }
 
-    /// Renders the touched feeds (in parallel) plus the index and OPML, and
-    /// swaps them in at once.
+    /// Puts the touched feeds together (in parts, their items placed but
+    /// not rendered) plus the index and OPML, and swaps them in at once.
     fn publish(
         &mut self,
         touched: &BTreeSet<usize>,

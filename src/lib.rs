@@ -20,8 +20,9 @@
 //!   memory across restarts (first-seen dates, content hashes, GUIDs).
 //! - [`render`]: feeds, OPML and HTML pages as bytes. Pure functions of the
 //!   catalog: same articles and config, same bytes. `render::items` keeps
-//!   each shown article rendered as a feed item, so a publish renders only
-//!   what changed and splices the rest.
+//!   each shown article as a feed item, rendered in a format the first
+//!   time a feed holding it is read in it, then reused: a publish only
+//!   places items, and a feed's first reader renders only its new ones.
 //! - [`buffers`]: feed bodies' memory, handed from one publish to the next.
 //! - [`snapshot`]: pre-rendered, ETagged resources that are swapped
 //!   atomically as a whole; [`compressor`] adds their gzip and brotli

@@ -441,7 +441,7 @@ fn route<B>(app: &App, req: &Request<B>, path: &str) -> (Option<String>, Resp) {
 fn respond<B>(app: &App, req: &Request<B>, res: &Resource) -> Resp {
     let enc = res.available(negotiate(req.headers().get(header::ACCEPT_ENCODING)));
     let not_modified = if let Some(inm) = req.headers().get(header::IF_NONE_MATCH) {
-        inm.to_str().is_ok_and(|v| etag_matches(v, &res.hash))
+        inm.to_str().is_ok_and(|v| etag_matches(v, res.hash()))
     } else if let (Some(ims), Some(lm)) = (
         req.headers().get(header::IF_MODIFIED_SINCE),
         res.last_modified_secs,

@@ -1,12 +1,14 @@
 //! Pre-rendered resources and the site they make up.
 //!
-//! Every feed is rendered once per change into a [`Resource`]: the identity
+//! Every feed is published once per change as a [`Resource`]: the identity
 //! body with its validators, and (filled in right after) its gzip and
 //! brotli encodings. A feed's identity body is kept in parts (see
-//! [`Spliced`]) until a reader or the compressor first asks for its bytes.
-//! The server reads an `Arc<Site>` from an [`ArcSwap`] and never renders a
-//! feed: a request sees either the old site or the new one, never half of
-//! each.
+//! [`Spliced`]) until a reader or the compressor first asks for its bytes
+//! or its ETag: then its items are rendered, its bytes written and hashed.
+//! The server reads an `Arc<Site>` from an [`ArcSwap`]: a request sees
+//! either the old site or the new one, never half of each. A feed's first
+//! reader writes its bytes (rendering the items no earlier feed needed in
+//! that format); every later one gets those bytes.
 //!
 //! Compression costs far more than rendering (tens of ms per feed against
 //! one), so after a change the new feeds are swapped in at once and
@@ -41,12 +43,6 @@ pub struct Resource {
     encoded: Arc<OnceLock<Encoded>>,
     /// False for per-request pages, which are never compressed.
     compressible: bool,
-    /// Hex of the xxh3-128 of the identity bytes (for a feed in parts, of
-    /// its parts: [`Spliced::hash`]). The ETag of each encoding is derived
-    /// from it (`"h"`, `"h-gz"`, `"h-br"`): a strong ETag names
-    /// exact bytes, and the encodings' bytes differ.
-    pub hash: String,
-    etags: [HeaderValue; 3],
     /// RFC 9110 HTTP-date; for a feed, its newest item's `updated`.
     pub last_modified: Option<HeaderValue>,
     pub last_modified_secs: Option<i64>,
@@ -57,20 +53,47 @@ pub struct Resource {
 
 /// The identity body: written, or in parts and written on first use.
 enum Identity {
-    Written(Bytes),
+    Written(Written),
     InParts {
         parts: Spliced,
-        written: OnceLock<Bytes>,
+        written: OnceLock<Written>,
     },
+}
+
+/// Identity bytes and the validators that name them.
+struct Written {
+    bytes: Bytes,
+    /// Hex of the xxh3-128 of `bytes`. The ETag of each encoding is
+    /// derived from it (`"h"`, `"h-gz"`, `"h-br"`): a strong ETag names
+    /// exact bytes, and the encodings' bytes differ. Made from the bytes
+    /// alone, it is the same for the same feed after a restart.
+    hash: String,
+    etags: [HeaderValue; 3],
+}
+
+impl Written {
+    fn new(body: Vec<u8>) -> Self {
+        let hash = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&body));
+        let etag = |suffix: &str| {
+            HeaderValue::from_str(&format!("\"{hash}{suffix}\""))
+                .unwrap_or_else(|_| HeaderValue::from_static("\"\""))
+        };
+        Written {
+            etags: [etag(""), etag("-gz"), etag("-br")],
+            hash,
+            // Back to the pool once no reader holds it (see `buffers`).
+            bytes: crate::buffers::body(body),
+        }
+    }
 }
 
 impl std::fmt::Debug for Identity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Identity::Written(b) => f.debug_tuple("Written").field(&b.len()).finish(),
+            Identity::Written(w) => f.debug_tuple("Written").field(&w.bytes.len()).finish(),
             Identity::InParts { written, .. } => f
                 .debug_struct("InParts")
-                .field("written", &written.get().map(Bytes::len))
+                .field("written", &written.get().map(|w| w.bytes.len()))
                 .finish(),
         }
     }
@@ -96,7 +119,12 @@ impl Resource {
         body: Vec<u8>,
         last_modified: Option<DateTime<FixedOffset>>,
     ) -> Self {
-        Self::written(content_type, body, last_modified, true)
+        Self::build(
+            content_type,
+            Identity::Written(Written::new(body)),
+            last_modified,
+            true,
+        )
     }
 
     /// A page rendered per request: compressing it would cost more than
@@ -106,11 +134,16 @@ impl Resource {
         body: Vec<u8>,
         last_modified: Option<DateTime<FixedOffset>>,
     ) -> Self {
-        Self::written(content_type, body, last_modified, false)
+        Self::build(
+            content_type,
+            Identity::Written(Written::new(body)),
+            last_modified,
+            false,
+        )
     }
 
-    /// A rendered feed: kept in parts when it is, its bytes written when
-    /// first asked for.
+    /// A rendered feed: kept in parts when it is, its items rendered and
+    /// its bytes written and hashed when first asked for.
     pub fn feed(
         content_type: &'static str,
         body: FeedBody,
@@ -119,47 +152,26 @@ impl Resource {
         match body {
             FeedBody::Whole(bytes) => Self::new(content_type, bytes, last_modified),
             FeedBody::Spliced(parts) => {
-                let hash = parts.hash();
                 let identity = Identity::InParts {
                     parts,
                     written: OnceLock::new(),
                 };
-                Self::build(content_type, identity, hash, last_modified, true)
+                Self::build(content_type, identity, last_modified, true)
             }
         }
-    }
-
-    fn written(
-        content_type: &'static str,
-        body: Vec<u8>,
-        last_modified: Option<DateTime<FixedOffset>>,
-        compressible: bool,
-    ) -> Self {
-        let hash = xxhash_rust::xxh3::xxh3_128(&body);
-        // Back to the pool once no reader holds it (see `buffers`).
-        let identity = Identity::Written(crate::buffers::body(body));
-        Self::build(content_type, identity, hash, last_modified, compressible)
     }
 
     fn build(
         content_type: &'static str,
         identity: Identity,
-        hash: u128,
         last_modified: Option<DateTime<FixedOffset>>,
         compressible: bool,
     ) -> Self {
-        let hash = format!("{hash:032x}");
-        let etag = |suffix: &str| {
-            HeaderValue::from_str(&format!("\"{hash}{suffix}\""))
-                .unwrap_or_else(|_| HeaderValue::from_static("\"\""))
-        };
         let mut r = Resource {
             content_type: HeaderValue::from_static(content_type),
             identity: Arc::new(identity),
             encoded: Arc::new(OnceLock::new()),
             compressible,
-            etags: [etag(""), etag("-gz"), etag("-br")],
-            hash,
             last_modified: None,
             last_modified_secs: None,
             counters: OnceLock::new(),
@@ -168,6 +180,29 @@ impl Resource {
             r.set_last_modified(t.timestamp());
         }
         r
+    }
+
+    /// The identity body and its validators, written from its parts on
+    /// first use (by the first reader, or the compressor).
+    fn written(&self) -> &Written {
+        match &*self.identity {
+            Identity::Written(w) => w,
+            Identity::InParts { parts, written } => {
+                written.get_or_init(|| Written::new(parts.write()))
+            }
+        }
+    }
+
+    /// Certainly the same identity bytes as `other`. Two feeds in parts
+    /// are compared by their parts, without writing them (a feed that
+    /// may have changed counts as changed); anything else by hash.
+    fn same_body(&self, other: &Resource) -> bool {
+        match (&*self.identity, &*other.identity) {
+            (Identity::InParts { parts: a, .. }, Identity::InParts { parts: b, .. }) => {
+                a.same_document(b)
+            }
+            _ => self.hash() == other.hash(),
+        }
     }
 
     /// Computes the gzip and brotli bodies (once; later calls do nothing).
@@ -180,15 +215,14 @@ impl Resource {
         }
     }
 
-    /// The identity body, written from its parts on first use (by the
-    /// first reader, or the compressor).
+    /// The identity body (written on first use, see `written`).
     pub fn identity(&self) -> &Bytes {
-        match &*self.identity {
-            Identity::Written(bytes) => bytes,
-            Identity::InParts { parts, written } => {
-                written.get_or_init(|| crate::buffers::body(parts.write()))
-            }
-        }
+        &self.written().bytes
+    }
+
+    /// Hex of the xxh3-128 of the identity body: the ETags' stem.
+    pub fn hash(&self) -> &str {
+        &self.written().hash
     }
 
     pub fn is_compressed(&self) -> bool {
@@ -227,10 +261,11 @@ impl Resource {
     }
 
     pub fn etag(&self, enc: Encoding) -> &HeaderValue {
+        let etags = &self.written().etags;
         match enc {
-            Encoding::Identity => &self.etags[0],
-            Encoding::Gzip => &self.etags[1],
-            Encoding::Brotli => &self.etags[2],
+            Encoding::Identity => &etags[0],
+            Encoding::Gzip => &etags[1],
+            Encoding::Brotli => &etags[2],
         }
     }
 }
@@ -299,9 +334,9 @@ impl Published {
     /// Replaces the resources at the given paths and drops those `keep`
     /// refuses, in one atomic step.
     ///
-    /// A resource whose bytes did not change is kept as it was (validators
-    /// included). One whose bytes changed never keeps an older or equal
-    /// `Last-Modified`: when its newest item is not newer (an article
+    /// A resource whose bytes certainly did not change is kept as it was
+    /// (validators included; see `same_body`). One that may have changed
+    /// never keeps an older or equal `Last-Modified`: when its newest item is not newer (an article
     /// backdated into it, or its newest one deleted), the change time is
     /// used, so If-Modified-Since clients do not get a stale 304.
     pub fn update(
@@ -319,7 +354,7 @@ impl Published {
                 .collect();
             for (path, res) in &changed {
                 let res = match old.resources.get(path) {
-                    Some(prev) if prev.hash == res.hash => prev.clone(),
+                    Some(prev) if prev.same_body(res) => prev.clone(),
                     Some(prev) => match (prev.last_modified_secs, res.last_modified_secs) {
                         (Some(p), Some(n)) if n <= p => {
                             Arc::new(res.with_last_modified(now.timestamp().max(p + 1)))

@@ -20,7 +20,7 @@ const TAIL: &[u8] = b"</feed>";
 /// crate's output is not shaped as expected: see [`render_whole`]).
 pub fn spliced(doc: &FeedDoc) -> Option<Spliced> {
     let empty = feed(doc).write_to(Vec::new()).ok()?;
-    splice(empty, TAIL, doc.items, FeedFormat::Atom)
+    splice(empty, TAIL, doc, FeedFormat::Atom)
 }
 
 /// The feed written with all its entries by `atom_syndication` alone: what

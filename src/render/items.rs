@@ -1,84 +1,85 @@
-//! Feed items rendered once and reused.
+//! Feed items rendered once, on first use, and reused.
 //!
 //! An item's XML or JSON depends only on its article, its text and the
-//! config, so each shown article is rendered once per format and every feed
-//! showing it (`all` and its categories) copies those bytes until the
-//! article changes. A publish after one new article renders that item,
-//! not the 100 of the two 50-item feeds it is in (in a burst touching all
-//! nine feeds, the new items, not 450). Rendering whole feeds was 25 % of
-//! the daemon's CPU in a paced burst, Atom's byte-by-byte escaping of
-//! bodies more than half of that.
+//! config, so each shown article is rendered at most once per format and
+//! every feed showing it (`all` and its categories) copies those bytes
+//! until the article changes.
+//!
+//! An item is rendered in a format only when a feed holding it is first
+//! written in that format: by the first reader of the feed, or by the
+//! compressor once the publisher is idle. A publish only places items. In
+//! a burst each round brought hundreds of new items into the feed windows,
+//! and rendering all of them in three formats was 40 % of a mid-sized
+//! round's time, mostly for feeds replaced before anyone read them (Atom,
+//! two thirds of that cost, is often read by nobody for minutes).
 //!
 //! The fragments are produced by the format crates themselves: an item is
 //! written inside a minimal document and cut out of it (see `between`),
 //! so escaping, CDATA splitting and element order stay theirs.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use chrono::{DateTime, Utc};
-use rayon::prelude::*;
-use xxhash_rust::xxh3::{xxh3_128, Xxh3Default};
+use chrono::{DateTime, FixedOffset, Utc};
 
-use super::{atom, json, rss, FeedFormat};
+use super::{atom, json, rss, FeedDoc, FeedFormat};
 use crate::article::ItemText;
-use crate::catalog::{Catalog, Entry};
+use crate::catalog::{Catalog, Entry, FeedInfo};
 use crate::config::Config;
 
-/// One article as an item of every feed format.
+/// How an item is written in one format (`None`: not cut out cleanly).
+type RenderFn = fn(&Config, &Entry, &ItemText) -> Option<Vec<u8>>;
+
+/// One article as an item of every feed format, each rendered on first use.
 pub struct RenderedItem {
     pub entry: Arc<Entry>,
     pub text: Arc<ItemText>,
-    /// `None` when a crate wrote the item in an unexpected shape: feeds
-    /// holding it are then rendered whole.
-    rss: Option<Fragment>,
-    atom: Option<Fragment>,
-    json: Option<Fragment>,
-}
-
-/// An item's bytes in one format, and their xxh3-128 (see
-/// [`Spliced::hash`]).
-struct Fragment {
-    bytes: Box<[u8]>,
-    hash: u128,
-}
-
-impl Fragment {
-    fn new(bytes: Vec<u8>) -> Self {
-        Fragment {
-            hash: xxh3_128(&bytes),
-            bytes: bytes.into_boxed_slice(),
-        }
-    }
+    config: Arc<Config>,
+    /// `None` inside when a crate wrote the item in an unexpected shape:
+    /// feeds holding it are then rendered whole.
+    rss: OnceLock<Option<Box<[u8]>>>,
+    atom: OnceLock<Option<Box<[u8]>>>,
+    json: OnceLock<Option<Box<[u8]>>>,
 }
 
 impl RenderedItem {
-    pub fn new(config: &Config, entry: Arc<Entry>, text: Arc<ItemText>) -> Self {
+    /// The item, not rendered yet (see [`RenderedItem::bytes`]).
+    pub fn new(config: &Arc<Config>, entry: Arc<Entry>, text: Arc<ItemText>) -> Self {
         RenderedItem {
-            rss: rss::item_fragment(config, &entry, &text).map(Fragment::new),
-            atom: atom::entry_fragment(config, &entry, &text).map(Fragment::new),
-            json: json::item_fragment(config, &entry, &text).map(Fragment::new),
             entry,
             text,
+            config: config.clone(),
+            rss: OnceLock::new(),
+            atom: OnceLock::new(),
+            json: OnceLock::new(),
         }
     }
 
-    fn fragment(&self, format: FeedFormat) -> Option<&Fragment> {
-        match format {
-            FeedFormat::Rss => self.rss.as_ref(),
-            FeedFormat::Atom => self.atom.as_ref(),
-            FeedFormat::Json => self.json.as_ref(),
-        }
-    }
-
-    /// The item's bytes as they appear inside a feed of `format`.
+    /// The item's bytes as they appear inside a feed of `format`, rendered
+    /// on the first call (concurrent callers wait for that one render).
     pub fn bytes(&self, format: FeedFormat) -> Option<&[u8]> {
-        self.fragment(format).map(|f| &*f.bytes)
+        let (cell, render): (_, RenderFn) = match format {
+            FeedFormat::Rss => (&self.rss, rss::item_fragment),
+            FeedFormat::Atom => (&self.atom, atom::entry_fragment),
+            FeedFormat::Json => (&self.json, json::item_fragment),
+        };
+        cell.get_or_init(|| {
+            render(&self.config, &self.entry, &self.text).map(Vec::into_boxed_slice)
+        })
+        .as_deref()
     }
 
     /// Still what the catalog would render: same entry, same text.
     fn is_current(&self, entry: &Arc<Entry>, text: &Arc<ItemText>) -> bool {
         Arc::ptr_eq(&self.entry, entry) && Arc::ptr_eq(&self.text, text)
+    }
+
+    /// Certainly renders to the same bytes as `other`: the same inputs
+    /// (rendering is a pure function of them).
+    fn same_inputs(&self, other: &RenderedItem) -> bool {
+        (Arc::ptr_eq(&self.entry, &other.entry) || self.entry == other.entry)
+            && (Arc::ptr_eq(&self.text, &other.text) || self.text == other.text)
+            && (Arc::ptr_eq(&self.config, &other.config) || self.config == other.config)
     }
 }
 
@@ -95,9 +96,10 @@ pub struct ItemCache {
 }
 
 impl ItemCache {
-    /// Renders (in parallel) the items of `feeds` the cache lacks and
-    /// forgets those no longer shown or no longer current. Call after
-    /// [`Catalog::cache_texts`] for the same `now`.
+    /// Adds the items of `feeds` the cache lacks (unrendered: see
+    /// [`RenderedItem::bytes`]) and forgets those no longer shown or no
+    /// longer current. Call after [`Catalog::cache_texts`] for the same
+    /// `now`.
     pub fn refresh(&mut self, catalog: &Catalog, feeds: &BTreeSet<usize>, now: DateTime<Utc>) {
         let config = catalog.config();
         if !self.config.as_ref().is_some_and(|c| Arc::ptr_eq(c, config)) {
@@ -118,18 +120,15 @@ impl ItemCache {
                 }
             }
         }
-        let rendered: Vec<(Arc<str>, Arc<RenderedItem>)> = missing
-            .into_par_iter()
-            .map(|(path, entry)| {
-                let text = catalog.text(&entry);
-                (path, Arc::new(RenderedItem::new(config, entry, text)))
-            })
-            .collect();
-        self.items.extend(rendered);
+        for (path, entry) in missing {
+            let text = catalog.text(&entry);
+            let item = Arc::new(RenderedItem::new(config, entry, text));
+            self.items.insert(path, item);
+        }
     }
 
     /// The items of feed `index` at `now`, newest first: from the cache, or
-    /// rendered here for an item [`ItemCache::refresh`] was not told about.
+    /// new here for an item [`ItemCache::refresh`] was not told about.
     pub fn feed_items(
         &self,
         catalog: &Catalog,
@@ -174,14 +173,14 @@ pub(super) fn cut_out(document: &[u8], empty: &[u8], tail: &[u8]) -> Option<Vec<
     between(document, empty.strip_suffix(tail)?, tail).map(<[u8]>::to_vec)
 }
 
-/// A feed document in parts: its own bytes around its items' cached ones.
+/// A feed document in parts: its own bytes around its items'.
 ///
 /// Writing a feed out copies a few hundred kB. A publish during a burst
 /// made 27 of them, hashed each for its ETag, and most were replaced
 /// before anyone read them: the copy and the hash were a fifth of the
 /// publisher's CPU in a paced burst (perf). So the daemon publishes the
-/// parts, with a hash made from the items' own hashes, and a feed's bytes
-/// are written once a reader or the compressor asks for them (see
+/// parts, and a feed's items are rendered, its bytes written and hashed
+/// for its ETag once a reader or the compressor asks for them (see
 /// `snapshot::Resource`).
 pub struct Spliced {
     /// The document up to its items.
@@ -193,119 +192,124 @@ pub struct Spliced {
     tail: &'static [u8],
     items: Vec<Arc<RenderedItem>>,
     format: FeedFormat,
+    /// For writing the feed whole when an item's bytes cannot be cut out
+    /// of the crate's output (see [`FeedDoc::render_whole`]).
+    info: FeedInfo,
+    empty_date: DateTime<FixedOffset>,
 }
 
 impl Spliced {
-    /// `head`, then `open` and the items' `format` bytes with `separator`
-    /// between them, then `tail`; `None` when an item has no bytes in that
-    /// format.
-    pub(super) fn new(
-        head: Vec<u8>,
-        open: &'static [u8],
-        items: &[Arc<RenderedItem>],
-        separator: &'static [u8],
-        tail: &'static [u8],
-        format: FeedFormat,
-    ) -> Option<Self> {
-        items
-            .iter()
-            .all(|i| i.fragment(format).is_some())
-            .then(|| Spliced {
-                head,
-                open,
-                separator,
-                tail,
-                items: items.to_vec(),
-                format,
-            })
-    }
-
-    fn fragments(&self) -> impl Iterator<Item = &Fragment> {
-        self.items.iter().filter_map(|i| i.fragment(self.format))
-    }
-
-    /// The document's length in bytes.
-    fn len(&self) -> usize {
-        let items: usize = self.fragments().map(|f| f.bytes.len()).sum();
-        self.head.len()
-            + self.open.len()
-            + items
-            + self.items.len().saturating_sub(1) * self.separator.len()
-            + self.tail.len()
-            + 1
-    }
-
-    /// The document's bytes, in one buffer sized for them.
+    /// The document's bytes, in one buffer sized for them: `head`, then
+    /// `open` and the items' bytes with `separator` between them, then
+    /// `tail` and a newline. Renders the items not yet rendered in this
+    /// format; if one has no bytes in it, the feed is written whole by its
+    /// crate instead.
     pub fn write(&self) -> Vec<u8> {
-        let mut out = crate::buffers::take(self.len());
+        let Some(fragments) = self
+            .items
+            .iter()
+            .map(|i| i.bytes(self.format))
+            .collect::<Option<Vec<&[u8]>>>()
+        else {
+            return self.write_whole();
+        };
+        let len = self.head.len()
+            + self.open.len()
+            + fragments.iter().map(|f| f.len()).sum::<usize>()
+            + fragments.len().saturating_sub(1) * self.separator.len()
+            + self.tail.len()
+            + 1;
+        let mut out = crate::buffers::take(len);
         out.extend_from_slice(&self.head);
         out.extend_from_slice(self.open);
-        for (i, fragment) in self.fragments().enumerate() {
+        for (i, fragment) in fragments.iter().enumerate() {
             if i > 0 {
                 out.extend_from_slice(self.separator);
             }
-            out.extend_from_slice(&fragment.bytes);
+            out.extend_from_slice(fragment);
         }
         out.extend_from_slice(self.tail);
         out.push(b'\n');
         out
     }
 
-    /// A 128-bit hash of the document, from its own parts' bytes and its
-    /// items' hashes: in a few µs, where hashing the written bytes took
-    /// tens. Different documents get different hashes as surely as with a
-    /// hash of their bytes (the parts are written in order, each item's
-    /// hash standing for its bytes), and the same feed rendered again gets
-    /// the same one, so a reader's ETag outlives a restart.
-    pub fn hash(&self) -> u128 {
-        let mut h = Xxh3Default::new();
-        h.update(b"wirefeed spliced 1\0");
-        for part in [&self.head[..], self.open, self.separator, self.tail] {
-            h.update(&(part.len() as u64).to_le_bytes());
-            h.update(part);
+    fn write_whole(&self) -> Vec<u8> {
+        // Only a feed with items gets here (an empty one has no fragment).
+        let Some(first) = self.items.first() else {
+            return Vec::new();
+        };
+        FeedDoc {
+            config: &first.config,
+            info: &self.info,
+            items: &self.items,
+            empty_date: self.empty_date,
         }
-        for fragment in self.fragments() {
-            h.update(&fragment.hash.to_le_bytes());
-        }
-        h.digest128()
+        .render_whole(self.format)
+    }
+
+    /// Certainly the same document as `other`, without writing either:
+    /// the same parts around items with the same inputs. `false` means
+    /// "maybe different" (items whose inputs changed may still render
+    /// alike).
+    pub fn same_document(&self, other: &Spliced) -> bool {
+        self.format == other.format
+            && self.head == other.head
+            && self.open == other.open
+            && self.separator == other.separator
+            && self.tail == other.tail
+            && self.items.len() == other.items.len()
+            && self
+                .items
+                .iter()
+                .zip(&other.items)
+                .all(|(a, b)| Arc::ptr_eq(a, b) || a.same_inputs(b))
     }
 }
 
-/// `empty` (a feed document without items, ending in `tail`) with the
-/// items inserted before `tail`; `None` when `empty` does not end in
-/// `tail` or an item has no bytes in `format`.
+/// `empty` (the feed `doc` without items, ending in `tail`) with its items
+/// to be inserted before `tail`; `None` when `empty` does not end in
+/// `tail`.
 pub(super) fn splice(
     empty: Vec<u8>,
     tail: &'static [u8],
-    items: &[Arc<RenderedItem>],
+    doc: &FeedDoc,
     format: FeedFormat,
 ) -> Option<Spliced> {
-    splice_as(empty, tail, b"", b"", tail, items, format)
+    splice_as(empty, tail, b"", b"", tail, doc, format)
 }
 
-/// `empty` with its ending `empty_end` replaced by `open`, the items with
-/// `separator` between them and `close`; `None` when `empty` does not end
-/// in `empty_end` or an item has no bytes in `format`.
+/// `empty` with its ending `empty_end` replaced by `open`, the items of
+/// `doc` with `separator` between them and `close`; `None` when `empty`
+/// does not end in `empty_end`.
 pub(super) fn splice_as(
     mut empty: Vec<u8>,
     empty_end: &[u8],
     open: &'static [u8],
     separator: &'static [u8],
     close: &'static [u8],
-    items: &[Arc<RenderedItem>],
+    doc: &FeedDoc,
     format: FeedFormat,
 ) -> Option<Spliced> {
     if !empty.ends_with(empty_end) {
         return None;
     }
     empty.truncate(empty.len() - empty_end.len());
-    Spliced::new(empty, open, items, separator, close, format)
+    Some(Spliced {
+        head: empty,
+        open,
+        separator,
+        tail: close,
+        items: doc.items.to_vec(),
+        format,
+        info: doc.info.clone(),
+        empty_date: doc.empty_date,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::{between, splice};
-    use crate::render::FeedFormat;
+    use crate::render::{FeedDoc, FeedFormat};
 
     #[test]
     fn between_cuts_exactly_the_inserted_part() {
@@ -320,9 +324,26 @@ mod tests {
 
     #[test]
     fn splice_ends_the_document_with_its_tail_or_refuses() {
-        let spliced = splice(b"<a><b/></a>".to_vec(), b"</a>", &[], FeedFormat::Rss)
+        let config = crate::config::Config::from_str_with_env(
+            "[site]\ntitle='t'\nbase_url='https://news.test/'\ntimezone='UTC'\n",
+            std::path::Path::new("t.toml"),
+            Vec::new(),
+        )
+        .expect("config");
+        let info = crate::catalog::FeedInfo {
+            slug: "all".into(),
+            title: "All".into(),
+            description: String::new(),
+        };
+        let doc = FeedDoc {
+            config: &config,
+            info: &info,
+            items: &[],
+            empty_date: crate::render::empty_feed_date(),
+        };
+        let spliced = splice(b"<a><b/></a>".to_vec(), b"</a>", &doc, FeedFormat::Rss)
             .expect("ends in the tail");
         assert_eq!(spliced.write(), b"<a><b/></a>\n");
-        assert!(splice(b"<a></z>".to_vec(), b"</a>", &[], FeedFormat::Rss).is_none());
+        assert!(splice(b"<a></z>".to_vec(), b"</a>", &doc, FeedFormat::Rss).is_none());
     }
 }

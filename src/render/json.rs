@@ -54,7 +54,7 @@ const CLOSE: &[u8] = b"\n  ]\n}";
 pub fn spliced(doc: &FeedDoc) -> Option<Spliced> {
     let empty = serde_json::to_vec_pretty(&feed(doc)).ok()?;
     if doc.items.is_empty() {
-        return splice_as(empty, b"", b"", b"", b"", &[], FeedFormat::Json);
+        return splice_as(empty, b"", b"", b"", b"", doc, FeedFormat::Json);
     }
     splice_as(
         empty,
@@ -62,7 +62,7 @@ pub fn spliced(doc: &FeedDoc) -> Option<Spliced> {
         OPEN,
         SEPARATOR,
         CLOSE,
-        doc.items,
+        doc,
         FeedFormat::Json,
     )
 }

@@ -36,7 +36,7 @@ fn namespaces() -> BTreeMap<String, String> {
 /// crate's output is not shaped as expected: see [`render_whole`]).
 pub fn spliced(doc: &FeedDoc) -> Option<Spliced> {
     let empty = channel(doc).write_to(Vec::new()).ok()?;
-    splice(empty, TAIL, doc.items, FeedFormat::Rss)
+    splice(empty, TAIL, doc, FeedFormat::Rss)
 }
 
 /// The channel written with all its items by the `rss` crate alone: what
