@@ -751,7 +751,26 @@ pub fn read(root: &Path, path: &Path, ctx: &ParseContext) -> Change {
 /// it parsed of the body is partial); [`Catalog::cache_texts`] reads the
 /// texts the feeds show back.
 pub fn read_as(path: &Path, key: String, ctx: &ParseContext) -> Change {
-    let mut parsed = parse::parse_file_as(path, &key, ctx).map(|a| a.map(Box::new));
+    let result = parse::parse_file_as(path, &key, ctx);
+    parsed(key, result, ctx)
+}
+
+/// As [`read_as`], for a file already opened with
+/// [`parse::open_article`] and its metadata.
+pub fn read_opened(
+    file: std::fs::File,
+    meta: &std::fs::Metadata,
+    path: &Path,
+    key: String,
+    ctx: &ParseContext,
+) -> Change {
+    let result = parse::parse_opened(file, meta, path, &key, ctx);
+    parsed(key, result, ctx)
+}
+
+/// The change a parse makes; a read of metadata only keeps no text.
+fn parsed(key: String, result: Result<Option<Article>, ParseError>, ctx: &ParseContext) -> Change {
+    let mut parsed = result.map(|a| a.map(Box::new));
     if let (false, Ok(Some(article))) = (ctx.texts, &mut parsed) {
         article.take_text();
     }

@@ -1,6 +1,7 @@
 //! Faults and abuse against the real daemon: crashes, a vanishing
-//! directory, files turning into folders, symlinks out of the tree, a
-//! corrupt state store, scheduled stories, slow and oversized requests.
+//! directory, files turning into folders, symlinks out of the tree, a FIFO
+//! among the articles, a corrupt state store, scheduled stories, slow and
+//! oversized requests.
 //!
 //! The 10k-file crash test is `#[ignore]`d (about a minute); run it with
 //! `cargo test --release --test faults -- --ignored`.
@@ -97,6 +98,46 @@ fn a_file_replaced_by_a_directory() {
     d.wait_feed("/feeds/all.rss", "swapped file for folder", |b| {
         b.contains("Story Inside The Folder") && !b.contains("Plain File Story")
     });
+}
+
+/// A FIFO named like an article, dropped into the watched tree: opening it
+/// for reading would block the reading thread forever without
+/// `O_NONBLOCK`, and it must never count as an article, live or at start-up.
+#[test]
+fn a_fifo_named_like_an_article_never_blocks_the_daemon() {
+    let d = Daemon::start();
+    let fifo = d.site.article_path("world/pipe.txt");
+    let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).expect("path");
+    // SAFETY: a valid NUL-terminated path; mkfifo only creates the node.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o644) }, 0, "mkfifo");
+    d.write_article(
+        "world/after.txt",
+        &story("Story After The Pipe", "World", "after"),
+    );
+    d.wait_feed(
+        "/feeds/world.rss",
+        "listed the story beside the FIFO",
+        |b| b.contains("Story After The Pipe"),
+    );
+    assert!(
+        wait_until(
+            || d.log().contains("not a regular file"),
+            Duration::from_secs(5)
+        ),
+        "the FIFO was reported: {}",
+        d.log()
+    );
+    let mut d = d;
+    d.restart();
+    d.write_article(
+        "world/later.txt",
+        &story("Story After The Restart", "World", "later"),
+    );
+    d.wait_feed(
+        "/feeds/world.rss",
+        "listed the story after a restart",
+        |b| b.contains("Story After The Restart") && b.contains("Story After The Pipe"),
+    );
 }
 
 #[test]

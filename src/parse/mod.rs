@@ -176,14 +176,32 @@ pub fn parse_file_as(
     key: &str,
     ctx: &ParseContext,
 ) -> Result<Option<Article>, ParseError> {
+    // One open, then questions about the open file: no second path lookup
+    // (a third of the system time of a scan went to looking paths up).
+    let file = open_article(path).map_err(|e| ParseError {
+        path: path.to_path_buf(),
+        reason: e.into(),
+    })?;
+    let meta = file.metadata().map_err(|e| ParseError {
+        path: path.to_path_buf(),
+        reason: e.into(),
+    })?;
+    parse_opened(file, &meta, path, key, ctx)
+}
+
+/// As [`parse_file_as`], for a file already opened with [`open_article`]
+/// and its metadata (taken from the open file).
+pub fn parse_opened(
+    mut file: std::fs::File,
+    meta: &std::fs::Metadata,
+    path: &Path,
+    key: &str,
+    ctx: &ParseContext,
+) -> Result<Option<Article>, ParseError> {
     let err = |reason| ParseError {
         path: path.to_path_buf(),
         reason,
     };
-    // One open, then questions about the open file: no second path lookup
-    // (a third of the system time of a scan went to looking paths up).
-    let mut file = open_article(path).map_err(|e| err(e.into()))?;
-    let meta = file.metadata().map_err(|e| err(e.into()))?;
     if !meta.is_file() {
         return Err(err(Reason::NotAFile));
     }
