@@ -19,6 +19,11 @@
 //!   waiting [`STARVED_AFTER`] since the last submission is raised to
 //!   normal priority by [`Compressor::check_starving`] for one round.
 //!
+//! Compressing a feed nobody has read yet writes it first, rendering the
+//! items no reader needed in that format (often Atom's): that work runs
+//! here, at idle priority, too. A reader never waits for it (see
+//! `RenderedItem::bytes`): if both need the same bytes, both render them.
+//!
 //! Only the newest snapshot gets compressed: the queue holds weak
 //! references, so a feed superseded before its turn is freed at once (its
 //! buffer goes back to the pool for the next publish) and skipped.

@@ -6,8 +6,9 @@
 //!   places the new or changed items in the feeds they touched (a feed's
 //!   items are rendered when it is first read), swaps the new snapshot in
 //!   and hands the state changes over; it also wakes for scheduled
-//!   articles. Its reads fan out on a rayon pool it is itself a thread of
-//!   (the others are `wirefeed-read-N`);
+//!   articles. A round's reads fan out on a rayon pool it is itself a
+//!   thread of (the others are `wirefeed-read-N`); a full scan parses
+//!   ahead on rayon's global pool while the publisher applies;
 //! - `wirefeed-state` ([`crate::state`]) commits those changes to disk, so
 //!   that an `fsync` never holds up the next publish;
 //! - `wirefeed-gzip` ([`compressor::Compressor`]) compresses published feeds
@@ -224,7 +225,7 @@ fn watch_config_file(path: &Path, tx: Sender<Msg>) -> Option<notify::Recommended
 }
 
 /// Where a round's time went before its publish: reading the files
-/// (stat, read, parse) and applying them to the catalog. Logged with the
+/// (open, read, parse) and applying them to the catalog. Logged with the
 /// publish, so an operator (or a benchmark) sees what a slow one spent.
 #[derive(Default, Clone, Copy)]
 struct Intake {
@@ -788,8 +789,9 @@ enum Looked {
     Other(PathBuf, String),
 }
 
-/// Stats `path` and reads it if it is an article file; `None` for a path
-/// that cannot hold an article (outside the root, the root itself, or in
+/// What `path` is now, read if it is an article file (opened first, asked
+/// of the path only when the open cannot tell); `None` for a path that
+/// cannot hold an article (outside the root, the root itself, or in
 /// a hidden folder, like the scan).
 fn look(root: &Path, path: PathBuf, ctx: &parse::ParseContext) -> Option<Looked> {
     if !watch::is_inside(root, &path) || path == root {
@@ -804,7 +806,9 @@ fn look(root: &Path, path: PathBuf, ctx: &parse::ParseContext) -> Option<Looked>
     // the open was a second path lookup for each (8 % of the reading
     // threads' CPU in a burst, perf). The open never blocks or follows a
     // link (see `parse::open_article`); what it cannot answer (a symlink
-    // refused, any other error) is asked of the path as before.
+    // refused, any other error) is asked of the path as before. A FIFO or
+    // device with an article's name is opened and closed unread, as the
+    // startup scan has always done.
     if parse::is_article_path(&path) {
         match parse::open_article(&path) {
             Ok(file) => match file.metadata() {

@@ -24,15 +24,16 @@
 //!   time a feed holding it is read in it, then reused: a publish only
 //!   places items, and a feed's first reader renders only its new ones.
 //! - [`buffers`]: feed bodies' memory, handed from one publish to the next.
-//! - [`snapshot`]: pre-rendered, ETagged resources that are swapped
-//!   atomically as a whole; [`compressor`] adds their gzip and brotli
+//! - [`snapshot`]: immutable, ETagged resources that are swapped
+//!   atomically as a whole, each feed's bytes written (and its new items
+//!   rendered) by its first reader; [`compressor`] adds their gzip and brotli
 //!   bodies in the background, once the publisher is idle.
 //! - `sched`: which helper threads give way to which (Linux scheduling
 //!   policies: notify's thread under `SCHED_BATCH`, the compressor under
 //!   `SCHED_IDLE`).
 //! - [`serve`]: the hyper HTTP server, a thread per core, each connection
-//!   on the thread for the CPU its packets come in on; it only ever
-//!   reads snapshots. [`zerocopy`] keeps compressed bodies in sealed
+//!   on the thread for the CPU its packets come in on; it never changes
+//!   a snapshot, only reads it (writing a feed's bytes on first read). [`zerocopy`] keeps compressed bodies in sealed
 //!   memfds and gives hyper a connection that `sendfile`s them.
 //! - [`daemon`] ties them together for `wirefeed serve` (start-up: scan,
 //!   then watch, then catch up on what changed meanwhile); [`build`] for

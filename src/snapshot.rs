@@ -1,4 +1,4 @@
-//! Pre-rendered resources and the site they make up.
+//! Published resources and the site they make up.
 //!
 //! Every feed is published once per change as a [`Resource`]: the identity
 //! body with its validators, and (filled in right after) its gzip and
@@ -184,10 +184,20 @@ impl Resource {
 
     /// The identity body and its validators, written from its parts on
     /// first use (by the first reader, or the compressor).
+    ///
+    /// Nobody waits for another writer: the one writing may be the
+    /// idle-priority compressor, which may get no CPU while the machine is
+    /// busy, and a request must not wait for it. Two that miss at once
+    /// both write the same bytes; the first stored is kept (a `set` waits
+    /// only for another `set`'s store, never for a write).
     fn written(&self) -> &Written {
         match &*self.identity {
             Identity::Written(w) => w,
             Identity::InParts { parts, written } => {
+                if written.get().is_none() {
+                    let _ = written.set(Written::new(parts.write()));
+                }
+                // Stored just above, by this thread or by the first one.
                 written.get_or_init(|| Written::new(parts.write()))
             }
         }

@@ -16,7 +16,8 @@ use crate::config::Config;
 /// Entries are the feed's last children.
 const TAIL: &[u8] = b"</feed>";
 
-/// The feed with its entries' cached bytes spliced in (`None` when the
+/// The feed with its entries' bytes (each rendered once, on first use)
+/// spliced in (`None` when the
 /// crate's output is not shaped as expected: see [`render_whole`]).
 pub fn spliced(doc: &FeedDoc) -> Option<Spliced> {
     let empty = feed(doc).write_to(Vec::new()).ok()?;

@@ -1,9 +1,9 @@
 //! Feed items rendered once, on first use, and reused.
 //!
 //! An item's XML or JSON depends only on its article, its text and the
-//! config, so each shown article is rendered at most once per format and
-//! every feed showing it (`all` and its categories) copies those bytes
-//! until the article changes.
+//! config, so each shown article is rendered once per format and every
+//! feed showing it (`all` and its categories) copies those bytes until the
+//! article (or the config) changes.
 //!
 //! An item is rendered in a format only when a feed holding it is first
 //! written in that format: by the first reader of the feed, or by the
@@ -56,17 +56,24 @@ impl RenderedItem {
     }
 
     /// The item's bytes as they appear inside a feed of `format`, rendered
-    /// on the first call (concurrent callers wait for that one render).
+    /// on the first call.
+    ///
+    /// Callers never wait for each other: the idle-priority compressor may
+    /// be the one rendering an item that a request (or the publisher)
+    /// needs, and may get no CPU for as long as the machine is busy. Two
+    /// threads that miss at once both render; the bytes are the same (a
+    /// pure function of the inputs) and the first stored is kept.
     pub fn bytes(&self, format: FeedFormat) -> Option<&[u8]> {
         let (cell, render): (_, RenderFn) = match format {
             FeedFormat::Rss => (&self.rss, rss::item_fragment),
             FeedFormat::Atom => (&self.atom, atom::entry_fragment),
             FeedFormat::Json => (&self.json, json::item_fragment),
         };
-        cell.get_or_init(|| {
-            render(&self.config, &self.entry, &self.text).map(Vec::into_boxed_slice)
-        })
-        .as_deref()
+        if cell.get().is_none() {
+            let rendered = render(&self.config, &self.entry, &self.text);
+            let _ = cell.set(rendered.map(Vec::into_boxed_slice));
+        }
+        cell.get().and_then(|b| b.as_deref())
     }
 
     /// Still what the catalog would render: same entry, same text.
@@ -77,10 +84,19 @@ impl RenderedItem {
     /// Certainly renders to the same bytes as `other`: the same inputs
     /// (rendering is a pure function of them).
     fn same_inputs(&self, other: &RenderedItem) -> bool {
-        (Arc::ptr_eq(&self.entry, &other.entry) || self.entry == other.entry)
+        (Arc::ptr_eq(&self.entry, &other.entry) || same_entry(&self.entry, &other.entry))
             && (Arc::ptr_eq(&self.text, &other.text) || self.text == other.text)
             && (Arc::ptr_eq(&self.config, &other.config) || self.config == other.config)
     }
+}
+
+/// Equal entries with equal UTC offsets: chrono compares dates as
+/// instants, but an item writes its dates with their offset (`+05:00`),
+/// so the same instant in another offset is other bytes.
+fn same_entry(a: &Entry, b: &Entry) -> bool {
+    a == b
+        && a.published.offset() == b.published.offset()
+        && a.updated.offset() == b.updated.offset()
 }
 
 /// The rendered items of the articles the feeds show, by path.
@@ -230,6 +246,14 @@ impl Spliced {
         }
         out.extend_from_slice(self.tail);
         out.push(b'\n');
+        // Debug builds (the tests) check every feed as it is first written,
+        // on whichever thread writes it.
+        debug_assert!(
+            self.format == FeedFormat::Json || super::check_xml(&out).is_ok(),
+            "{}: {:?}",
+            self.info.slug,
+            super::check_xml(&out)
+        );
         out
     }
 
@@ -308,7 +332,7 @@ pub(super) fn splice_as(
 
 #[cfg(test)]
 mod tests {
-    use super::{between, splice};
+    use super::{between, splice, RenderedItem};
     use crate::render::{FeedDoc, FeedFormat};
 
     #[test]
@@ -320,6 +344,56 @@ mod tests {
         // A differently shaped document is refused, never cut wrongly.
         assert_eq!(between(b"<z><i/></a>", b"<a>", b"</a>"), None);
         assert_eq!(between(b"<a><i/></z>", b"<a>", b"</a>"), None);
+    }
+
+    /// Items are reused across publishes when their inputs are equal;
+    /// equal must mean "renders the same bytes", offsets included.
+    #[test]
+    fn the_same_instant_in_another_offset_is_another_item() {
+        use crate::catalog::Entry;
+        use chrono::{FixedOffset, TimeZone};
+        use std::sync::Arc;
+        let config = Arc::new(
+            crate::config::Config::from_str_with_env(
+                "[site]\ntitle='t'\nbase_url='https://news.test/'\ntimezone='UTC'\n",
+                std::path::Path::new("t.toml"),
+                Vec::new(),
+            )
+            .expect("config"),
+        );
+        let entry = |hours: i32| {
+            let zone = FixedOffset::east_opt(hours * 3600).expect("offset");
+            let at = zone
+                .with_ymd_and_hms(2024, 5, 14, 14 + hours as u32, 10, 0)
+                .single()
+                .expect("date");
+            Arc::new(Entry {
+                path: "world/a.txt".into(),
+                title: "A".into(),
+                author: None,
+                tags: Box::new([]),
+                id: "world-a".into(),
+                guid: "urn:uuid:0".into(),
+                published: at,
+                updated: at,
+                own_link: None,
+                feeds: vec![0],
+            })
+        };
+        let text = Arc::new(crate::article::ItemText::default());
+        let utc = RenderedItem::new(&config, entry(0), text.clone());
+        let karachi = RenderedItem::new(&config, entry(5), text.clone());
+        assert_eq!(utc.entry.published, karachi.entry.published, "one instant");
+        assert!(!utc.same_inputs(&karachi));
+        for format in FeedFormat::ALL {
+            assert_ne!(utc.bytes(format), karachi.bytes(format), "{format:?}");
+        }
+        // Equal by value (a re-read of an unchanged file): the same bytes.
+        let again = RenderedItem::new(&config, entry(0), text);
+        assert!(utc.same_inputs(&again));
+        for format in FeedFormat::ALL {
+            assert_eq!(utc.bytes(format), again.bytes(format), "{format:?}");
+        }
     }
 
     #[test]

@@ -49,7 +49,8 @@ const OPEN: &[u8] = b"[\n    ";
 const SEPARATOR: &[u8] = b",\n    ";
 const CLOSE: &[u8] = b"\n  ]\n}";
 
-/// The feed with its items' cached bytes in its `items` array (`None` when
+/// The feed with its items' bytes (each rendered once, on first use) in
+/// its `items` array (`None` when
 /// `serde_json`'s output is not shaped as expected: see [`render_whole`]).
 pub fn spliced(doc: &FeedDoc) -> Option<Spliced> {
     let empty = serde_json::to_vec_pretty(&feed(doc)).ok()?;
