@@ -152,12 +152,13 @@ async fn serve_main(config_path: PathBuf, config: Arc<Config>) -> anyhow::Result
 }
 
 /// Runs `work` (the publisher) as one of the threads of its own rayon pool,
-/// so that its reads fan out from a thread that takes part in them. Called from outside a pool, a parallel step waits until a
-/// sleeping worker wakes and gets a core; in a burst, with the writer on
-/// one core and readers on the other, the first rounds of a dozen files
-/// spent more time in that wait than in reading (7 ms for 11 files). A
-/// worker that starts the step itself reads on at once, and the others
-/// join it as they wake.
+/// so that its reads fan out from a thread that takes part in them.
+/// Called from outside a pool, a parallel step waits until a sleeping
+/// worker wakes and gets a core; in a burst, with the writer on one core
+/// and readers on the other, the first rounds of a dozen files spent more
+/// time in that wait than in reading (7 ms for 11 files). A worker that
+/// starts the step itself reads on at once, and the others join it as
+/// they wake.
 fn in_own_pool(threads: usize, work: impl FnOnce() + Send) {
     match rayon::ThreadPoolBuilder::new()
         .num_threads(threads)

@@ -333,7 +333,17 @@ pub(super) fn splice_as(
 #[cfg(test)]
 mod tests {
     use super::{between, splice, RenderedItem};
+    use crate::config::Config;
     use crate::render::{FeedDoc, FeedFormat};
+
+    fn config() -> Config {
+        Config::from_str_with_env(
+            "[site]\ntitle='t'\nbase_url='https://news.test/'\ntimezone='UTC'\n",
+            std::path::Path::new("t.toml"),
+            Vec::new(),
+        )
+        .expect("config")
+    }
 
     #[test]
     fn between_cuts_exactly_the_inserted_part() {
@@ -353,14 +363,7 @@ mod tests {
         use crate::catalog::Entry;
         use chrono::{FixedOffset, TimeZone};
         use std::sync::Arc;
-        let config = Arc::new(
-            crate::config::Config::from_str_with_env(
-                "[site]\ntitle='t'\nbase_url='https://news.test/'\ntimezone='UTC'\n",
-                std::path::Path::new("t.toml"),
-                Vec::new(),
-            )
-            .expect("config"),
-        );
+        let config = Arc::new(config());
         let entry = |hours: i32| {
             let zone = FixedOffset::east_opt(hours * 3600).expect("offset");
             let at = zone
@@ -398,12 +401,7 @@ mod tests {
 
     #[test]
     fn splice_ends_the_document_with_its_tail_or_refuses() {
-        let config = crate::config::Config::from_str_with_env(
-            "[site]\ntitle='t'\nbase_url='https://news.test/'\ntimezone='UTC'\n",
-            std::path::Path::new("t.toml"),
-            Vec::new(),
-        )
-        .expect("config");
+        let config = config();
         let info = crate::catalog::FeedInfo {
             slug: "all".into(),
             title: "All".into(),

@@ -102,14 +102,6 @@ pub enum FeedBody {
 }
 
 impl FeedBody {
-    /// The document's bytes: written out from its parts, or borrowed.
-    pub fn bytes(&self) -> std::borrow::Cow<'_, [u8]> {
-        match self {
-            FeedBody::Spliced(s) => s.write().into(),
-            FeedBody::Whole(b) => b.as_slice().into(),
-        }
-    }
-
     pub fn into_vec(self) -> Vec<u8> {
         match self {
             FeedBody::Spliced(s) => s.write(),
