@@ -4,8 +4,10 @@
     burst.py write  --root ARTICLES --n 10000 --run RUN --out writes.csv
     burst.py poll   --base URL --run RUN --out seen.csv --stop FILE [--interval 0.005]
     burst.py load   --url URL --rps 200 --conns 4 --out load.csv --stop FILE
+    burst.py cpu    --out FILE [--proc LABEL=PID]...
     burst.py report --writes writes.csv --seen seen.csv --log daemon.log --base-count N
                     [--load load.csv] [--metrics-before F --metrics-after F]
+                    [--cpu-base F --cpu-start F --cpu-end F]
 
 write: builds N scraped-page (.txt) articles in memory first (bench/corpus.py
   text, seed layout), each with a unique title token `zq<RUN>n<seq>`, a
@@ -26,6 +28,12 @@ load: a paced client on URL (Accept-Encoding: gzip, keep-alive): CONNS
   not hidden by the client waiting (coordinated omission): load.csv
   (t_sched, latency_s, status).
 
+cpu: a snapshot of CPU time (JSON): the machine's busy and total jiffies
+  from /proc/stat, and per LABEL the jiffies of each thread of PID (threads
+  named alike, `wirefeed-read-1` and `-2`, are summed). `write --cpu-out F
+  --cpu-proc LABEL=PID...` takes one just before its first write, with its
+  own CPU time for the writing added at the end.
+
 report: see the header of bench/latency.sh for the method.
 """
 
@@ -34,6 +42,7 @@ import bisect
 import csv
 import datetime as dt
 import http.client
+import json
 import math
 import os
 import re
@@ -46,6 +55,60 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import corpus  # noqa: E402
 
 TOKEN = re.compile(rb"zq\d+n\d{6}")
+THREAD_NO = re.compile(r"-\d+$")
+
+
+def cpu_snapshot(procs):
+    """Jiffies now: the machine's (busy, total) and each process's threads."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    snap = {"t": time.time(), "busy": sum(v) - v[3] - v[4], "total": sum(v), "procs": {}}
+    for label, pid in procs:
+        threads = {}
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                    st = f.read()
+            except OSError:
+                continue
+            name = THREAD_NO.sub("", st[st.index("(") + 1:st.rindex(")")])
+            fields = st[st.rindex(")") + 2:].split()
+            threads[name] = threads.get(name, 0) + int(fields[11]) + int(fields[12])
+        snap["procs"][label] = threads
+    return snap
+
+
+def parse_procs(items):
+    out = []
+    for item in items or []:
+        label, _, pid = item.partition("=")
+        out.append((label, int(pid)))
+    return out
+
+
+def cmd_cpu(a):
+    if a.wait_log:
+        # Follow the daemon's log (cheaper than asking /metrics in a loop)
+        # until a publish holds N articles.
+        want = re.compile(r" published .*articles=(\d+)")
+        deadline = time.time() + a.timeout
+        pos, buf = 0, ""
+        while time.time() < deadline:
+            with open(a.wait_log) as f:
+                f.seek(pos)
+                buf += f.read()
+                pos = f.tell()
+            lines = buf.split("\n")
+            buf = lines.pop()
+            if any((m := want.search(line)) and int(m.group(1)) >= a.want for line in lines):
+                break
+            time.sleep(0.002)
+    with open(a.out, "w") as f:
+        json.dump(cpu_snapshot(parse_procs(a.proc)), f)
 
 
 def cmd_write(a):
@@ -63,6 +126,8 @@ def cmd_write(a):
         path = os.path.join(a.root, art["slug"], f"burst-{a.run}-{seq:06d}.txt")
         files.append((seq, token, art["slug"], path, text.encode()))
     rows = []
+    snap = cpu_snapshot(parse_procs(a.cpu_proc)) if a.cpu_out else None
+    cpu0 = os.times()
     t_start = time.time()
     for seq, token, slug, path, data in files:
         if a.rate > 0:  # paced: file seq is due at t_start + seq / rate
@@ -74,6 +139,11 @@ def cmd_write(a):
         os.close(fd)
         rows.append((seq, token, slug, time.time()))
     t_end = time.time()
+    cpu1 = os.times()
+    if snap:
+        snap["writer_cpu_s"] = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
+        with open(a.cpu_out, "w") as f:
+            json.dump(snap, f)
     with open(a.out, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["seq", "token", "slug", "t_write"])
@@ -300,6 +370,9 @@ def cmd_report(a):
               f"oldest event): n={cnt} mean {mean:.1f} ms, p50 <= {hist_quantile(diff, .5) * 1e3:g} ms, "
               f"p99 <= {hist_quantile(diff, .99) * 1e3:g} ms (bucket bounds)")
 
+    if a.cpu_start and a.cpu_end and os.path.exists(a.cpu_start) and os.path.exists(a.cpu_end):
+        report_cpu(a, n)
+
     if a.load and os.path.exists(a.load):
         with open(a.load) as f:
             load = [(float(r["t_sched"]), float(r["latency_s"]), int(r["status"])) for r in csv.DictReader(f)]
@@ -312,6 +385,55 @@ def cmd_report(a):
               + (f"   {bad} non-200" if bad else ""))
 
 
+def report_cpu(a, n):
+    """Where the CPU went from the first write until every file was
+    published: the machine's load and the daemon's time per file, by thread
+    (over what it spends serving the poller and the load client alone, taken
+    from the seconds before the burst)."""
+    hz = os.sysconf("SC_CLK_TCK")
+    with open(a.cpu_start) as f:
+        s0 = json.load(f)
+    with open(a.cpu_end) as f:
+        s1 = json.load(f)
+    base = None
+    if a.cpu_base and os.path.exists(a.cpu_base):
+        with open(a.cpu_base) as f:
+            base = json.load(f)
+    window = s1["t"] - s0["t"]
+    cores = os.cpu_count() or 1
+    busy = (s1["busy"] - s0["busy"]) / max(s1["total"] - s0["total"], 1) * 100 * cores
+
+    def used(before, after, label):
+        t0, t1 = before["procs"].get(label, {}), after["procs"].get(label, {})
+        return {k: (v - t0.get(k, 0)) / hz for k, v in t1.items()}
+
+    print(f"CPU from the first write until all were published ({window:.2f} s; the machine "
+          f"{busy:.0f} % busy of {cores * 100} %):")
+    daemon = used(s0, s1, "wirefeed")
+    # Compression runs on idle CPU once the burst is published: apart.
+    gzip = sum(v for k, v in daemon.items() if k.endswith("gzip"))
+    work = {k: v for k, v in daemon.items() if not k.endswith("gzip")}
+    idle_rate = 0.0
+    if base:
+        b = used(base, s0, "wirefeed")
+        idle_rate = sum(v for k, v in b.items() if not k.endswith("gzip")) / max(s0["t"] - base["t"], 1e-9)
+    total = sum(work.values())
+    burst = total - idle_rate * window
+    # Thread names are cut to 15 characters by the kernel.
+    short = {"wirefeed-publis": "publish", "notify-rs inoti": "notify"}
+    parts = ", ".join(f"{short.get(k, k.removeprefix('wirefeed-'))} {v / n * 1e6:.0f}"
+                      for k, v in sorted(work.items(), key=lambda kv: -kv[1]) if v > 0)
+    print(f"  wirefeed {total * 1e3:.0f} ms ({parts}; µs per file), of which the poller and load "
+          f"client alone would take {idle_rate * window * 1e3:.0f} ms: {burst / n * 1e6:.1f} µs per "
+          f"burst file; then compression {gzip * 1e3:.0f} ms")
+    others = [f"{label} {sum(used(s0, s1, label).values()) * 1e3:.0f} ms"
+              for label in s1["procs"] if label != "wirefeed"]
+    if "writer_cpu_s" in s0:
+        others.insert(0, f"writer {s0['writer_cpu_s'] * 1e3:.0f} ms ({s0['writer_cpu_s'] / n * 1e6:.0f} µs per file)")
+    if others:
+        print(f"  {', '.join(others)}")
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -322,6 +444,14 @@ def main():
     w.add_argument("--out", required=True)
     w.add_argument("--rate", type=float, default=0,
                    help="files per second (0: back to back, as fast as possible)")
+    w.add_argument("--cpu-out", help="CPU snapshot just before the first write (see cpu)")
+    w.add_argument("--cpu-proc", action="append", help="LABEL=PID to include in it")
+    c = sub.add_parser("cpu")
+    c.add_argument("--out", required=True)
+    c.add_argument("--proc", action="append", help="LABEL=PID")
+    c.add_argument("--wait-log", help="first wait for a publish of WANT articles in this log")
+    c.add_argument("--want", type=int, default=0)
+    c.add_argument("--timeout", type=float, default=600)
     q = sub.add_parser("poll")
     q.add_argument("--base", required=True)
     q.add_argument("--run", type=int, required=True)
@@ -345,8 +475,12 @@ def main():
     r.add_argument("--load-url")
     r.add_argument("--metrics-before")
     r.add_argument("--metrics-after")
+    r.add_argument("--cpu-base")
+    r.add_argument("--cpu-start")
+    r.add_argument("--cpu-end")
     a = p.parse_args()
-    {"write": cmd_write, "poll": cmd_poll, "load": cmd_load, "report": cmd_report}[a.cmd](a)
+    {"write": cmd_write, "poll": cmd_poll, "load": cmd_load, "cpu": cmd_cpu,
+     "report": cmd_report}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,13 @@
 #     publish A assigns them, which would show A's ordering assumption failing.
 #   C (the daemon's own view): the delta of the /metrics histogram
 #     wirefeed_watch_lag_seconds over the burst (one sample per publish).
+#   CPU (what limits A when the writer is fast): CPU time from /proc between
+#     the first write and the publish of the last file: how busy the machine
+#     was, the daemon's time per burst file by thread (less what serving the
+#     poller and the load client alone costs, from the BASE_SECONDS before
+#     the burst), and what the writer, the poller and the load client used.
+#     A daemon that needs more CPU per file than the writer leaves it falls
+#     behind, and then no round size keeps the p99 low.
 #
 # The writer's speed varies from run to run with the filesystem's state
 # (3 000 to 41 000 files/s on one VM with the same command). Right after a
@@ -114,12 +121,20 @@ LOAD_PID=$!
   --out "$OUT/seen.csv" --stop "$WORK/stop" --timeout "$((TIMEOUT + 120))" 2> "$OUT/poll.log" &
 PIDS+=($!)
 POLL_PID=$!
+PROCS=(--proc "wirefeed=$WF_PID" --proc "poller=$POLL_PID" --proc "load client=$LOAD_PID")
+"$PY" "$BENCH_DIR/burst.py" cpu --out "$OUT/cpu-base.json" "${PROCS[@]}"
 sleep "$BASE_SECONDS"
 
 log "burst: writing $BURST files"
-"$PY" "$BENCH_DIR/burst.py" write --root "$CORPUS/articles" --n "$BURST" --run "$RUN" \
-  --out "$OUT/writes.csv" --rate "$RATE"
 want=$((base + BURST))
+# CPU use: at the first write (by the writer) and at the publish of the last.
+"$PY" "$BENCH_DIR/burst.py" cpu --out "$OUT/cpu-end.json" "${PROCS[@]}" \
+  --wait-log "$OUT/wirefeed.log" --want "$want" --timeout "$TIMEOUT" &
+PIDS+=($!)
+CPU_END_PID=$!
+"$PY" "$BENCH_DIR/burst.py" write --root "$CORPUS/articles" --n "$BURST" --run "$RUN" \
+  --out "$OUT/writes.csv" --rate "$RATE" --cpu-out "$OUT/cpu-start.json" "${PROCS[@]/#--proc/--cpu-proc}"
+wait "$CPU_END_PID" || true
 deadline=$(( $(date +%s) + TIMEOUT ))
 while :; do
   have=$(curl -s "$URL/metrics" | awk '$1 == "wirefeed_articles{feed=\"all\"}" {print $2}')
@@ -138,7 +153,8 @@ cat "$OUT/poll.log" >&2
   machine_summary
   "$PY" "$BENCH_DIR/burst.py" report --writes "$OUT/writes.csv" --seen "$OUT/seen.csv" \
     --log "$OUT/wirefeed.log" --base-count "$base" --load "$OUT/load.csv" --load-url /feeds/world.rss \
-    --metrics-before "$OUT/metrics-before.txt" --metrics-after "$OUT/metrics-after.txt"
+    --metrics-before "$OUT/metrics-before.txt" --metrics-after "$OUT/metrics-after.txt" \
+    --cpu-base "$OUT/cpu-base.json" --cpu-start "$OUT/cpu-start.json" --cpu-end "$OUT/cpu-end.json"
   echo "wirefeed RSS after the burst: $(awk '/VmRSS/ {printf "%.0f MB", $2/1024}' "/proc/$WF_PID/status")"
   echo "raw data: $OUT"
 } | tee "$OUT/summary.txt"
