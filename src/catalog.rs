@@ -14,12 +14,13 @@
 //! - Feed order: newest `published` first, ties by GUID.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, Utc};
+use foldhash::{HashMap, HashMapExt, HashSet};
 use rayon::prelude::*;
 use serde::Serialize;
 

@@ -13,7 +13,6 @@
 //! corrupt or unwritable, GUIDs and dates fall back to what the files
 //! themselves say, and wirefeed keeps serving.
 
-use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
@@ -21,6 +20,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, FixedOffset};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};

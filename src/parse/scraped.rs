@@ -122,7 +122,8 @@ pub fn parse(text: &str, ctx: &ParseContext) -> Result<Parts, Reason> {
 /// Appends `<p>text…</p>`, the text escaped (`&`, `<`, `>`).
 fn paragraph(html: &mut String, text: &str, tail: &str) {
     html.push_str("<p>");
-    // pulldown-cmark's escaper (SIMD on x86-64): this runs over every body.
+    // pulldown-cmark's escaper (SSSE3 with its `simd` feature, on in
+    // Cargo.toml; a byte table without): this runs over every body.
     let _ = pulldown_cmark_escape::escape_html_body_text(&mut *html, text);
     html.push_str(tail);
     html.push_str("</p>\n");

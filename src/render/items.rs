@@ -17,10 +17,11 @@
 //! written inside a minimal document and cut out of it (see `between`),
 //! so escaping, CDATA splitting and element order stay theirs.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, FixedOffset, Utc};
+use foldhash::{HashMap, HashMapExt};
 
 use super::{atom, json, rss, FeedDoc, FeedFormat};
 use crate::article::ItemText;
