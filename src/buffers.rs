@@ -1,12 +1,12 @@
 //! Feed bodies' memory, reused from one publish to the next.
 //!
 //! In a burst every publish could write up to 27 feeds of 100-500 kB (now
-//! only those read) and free the ones they replace. glibc serves blocks that size with fresh `mmap`s, so
-//! each new body was page-faulted in 4 kB at a time: 18 % of the
-//! publisher's CPU in a paced 10k-file burst (perf). A body's buffer now
-//! comes back here when its last reader drops it ([`body`]), and the next
-//! render writes into it ([`take`]), its pages still mapped. At most
-//! [`POOL_BYTES`] are kept; the rest is freed as before.
+//! only those read) and free the ones they replace. glibc serves blocks
+//! that size with fresh `mmap`s, so each new body was page-faulted in 4 kB
+//! at a time: 18 % of the publisher's CPU in a paced 10k-file burst
+//! (perf). A body's buffer now comes back here when its last reader drops
+//! it ([`body`]), and the next write fills it ([`take`]), its pages still
+//! mapped. At most [`POOL_BYTES`] are kept; the rest is freed as before.
 
 use std::sync::Mutex;
 

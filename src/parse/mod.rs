@@ -178,14 +178,12 @@ pub fn parse_file_as(
 ) -> Result<Option<Article>, ParseError> {
     // One open, then questions about the open file: no second path lookup
     // (a third of the system time of a scan went to looking paths up).
-    let file = open_article(path).map_err(|e| ParseError {
+    let io = |e: std::io::Error| ParseError {
         path: path.to_path_buf(),
         reason: e.into(),
-    })?;
-    let meta = file.metadata().map_err(|e| ParseError {
-        path: path.to_path_buf(),
-        reason: e.into(),
-    })?;
+    };
+    let file = open_article(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
     parse_opened(file, &meta, path, key, ctx)
 }
 
