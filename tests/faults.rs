@@ -67,11 +67,7 @@ fn articles_directory_removed_and_recreated_recovers() {
     });
     fs::create_dir_all(d.site.articles().join("world")).expect("mkdir");
     // Give the watcher a moment to see the new directory, then write.
-    assert!(
-        wait_until(|| d.log().contains("(re)appeared"), Duration::from_secs(5)),
-        "{}",
-        d.log()
-    );
+    d.wait_log("(re)appeared", "the new directory");
     d.write_article("world/b.txt", &story("After The Wipe", "World", "after"));
     d.wait_feed("/feeds/world.rss", "listed the new story", |b| {
         b.contains("After The Wipe")
@@ -119,14 +115,7 @@ fn a_fifo_named_like_an_article_never_blocks_the_daemon() {
         "listed the story beside the FIFO",
         |b| b.contains("Story After The Pipe"),
     );
-    assert!(
-        wait_until(
-            || d.log().contains("not a regular file"),
-            Duration::from_secs(5)
-        ),
-        "the FIFO was reported: {}",
-        d.log()
-    );
+    d.wait_log("not a regular file", "the FIFO");
     let mut d = d;
     d.restart();
     d.write_article(
@@ -440,14 +429,7 @@ fn a_full_disk_under_the_state_store_is_logged_and_serving_goes_on() {
         "listed the stories written after",
         |b| (0..20).all(|i| b.contains(&format!("Written On A Full Disk {i}<"))),
     );
-    assert!(
-        wait_until(
-            || d.log().contains("cannot write the state store"),
-            Duration::from_secs(5)
-        ),
-        "the failed state write is logged:\n{}",
-        d.log()
-    );
+    d.wait_log("cannot write the state store", "the failed state write");
     assert_eq!(d.get("/healthz").status, 200);
 }
 

@@ -545,6 +545,16 @@ impl Daemon {
             .collect()
     }
 
+    /// Waits (5 s) until the log holds a line containing `needle`; panics
+    /// with `what` and the whole log otherwise.
+    pub fn wait_log(&self, needle: &str, what: &str) {
+        assert!(
+            eventually(|| self.log().contains(needle)),
+            "never logged {what} ({needle:?}):\n{}",
+            self.log()
+        );
+    }
+
     pub fn count_log(&self, needle: &str) -> usize {
         self.log_lines_with(&[needle]).len()
     }
