@@ -75,6 +75,10 @@ pub struct StateStore {
     by_hash: HashMap<u64, Arc<str>>,
     /// Paths whose record changed (or went) since the last flush.
     pending: HashSet<Arc<str>>,
+    /// A chunk the writer's full queue refused, handed over first next
+    /// time: built once, not again at every round of a burst. A path
+    /// changed again since is pending anew, and goes after it.
+    held: Option<Rows>,
 }
 
 impl StateStore {
@@ -86,6 +90,7 @@ impl StateStore {
             records: HashMap::new(),
             by_hash: HashMap::new(),
             pending: HashSet::new(),
+            held: None,
         }
     }
 
@@ -155,6 +160,7 @@ impl StateStore {
             records,
             by_hash,
             pending: HashSet::new(),
+            held: None,
         })
     }
 
@@ -226,7 +232,7 @@ impl StateStore {
 
     /// Whether changes are waiting for [`StateStore::flush_some`].
     pub fn has_pending(&self) -> bool {
-        !self.pending.is_empty()
+        self.held.is_some() || !self.pending.is_empty()
     }
 
     fn hand_over(&mut self, wait: bool) -> Result<(), StateError> {
@@ -234,25 +240,33 @@ impl StateStore {
             self.pending.clear();
             return Ok(());
         };
+        let stopped = |message| StateError::Store {
+            path: self.path.clone(),
+            message,
+        };
+        if let Some(rows) = self.held.take() {
+            self.held = writer.send(rows, wait).map_err(stopped)?;
+            if self.held.is_some() {
+                return Ok(());
+            }
+        }
         while !self.pending.is_empty() {
             let paths: Vec<Arc<str>> = self.pending.iter().take(CHUNK).cloned().collect();
+            for path in &paths {
+                self.pending.remove(path);
+            }
             // Records, not their JSON: the writer thread serializes them
             // (5 us each, a 25 ms pause per 5 000-file round otherwise).
             let rows: Rows = paths
-                .iter()
-                .map(|path| (path.clone(), self.records.get(path).cloned()))
+                .into_iter()
+                .map(|path| {
+                    let record = self.records.get(&path).cloned();
+                    (path, record)
+                })
                 .collect();
-            let taken = writer
-                .send(rows, wait)
-                .map_err(|message| StateError::Store {
-                    path: self.path.clone(),
-                    message,
-                })?;
-            if !taken {
+            self.held = writer.send(rows, wait).map_err(stopped)?;
+            if self.held.is_some() {
                 break;
-            }
-            for path in &paths {
-                self.pending.remove(path);
             }
         }
         Ok(())
@@ -286,15 +300,16 @@ impl Writer {
         Ok(Writer { tx, thread })
     }
 
-    /// `Ok(false)`: the queue is full and `wait` is false.
-    fn send(&self, rows: Rows, wait: bool) -> Result<bool, String> {
+    /// `Ok(Some(rows))`: the queue is full and `wait` is false; the rows
+    /// come back untaken.
+    fn send(&self, rows: Rows, wait: bool) -> Result<Option<Rows>, String> {
         let stopped = || "the state writer thread stopped".to_string();
         if wait {
-            return self.tx.send(rows).map(|()| true).map_err(|_| stopped());
+            return self.tx.send(rows).map(|()| None).map_err(|_| stopped());
         }
         match self.tx.try_send(rows) {
-            Ok(()) => Ok(true),
-            Err(TrySendError::Full(_)) => Ok(false),
+            Ok(()) => Ok(None),
+            Err(TrySendError::Full(rows)) => Ok(Some(rows)),
             Err(TrySendError::Disconnected(_)) => Err(stopped()),
         }
     }
@@ -431,6 +446,11 @@ mod tests {
             s.put(format!("{i}.txt").into(), rec(i));
         }
         s.flush_some().expect("hand over");
+        // Changed again while older records wait in (or were refused by)
+        // the full queue: the newer record must be the one that stays.
+        for i in (0..n).step_by(3) {
+            s.put(format!("{i}.txt").into(), rec(i + n));
+        }
         while s.has_pending() {
             std::thread::sleep(std::time::Duration::from_millis(1));
             s.flush_some().expect("hand over");
@@ -438,7 +458,8 @@ mod tests {
         drop(s);
         let (s, _) = StateStore::open(dir.path());
         for i in 0..n {
-            assert_eq!(s.get(&format!("{i}.txt")), Some(&rec(i)), "record {i}");
+            let want = if i % 3 == 0 { rec(i + n) } else { rec(i) };
+            assert_eq!(s.get(&format!("{i}.txt")), Some(&want), "record {i}");
         }
     }
 
