@@ -298,6 +298,12 @@ impl Catalog {
             let incoming = take();
             let next = std::thread::scope(|s| {
                 s.spawn(|| parse::prefetch::prefetch(&incoming));
+                // Outside any pool, this thread parses in rayon's global
+                // one: with the applying thread that is one thread more
+                // than cores, which fills the gaps when either stage waits.
+                // Parsing in the daemon's own pool (`rayon::join`) left
+                // them idle: warm start at 100k 3.75-3.91 s against
+                // 3.04-3.78 s (BENCHMARKS.md, sixteenth session).
                 let parser = s.spawn(|| scan(&root, &ahead, &ctx));
                 seen(&parsed);
                 self.apply(std::mem::take(&mut parsed));
