@@ -209,13 +209,7 @@ pub fn parse_opened(
             max: ctx.max_file_bytes,
         }));
     }
-    // The size may grow while we read (a writer still at it): never read
-    // more than the limit.
-    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
-    (&mut file)
-        .take(ctx.max_file_bytes + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| err(e.into()))?;
+    let bytes = read_whole(&mut file, meta.len(), ctx.max_file_bytes).map_err(|e| err(e.into()))?;
     if bytes.len() as u64 > ctx.max_file_bytes {
         return Err(err(Reason::TooLarge {
             size: bytes.len() as u64,
@@ -224,6 +218,33 @@ pub fn parse_opened(
     }
     let mtime = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
     parse_bytes(key, &bytes, mtime, ctx).map_err(err)
+}
+
+/// Reads an open file to its end, but never more than `limit` + 1 bytes
+/// (one more than the limit tells a file over it).
+///
+/// One `read` is enough when the file still holds the `expected` bytes its
+/// metadata said: asked for one byte more, the read returns exactly those
+/// and the file is at its end. `read_to_end` asks again until a read
+/// returns 0, a second system call for every file (a burst and a startup
+/// scan read each file once, so that was one call in three of the read).
+/// A file that grew, shrank or came back short is read on as before.
+fn read_whole(file: &mut std::fs::File, expected: u64, limit: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = vec![0; expected.min(limit) as usize + 1];
+    let first = loop {
+        match file.read(&mut bytes) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            other => break other?,
+        }
+    };
+    bytes.truncate(first);
+    if first as u64 != expected {
+        // The size may grow while we read (a writer still at it): never
+        // read more than the limit.
+        file.take(limit + 1 - first as u64)
+            .read_to_end(&mut bytes)?;
+    }
+    Ok(bytes)
 }
 
 /// Opens a file for reading without ever blocking or leaving the tree: a
@@ -410,6 +431,28 @@ pub(crate) mod tests {
         )
         .expect("config");
         ParseContext::from_config(&config)
+    }
+
+    /// The whole file, whatever its size did between the stat and the read:
+    /// as stated, grown since (a writer still at it), shrunk since, empty,
+    /// and over the limit (one byte more than the limit is read, no more).
+    #[test]
+    fn a_file_is_read_whole_whatever_its_size_did_since_the_stat() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("a.txt");
+        let body: Vec<u8> = (0..10_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+        std::fs::write(&path, &body).expect("write");
+        let read = |expected: u64, limit: u64| {
+            let mut file = std::fs::File::open(&path).expect("open");
+            read_whole(&mut file, expected, limit).expect("read")
+        };
+        assert_eq!(read(10_000, 1 << 20), body, "as stated");
+        assert_eq!(read(4_000, 1 << 20), body, "grown since the stat");
+        assert_eq!(read(12_000, 1 << 20), body, "shrunk since the stat");
+        assert_eq!(read(10_000, 9_000), body[..9_001], "over the limit");
+        assert_eq!(read(5_000, 9_000), body[..9_001], "grown over the limit");
+        std::fs::write(&path, b"").expect("truncate");
+        assert!(read(0, 1 << 20).is_empty(), "empty");
     }
 
     /// A named pipe in the tree (or one swapped in after the listing) must
