@@ -745,6 +745,13 @@ impl Publisher {
                 new.server.listen
             );
         }
+        // Sized at start: the connection semaphore and the open-file limit.
+        if new.server.max_connections != self.config.server.max_connections {
+            tracing::warn!(
+                "server.max_connections changed: restart wirefeed to hold {} connections",
+                new.server.max_connections
+            );
+        }
         let rewatch = new.articles.dir != self.config.articles.dir
             || new.articles.poll_interval != self.config.articles.poll_interval
             || new.articles.debounce != self.config.articles.debounce

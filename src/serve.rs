@@ -68,7 +68,8 @@ impl App {
 }
 
 impl App {
-    /// Swaps in a reloaded config (the listen address stays).
+    /// Swaps in a reloaded config (the listen address and the connection
+    /// limit stay; the other `[server]` limits hold for new connections).
     pub fn set_config(&self, config: Arc<Config>, ctx: crate::parse::ParseContext) {
         self.cache_control.store(Arc::new(cache_control(&config)));
         self.parse_ctx.store(Arc::new(ctx));
@@ -263,14 +264,8 @@ async fn hand_over(
     }
 }
 
-/// Serves the connections handed to this thread until `stop`, then lets
-/// in-flight requests finish (up to [`DRAIN_TIMEOUT`]).
-async fn serve_handed(
-    mut handed: tokio::sync::mpsc::UnboundedReceiver<Handoff>,
-    app: Arc<App>,
-    stop: tokio::sync::watch::Receiver<bool>,
-) {
-    let server = app.config.load().server.clone();
+/// How a connection is served: the limits `[server]` sets on a client.
+fn connection_builder(server: &crate::config::Server) -> auto::Builder<TokioExecutor> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -282,6 +277,18 @@ async fn serve_handed(
         .timer(TokioTimer::new())
         .max_header_list_size(server.max_header_bytes as u32)
         .max_concurrent_streams(100);
+    builder
+}
+
+/// Serves the connections handed to this thread until `stop`, then lets
+/// in-flight requests finish (up to [`DRAIN_TIMEOUT`]).
+async fn serve_handed(
+    mut handed: tokio::sync::mpsc::UnboundedReceiver<Handoff>,
+    app: Arc<App>,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut config = app.config.load_full();
+    let mut builder = connection_builder(&config.server);
     let graceful = GracefulShutdown::new();
     let stopped = until_stopped(stop);
     tokio::pin!(stopped);
@@ -304,6 +311,15 @@ async fn serve_handed(
                 continue;
             }
         };
+        // A reloaded config's limits hold for connections from now on;
+        // those already open keep the ones they started with.
+        let current = app.config.load();
+        if !Arc::ptr_eq(&current, &config) {
+            if current.server != config.server {
+                builder = connection_builder(&current.server);
+            }
+            config = arc_swap::Guard::into_inner(current);
+        }
         // The answer is ready at once: made here, it needs no clone of
         // `app` per request (a count both threads would write).
         let app = app.clone();

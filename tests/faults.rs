@@ -227,30 +227,47 @@ fn a_slow_client_is_cut_off_while_others_are_served() {
     site.header_read_timeout = Some("1s");
     site.write_config();
     let d = Daemon::start_site(site);
+    let closed_after = dribble_until_cut_off(&d).expect("the slow client was never cut off");
+    assert!(
+        closed_after >= Duration::from_millis(900) && closed_after < Duration::from_secs(4),
+        "cut off after {closed_after:?}"
+    );
+}
+
+/// An operator who shortens `server.header_read_timeout` and reloads gets
+/// it on the next connection, without a restart.
+#[test]
+fn a_reloaded_header_timeout_holds_for_new_connections() {
+    let mut d = Daemon::start(); // the default: 10 s
+    d.site.header_read_timeout = Some("1s");
+    d.site.write_config();
+    d.wait_log("config reloaded", "the reload");
+    let closed_after = dribble_until_cut_off(&d).expect("the slow client was never cut off");
+    assert!(
+        closed_after < Duration::from_secs(4),
+        "cut off after {closed_after:?}, not by the reloaded 1 s timeout"
+    );
+}
+
+/// Sends a request's headers a byte every 100 ms (10 s in all) while a
+/// well-behaved client keeps asking; returns when the server cut the slow
+/// one off (`None`: never).
+fn dribble_until_cut_off(d: &Daemon) -> Option<Duration> {
     let mut slow = TcpStream::connect(("127.0.0.1", d.port())).expect("connect");
     slow.set_read_timeout(Some(Duration::from_millis(100))).ok();
     let started = Instant::now();
-    let mut closed_after = None;
     for b in b"GET /feeds/all.rss HTTP/1.1\r\nHost: a\r\nX-Dribble: "
         .iter()
         .cycle()
         .take(100)
     {
         if slow.write_all(&[*b]).is_err() {
-            closed_after = Some(started.elapsed());
-            break;
+            return Some(started.elapsed());
         }
         let mut buf = [0u8; 256];
-        match slow.read(&mut buf) {
-            Ok(0) => {
-                closed_after = Some(started.elapsed());
-                break;
-            }
-            Ok(_) => {
-                closed_after = Some(started.elapsed());
-                break;
-            }
-            Err(_) => {}
+        if slow.read(&mut buf).is_ok() {
+            // Closed (0 bytes) or answered with an error: cut off either way.
+            return Some(started.elapsed());
         }
         // A well-behaved client meanwhile gets its answer at once.
         let t = Instant::now();
@@ -261,11 +278,7 @@ fn a_slow_client_is_cut_off_while_others_are_served() {
             t.elapsed()
         );
     }
-    let closed_after = closed_after.expect("the slow client was never cut off");
-    assert!(
-        closed_after >= Duration::from_millis(900) && closed_after < Duration::from_secs(4),
-        "cut off after {closed_after:?}"
-    );
+    None
 }
 
 #[test]
