@@ -226,8 +226,7 @@ pub fn parse_opened(
 /// One `read` is enough when the file still holds the `expected` bytes its
 /// metadata said: asked for one byte more, the read returns exactly those
 /// and the file is at its end. `read_to_end` asks again until a read
-/// returns 0, a second system call for every file (a burst and a startup
-/// scan read each file once, so that was one call in three of the read).
+/// returns 0: a second `read` for every file a scan or a burst reads.
 /// A file that grew, shrank or came back short is read on as before.
 fn read_whole(file: &mut std::fs::File, expected: u64, limit: u64) -> std::io::Result<Vec<u8>> {
     let mut bytes = vec![0; expected.min(limit) as usize + 1];
