@@ -445,6 +445,9 @@ fn falls_back_to_polling(e: &notify::Error) -> bool {
 
 /// Is `path` inside `root` (lexically, no `..`)?
 pub fn is_inside(root: &Path, path: &Path) -> bool {
+    if crate::parse::clean_tail(root, path).is_some() {
+        return true;
+    }
     path.strip_prefix(root).is_ok_and(|rel| {
         rel.components()
             .all(|c| matches!(c, std::path::Component::Normal(_)))

@@ -153,11 +153,34 @@ fn format_of(path: &Path) -> Option<Format> {
 
 /// `path` relative to `root`, `/`-separated (the article's stable key).
 pub fn relative_key(root: &Path, path: &Path) -> String {
+    if let Some(tail) = clean_tail(root, path) {
+        return tail.to_owned();
+    }
     let rel = path.strip_prefix(root).unwrap_or(path);
     rel.components()
         .map(|c| c.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// What follows `root` and a `/` in `path`, when that is UTF-8 made of
+/// plain names only (no empty, `.` or `..` part): then it is also what
+/// [`relative_key`] builds part by part, and `path` is inside `root`.
+/// Nearly every path is such a join (the scan's and notify's), and
+/// comparing bytes is a tenth of the work of comparing `Path` components
+/// (which, with the key built from them, was 2 % of the daemon's CPU in
+/// a burst).
+pub(crate) fn clean_tail<'a>(root: &Path, path: &'a Path) -> Option<&'a str> {
+    use std::os::unix::ffi::OsStrExt;
+    let root = root.as_os_str().as_bytes();
+    if root.is_empty() {
+        return None;
+    }
+    let rest = path.as_os_str().as_bytes().strip_prefix(root)?;
+    let rest = std::str::from_utf8(rest.strip_prefix(b"/")?).ok()?;
+    rest.split('/')
+        .all(|part| !matches!(part, "" | "." | ".."))
+        .then_some(rest)
 }
 
 /// Reads and parses one file under `root`. `Ok(None)`: a draft.
@@ -430,6 +453,61 @@ pub(crate) mod tests {
         )
         .expect("config");
         ParseContext::from_config(&config)
+    }
+
+    /// A path as the parts give it: `/`-joined bytes, not always UTF-8 and
+    /// not always clean (empty, `.` and `..` parts), maybe absolute.
+    fn messy_path() -> impl proptest::strategy::Strategy<Value = PathBuf> {
+        use proptest::prelude::*;
+        let part = prop_oneof![
+            Just(&b""[..]),
+            Just(&b"."[..]),
+            Just(&b".."[..]),
+            Just(&b"a"[..]),
+            Just(&b"ab"[..]),
+            Just(&b".x"[..]),
+            Just("é".as_bytes()),
+            Just(&b"\xff"[..]),
+        ];
+        (any::<bool>(), prop::collection::vec(part, 0..5)).prop_map(|(absolute, parts)| {
+            use std::os::unix::ffi::OsStringExt;
+            let mut bytes = if absolute { b"/".to_vec() } else { Vec::new() };
+            bytes.extend(parts.join(&b'/'));
+            PathBuf::from(std::ffi::OsString::from_vec(bytes))
+        })
+    }
+
+    proptest::proptest! {
+        /// Keys and the inside test, taken by comparing bytes where the path
+        /// is a clean join, are what comparing `Path` components gives.
+        #[test]
+        fn byte_compared_keys_equal_component_wise_ones(
+            root in messy_path(),
+            tail in messy_path(),
+            separator in proptest::prop_oneof![
+                proptest::strategy::Just(""),
+                proptest::strategy::Just("/"),
+                proptest::strategy::Just("//"),
+            ],
+        ) {
+            use std::os::unix::ffi::OsStrExt;
+            let mut bytes = root.as_os_str().as_bytes().to_vec();
+            bytes.extend(separator.as_bytes());
+            bytes.extend(tail.as_os_str().as_bytes());
+            let path = PathBuf::from(std::ffi::OsStr::from_bytes(&bytes));
+            let rel = path.strip_prefix(&root).unwrap_or(&path);
+            let key = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            proptest::prop_assert_eq!(relative_key(&root, &path), key);
+            let inside = path.strip_prefix(&root).is_ok_and(|rel| {
+                rel.components()
+                    .all(|c| matches!(c, std::path::Component::Normal(_)))
+            });
+            proptest::prop_assert_eq!(crate::watch::is_inside(&root, &path), inside);
+        }
     }
 
     /// The whole file, whatever its size did between the stat and the read:
