@@ -1,229 +1,33 @@
-//! `wirefeed serve`: the watcher, the publisher and the HTTP server.
-//!
-//! Threads and their jobs:
-//! - `wirefeed-watch` ([`crate::watch`]) turns file events into settled paths;
-//! - `wirefeed-publish` owns the [`Catalog`]: it parses changed files,
-//!   places the new or changed items in the feeds they touched (a feed's
-//!   items are rendered when it is first read), swaps the new snapshot in
-//!   and hands the state changes over; it also wakes for scheduled
-//!   articles. A round's reads fan out on a rayon pool it is itself a
-//!   thread of (the others are `wirefeed-read-N`); a full scan parses
-//!   ahead on rayon's global pool while the publisher applies;
-//! - `wirefeed-state` ([`crate::state`]) commits those changes to disk, so
-//!   that an `fsync` never holds up the next publish;
-//! - `wirefeed-gzip` ([`compressor::Compressor`]) compresses published feeds
-//!   once the publisher is idle, on otherwise idle CPU;
-//! - `wirefeed-http-N`, one per core ([`serve::serve_per_core`]), answer
-//!   requests from the current snapshot; the first also accepts, and hands
-//!   each connection to a thread by the CPU its packets come in on, kept
-//!   balanced (`serve::placement`);
-//! - the `wirefeed-main` tokio runtime handles start-up and signals.
-//!
-//! Signals: SIGTERM/SIGINT stop accepting, finish in-flight requests and
-//! flush the state store; SIGHUP (or saving the config file) reloads the
-//! config: a valid one is swapped in, an invalid one is logged and ignored.
+//! The publisher thread: takes the watcher's settled paths (and reloads,
+//! rescans, scheduled times), reads what changed, applies it to the
+//! [`Catalog`] and swaps the touched feeds in.
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
-use tokio::sync::Semaphore;
 
+use super::Msg;
 use crate::catalog::{self, Catalog, Change};
 use crate::compressor;
 use crate::config::Config;
 use crate::metrics::FeedLabels;
 use crate::parse;
 use crate::render;
-use crate::serve::{self, App};
+use crate::serve::App;
 use crate::snapshot::{self, Resource};
 use crate::state::StateStore;
 use crate::watch::{self, WatchHandle, WatchMsg, WatchOptions};
-
-/// The log filter without `WIREFEED_LOG`. notify reports at `info` that it
-/// could not remove the watch of a deleted folder (the kernel dropped it
-/// with the folder): nothing an operator can act on, so only its warnings.
-const DEFAULT_LOG: &str = "info,notify=warn";
 
 /// Longest sleep of the publisher between checks for scheduled articles.
 const MAX_IDLE: Duration = Duration::from_secs(60);
 /// How soon an idle publisher retries handing state changes to a busy writer.
 const STATE_RETRY: Duration = Duration::from_millis(10);
-
-enum Msg {
-    Watch(WatchMsg),
-    Reload,
-    Shutdown,
-}
-
-/// Logs to stderr; `WIREFEED_LOG` sets the filter (default `info,notify=warn`).
-pub fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("WIREFEED_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
-        .try_init();
-}
-
-/// Runs the daemon until SIGTERM or SIGINT.
-pub fn run(config_path: PathBuf, config: Arc<Config>) -> anyhow::Result<()> {
-    // Signals and start-up; requests are served on threads of their own
-    // (see serve::serve_per_core).
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .thread_name("wirefeed-main")
-        .build()?;
-    runtime.block_on(serve_main(config_path, config))
-}
-
-async fn serve_main(config_path: PathBuf, config: Arc<Config>) -> anyhow::Result<()> {
-    raise_open_file_limit(config.server.max_connections);
-    let (listen, max_connections) = (config.server.listen, config.server.max_connections);
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let listener = serve::bind(listen)
-        .with_context(|| format!("cannot listen on {listen} (server.listen)"))?;
-    let addr = listener.local_addr()?;
-    tracing::info!(%addr, articles = %config.articles.dir.display(), "listening");
-    let app = Arc::new(App::new(config.clone()));
-    let (tx, rx) = mpsc::channel::<Msg>();
-
-    let (state, warning) = tokio::task::block_in_place(|| StateStore::open(&config.state_dir()));
-    if let Some(w) = warning {
-        tracing::warn!("{w}");
-    }
-    let publisher = {
-        let (app, tx, config_path) = (app.clone(), tx.clone(), config_path.clone());
-        let compressor = compressor::Compressor::spawn()?;
-        std::thread::Builder::new()
-            .name("wirefeed-publish".into())
-            .spawn(move || {
-                let publisher = Publisher::new(config_path, config, app, state, tx, compressor);
-                in_own_pool(cores, move || publisher.run(rx))
-            })?
-    };
-    let _config_watch = watch_config_file(&config_path, tx.clone());
-
-    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
-    let reload_tx = tx.clone();
-    tokio::spawn(async move {
-        while hup.recv().await.is_some() {
-            tracing::info!("SIGHUP: reloading config");
-            let _ = reload_tx.send(Msg::Reload);
-        }
-    });
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    let shutdown = async move {
-        tokio::select! {
-            _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
-            _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: shutting down"),
-        }
-    };
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let limit = Arc::new(Semaphore::new(max_connections));
-    let serving = {
-        let app = app.clone();
-        tokio::task::spawn_blocking(move || {
-            serve::serve_per_core(listener, cores, app, limit, stop_rx)
-        })
-    };
-    shutdown.await;
-    let _ = stop_tx.send(true);
-    serving
-        .await
-        .context("serving threads")?
-        .context("serving threads")?;
-    let _ = tx.send(Msg::Shutdown);
-    tokio::task::spawn_blocking(move || publisher.join())
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .context("publisher thread panicked")?;
-    tracing::info!("stopped");
-    Ok(())
-}
-
-/// Runs `work` (the publisher) as one of the threads of its own rayon pool,
-/// so that its reads fan out from a thread that takes part in them.
-/// Called from outside a pool, a parallel step waits until a sleeping
-/// worker wakes and gets a core; in a burst, with the writer on one core
-/// and readers on the other, the first rounds of a dozen files spent more
-/// time in that wait than in reading (7 ms for 11 files). A worker that
-/// starts the step itself reads on at once, and the others join it as
-/// they wake.
-fn in_own_pool(threads: usize, work: impl FnOnce() + Send) {
-    match rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .thread_name(|i| format!("wirefeed-read-{i}"))
-        .use_current_thread()
-        .build()
-    {
-        Ok(pool) => pool.install(work),
-        Err(e) => {
-            tracing::warn!(error = %e, "no thread pool of its own; the publisher uses the global one");
-            work()
-        }
-    }
-}
-
-/// Every connection is a file descriptor: the usual soft limit (1024) would
-/// refuse connections long before `server.max_connections`.
-fn raise_open_file_limit(connections: usize) {
-    let want = connections as u64 + 1024;
-    match rlimit::increase_nofile_limit(want) {
-        Ok(got) if got < want => {
-            tracing::warn!(
-                limit = got,
-                "open-file limit is below server.max_connections + 1024"
-            )
-        }
-        Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, "cannot raise the open-file limit"),
-    }
-}
-
-/// Saving the config file reloads it, like SIGHUP.
-fn watch_config_file(path: &Path, tx: Sender<Msg>) -> Option<notify::RecommendedWatcher> {
-    use notify::event::{AccessKind, AccessMode};
-    use notify::{EventKind, Watcher};
-    let name = path.file_name()?.to_os_string();
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut watcher = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
-        let Ok(ev) = ev else { return };
-        let relevant = matches!(
-            ev.kind,
-            EventKind::Create(_)
-                | EventKind::Modify(_)
-                | EventKind::Access(AccessKind::Close(AccessMode::Write))
-        );
-        if relevant
-            && ev
-                .paths
-                .iter()
-                .any(|p| p.file_name() == Some(name.as_os_str()))
-        {
-            let _ = tx.send(Msg::Reload);
-        }
-    })
-    .map_err(|e| tracing::warn!(error = %e, "config file changes will need SIGHUP"))
-    .ok()?;
-    watcher
-        .watch(&dir, notify::RecursiveMode::NonRecursive)
-        .map_err(|e| tracing::warn!(error = %e, "config file changes will need SIGHUP"))
-        .ok()?;
-    Some(watcher)
-}
 
 /// Where a round's time went before its publish: reading the files
 /// (open, read, parse) and applying them to the catalog. Logged with the
@@ -260,7 +64,7 @@ impl Work {
     }
 }
 
-struct Publisher {
+pub(super) struct Publisher {
     config_path: PathBuf,
     config: Arc<Config>,
     app: Arc<App>,
@@ -277,7 +81,7 @@ struct Publisher {
 }
 
 impl Publisher {
-    fn new(
+    pub(super) fn new(
         config_path: PathBuf,
         config: Arc<Config>,
         app: Arc<App>,
@@ -299,7 +103,7 @@ impl Publisher {
         }
     }
 
-    fn run(mut self, rx: Receiver<Msg>) {
+    pub(super) fn run(mut self, rx: Receiver<Msg>) {
         // Scan, then watch, then catch up. inotify reports every open of a
         // file in a watched folder, so a watch in place during the scan made
         // an event of each of our own reads (15 % of a 100k scan's CPU, and
