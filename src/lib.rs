@@ -26,15 +26,16 @@
 //! - [`buffers`]: feed bodies' memory, handed from one publish to the next.
 //! - [`snapshot`]: immutable, ETagged resources that are swapped
 //!   atomically as a whole, each feed's bytes written (and its new items
-//!   rendered) by its first reader; [`compressor`] adds their gzip and brotli
-//!   bodies in the background, once the publisher is idle.
+//!   rendered) by its first reader; [`compressor`] adds their gzip and
+//!   brotli bodies in the background, once the publisher is idle.
 //! - `sched`: which helper threads give way to which (Linux scheduling
 //!   policies: notify's thread under `SCHED_BATCH`, the compressor under
 //!   `SCHED_IDLE`).
 //! - [`serve`]: the hyper HTTP server, a thread per core, each connection
 //!   on the thread for the CPU its packets come in on; it never changes
-//!   a snapshot, only reads it (writing a feed's bytes on first read). [`zerocopy`] keeps compressed bodies in sealed
-//!   memfds and gives hyper a connection that `sendfile`s them.
+//!   a snapshot, only reads it (writing a feed's bytes on first read).
+//!   [`zerocopy`] keeps compressed bodies in sealed memfds and gives hyper
+//!   a connection that `sendfile`s them.
 //! - [`daemon`] ties them together for `wirefeed serve` (start-up: scan,
 //!   then watch, then catch up on what changed meanwhile); [`build`] for
 //!   `wirefeed build`; [`metrics`] holds the Prometheus registry.

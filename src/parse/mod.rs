@@ -444,6 +444,7 @@ fn folder_names(key: &str) -> Vec<String> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn test_ctx() -> ParseContext {
         let config = crate::config::Config::from_str_with_env(
@@ -457,8 +458,7 @@ pub(crate) mod tests {
 
     /// A path as the parts give it: `/`-joined bytes, not always UTF-8 and
     /// not always clean (empty, `.` and `..` parts), maybe absolute.
-    fn messy_path() -> impl proptest::strategy::Strategy<Value = PathBuf> {
-        use proptest::prelude::*;
+    fn messy_path() -> impl Strategy<Value = PathBuf> {
         let part = prop_oneof![
             Just(&b""[..]),
             Just(&b"."[..]),
@@ -477,18 +477,14 @@ pub(crate) mod tests {
         })
     }
 
-    proptest::proptest! {
+    proptest! {
         /// Keys and the inside test, taken by comparing bytes where the path
         /// is a clean join, are what comparing `Path` components gives.
         #[test]
         fn byte_compared_keys_equal_component_wise_ones(
             root in messy_path(),
             tail in messy_path(),
-            separator in proptest::prop_oneof![
-                proptest::strategy::Just(""),
-                proptest::strategy::Just("/"),
-                proptest::strategy::Just("//"),
-            ],
+            separator in prop_oneof![Just(""), Just("/"), Just("//")],
         ) {
             use std::os::unix::ffi::OsStrExt;
             let mut bytes = root.as_os_str().as_bytes().to_vec();
@@ -501,12 +497,12 @@ pub(crate) mod tests {
                 .map(|c| c.as_os_str().to_string_lossy())
                 .collect::<Vec<_>>()
                 .join("/");
-            proptest::prop_assert_eq!(relative_key(&root, &path), key);
+            prop_assert_eq!(relative_key(&root, &path), key);
             let inside = path.strip_prefix(&root).is_ok_and(|rel| {
                 rel.components()
                     .all(|c| matches!(c, std::path::Component::Normal(_)))
             });
-            proptest::prop_assert_eq!(crate::watch::is_inside(&root, &path), inside);
+            prop_assert_eq!(crate::watch::is_inside(&root, &path), inside);
         }
     }
 

@@ -17,8 +17,8 @@ use crate::config::Config;
 const TAIL: &[u8] = b"</feed>";
 
 /// The feed with its entries' bytes (each rendered once, on first use)
-/// spliced in (`None` when the
-/// crate's output is not shaped as expected: see [`render_whole`]).
+/// spliced in (`None` when the crate's output is not shaped as expected:
+/// see [`render_whole`]).
 pub fn spliced(doc: &FeedDoc) -> Option<Spliced> {
     let empty = feed(doc).write_to(Vec::new()).ok()?;
     splice(empty, TAIL, doc, FeedFormat::Atom)

@@ -50,8 +50,8 @@ const SEPARATOR: &[u8] = b",\n    ";
 const CLOSE: &[u8] = b"\n  ]\n}";
 
 /// The feed with its items' bytes (each rendered once, on first use) in
-/// its `items` array (`None` when
-/// `serde_json`'s output is not shaped as expected: see [`render_whole`]).
+/// its `items` array (`None` when `serde_json`'s output is not shaped as
+/// expected: see [`render_whole`]).
 pub fn spliced(doc: &FeedDoc) -> Option<Spliced> {
     let empty = serde_json::to_vec_pretty(&feed(doc)).ok()?;
     if doc.items.is_empty() {

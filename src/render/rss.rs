@@ -33,8 +33,8 @@ fn namespaces() -> BTreeMap<String, String> {
 }
 
 /// The channel with its items' bytes (each rendered once, on first use)
-/// spliced in (`None` when the
-/// crate's output is not shaped as expected: see [`render_whole`]).
+/// spliced in (`None` when the crate's output is not shaped as expected:
+/// see [`render_whole`]).
 pub fn spliced(doc: &FeedDoc) -> Option<Spliced> {
     let empty = channel(doc).write_to(Vec::new()).ok()?;
     splice(empty, TAIL, doc, FeedFormat::Rss)
