@@ -16,11 +16,14 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
+use chrono::{DateTime, FixedOffset};
 use foldhash::HashSet;
 use rayon::prelude::*;
 
 use super::Msg;
 use crate::catalog::{self, Change};
+use crate::compressor::BusyMarker;
+use crate::config::Config;
 use crate::parse::{self, ParseContext};
 use crate::watch;
 
@@ -31,35 +34,34 @@ type Settled = Option<(Vec<PathBuf>, Instant)>;
 /// How files are read; the publisher replaces it when the config changes.
 pub(super) struct ReadConfig {
     pub root: PathBuf,
+    /// Which feeds an article goes to, and how many items each shows.
+    config: Arc<Config>,
     full: ParseContext,
     metadata_only: ParseContext,
-    /// Reads of more files than this at once, by the publisher, skip the
-    /// texts.
+    /// Reads of more files than this at once skip the texts of those the
+    /// feeds cannot show.
     big_round: usize,
-    /// The same for the intake thread, counting the batch it reads and
-    /// those the publisher has not taken yet.
-    big_backlog: usize,
 }
 
 impl ReadConfig {
-    /// `shown_at_most`: how many items all the feeds show together.
-    pub fn new(root: PathBuf, ctx: &ParseContext, shown_at_most: usize) -> Self {
+    pub fn new(config: Arc<Config>, ctx: &ParseContext) -> Self {
+        let shown_at_most = (config.categories.len() + 1) * config.feeds.items;
         ReadConfig {
-            root,
+            root: config.articles.dir.clone(),
+            config,
             full: ctx.clone(),
             metadata_only: ctx.metadata_only(),
             // Many more files than the feeds can show at once (a burst, a
             // folder copied in) are read for their metadata only, as the
             // startup scan does: a third of a read is building a body most
-            // of them never show (and the memory for it). The publish reads
-            // back the few shown, each a whole read again, so below 4x what
-            // the feeds show that costs more than it saves.
-            big_round: 4 * shown_at_most,
-            // With an intake thread, that read-back falls in the
-            // publisher's round, which every file waits for, while the
-            // texts are parsed beside it: twice the limit. At 28 000 files/s (tmpfs, 8 runs each)
-            // the p99 went from 94 ms (median) at 4x to 81 ms at 8x.
-            big_backlog: 8 * shown_at_most,
+            // of them never show (and the memory for it). The few that can
+            // be shown are read again whole, so below 4x what the feeds
+            // show that costs more than it saves.
+            big_round: std::env::var("WF_BIG")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(4)
+                * shown_at_most,
         }
     }
 
@@ -78,6 +80,54 @@ impl ReadConfig {
             .filter_map(|path| look(&self.root, path, ctx))
             .collect()
     }
+
+    /// Like [`ReadConfig::look_all`] for a big batch: the metadata of
+    /// every file, then the files the feeds could show read again whole,
+    /// so that the publisher has their texts without reading them back.
+    fn look_big(&self, paths: Vec<PathBuf>) -> Vec<Looked> {
+        let mut looked = self.look_all(paths, &self.metadata_only);
+        let whole: Vec<(usize, Looked)> = could_show(&looked, &self.config)
+            .into_par_iter()
+            .filter_map(|i| {
+                let path = self.root.join(looked[i].key());
+                look(&self.root, path, &self.full).map(|l| (i, l))
+            })
+            .collect();
+        for (i, l) in whole {
+            looked[i] = l;
+        }
+        looked
+    }
+}
+
+/// Indexes of the articles in `looked` that a feed could show: the newest
+/// `feeds.items` of each feed among them. One with that many newer ones in
+/// each of its feeds is not among any feed's newest, whatever else the
+/// catalog holds. (A remembered first-seen date can still move one in;
+/// the publisher reads back any text it lacks.)
+fn could_show(looked: &[Looked], config: &Config) -> Vec<usize> {
+    let items = config.feeds.items;
+    let mut by_feed: Vec<Vec<(DateTime<FixedOffset>, usize)>> =
+        vec![Vec::new(); config.categories.len() + 1];
+    for (i, l) in looked.iter().enumerate() {
+        if let Looked::File(_, Some(Change::Parsed(_, Ok(Some(a))))) = l {
+            for f in catalog::feeds_for(config, a, |_| {}) {
+                by_feed[f].push((a.published, i));
+            }
+        }
+    }
+    let mut shown = Vec::new();
+    for mut files in by_feed {
+        if files.len() > items {
+            // Newest first: the first `items` are the newest.
+            files.select_nth_unstable_by(items, |a, b| b.0.cmp(&a.0));
+            files.truncate(items);
+        }
+        shown.extend(files.into_iter().map(|(_, i)| i));
+    }
+    shown.sort_unstable();
+    shown.dedup();
+    shown
 }
 
 /// Settled paths, read by the intake thread.
@@ -129,7 +179,14 @@ pub(super) struct Intake {
 impl Intake {
     /// Starts the thread, reading on a rayon pool of `threads` (itself
     /// one of them); its batches go to `publisher` as [`Msg::Read`].
-    pub fn spawn(config: ReadConfig, publisher: Sender<Msg>, threads: usize) -> Self {
+    /// `busy` marks each batch as changes in progress, so that the
+    /// compressor waits for it as it does for the publisher's rounds.
+    pub fn spawn(
+        config: ReadConfig,
+        publisher: Sender<Msg>,
+        threads: usize,
+        busy: BusyMarker,
+    ) -> Self {
         let (paths, rx) = mpsc::channel();
         let config = Arc::new(ArcSwap::from_pointee(config));
         let queued = Arc::new(AtomicUsize::new(0));
@@ -139,7 +196,7 @@ impl Intake {
                 .name("wirefeed-intake".into())
                 .spawn(move || {
                     super::in_own_pool("wirefeed-intake", threads, move || {
-                        run(&rx, &publisher, &config, &queued)
+                        run(&rx, &publisher, &config, &queued, &busy)
                     })
                 })
         };
@@ -207,6 +264,7 @@ fn run(
     publisher: &Sender<Msg>,
     config: &ArcSwap<ReadConfig>,
     queued: &AtomicUsize,
+    busy: &BusyMarker,
 ) {
     let mut stop = false;
     while !stop {
@@ -225,14 +283,14 @@ fn run(
             }
         }
         let started = Instant::now();
+        let reading = busy.busy();
         let config = config.load_full();
         let paths: Vec<PathBuf> = paths.into_iter().collect();
         let backlog = paths.len() + queued.load(Ordering::Relaxed);
-        let ctx = match backlog > config.big_backlog {
-            true => &config.metadata_only,
-            false => &config.full,
+        let looked = match backlog > config.big_round {
+            true => config.look_big(paths),
+            false => config.look_all(paths, &config.full),
         };
-        let looked = config.look_all(paths, ctx);
         queued.fetch_add(looked.len(), Ordering::Relaxed);
         let batch = ReadBatch {
             looked,
@@ -240,7 +298,9 @@ fn run(
             read: started.elapsed(),
             config,
         };
-        if publisher.send(Msg::Read(batch)).is_err() {
+        let sent = publisher.send(Msg::Read(batch));
+        drop(reading);
+        if sent.is_err() {
             break;
         }
     }
@@ -323,13 +383,36 @@ mod tests {
     /// A sentence of the fixture's second paragraph: only in a full read.
     const SECOND_PARAGRAPH: &str = "Officials said the longer hours";
 
-    fn read_config(root: &Path, timezone: &str, shown_at_most: usize) -> ReadConfig {
-        let toml =
-            format!("[site]\ntitle='t'\nbase_url='https://news.test/'\ntimezone='{timezone}'\n");
+    fn marker() -> BusyMarker {
+        crate::compressor::Compressor::spawn()
+            .expect("compressor")
+            .marker()
+    }
+
+    /// Feeds `all`, `world` and `sports`, each showing `items`.
+    fn read_config(root: &Path, timezone: &str, items: usize) -> ReadConfig {
+        let toml = format!(
+            "[site]\ntitle='t'\nbase_url='https://news.test/'\ntimezone='{timezone}'\n\
+             [articles]\ndir={root:?}\n[feeds]\nitems={items}\n\
+             [[categories]]\nslug='world'\ntitle='World'\n\
+             [[categories]]\nslug='sports'\ntitle='Sports'\n"
+        );
         let config =
             Config::from_str_with_env(&toml, Path::new("t.toml"), Vec::new()).expect("config");
         let ctx = ParseContext::from_config(&config);
-        ReadConfig::new(root.to_path_buf(), &ctx, shown_at_most)
+        ReadConfig::new(Arc::new(config), &ctx)
+    }
+
+    /// The fixture page, published at `hour`:45 PM in `category`.
+    fn page_at(hour: u32, category: &str) -> String {
+        let page = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed_layout.txt");
+        std::fs::read_to_string(page)
+            .expect("fixture")
+            .replace("09:45 PM", &format!("{hour:02}:45 PM"))
+            .replace(
+                "More Stories From Pakistan",
+                &format!("More Stories From {category}"),
+            )
     }
 
     fn articles_dir() -> tempfile::TempDir {
@@ -356,7 +439,7 @@ mod tests {
     fn the_intake_reads_settled_paths_and_hands_them_to_the_publisher() {
         let dir = articles_dir();
         let (tx, rx) = mpsc::channel();
-        let intake = Intake::spawn(read_config(dir.path(), "UTC", 450), tx, 2);
+        let intake = Intake::spawn(read_config(dir.path(), "UTC", 50), tx, 2, marker());
         let paths = vec![
             dir.path().join("world/metro.txt"),
             dir.path().join("world/deleted.txt"),
@@ -380,30 +463,35 @@ mod tests {
     }
 
     #[test]
-    fn a_batch_beyond_the_backlog_limit_is_read_for_metadata_only() {
-        let dir = articles_dir();
+    fn a_batch_beyond_the_big_round_limit_is_read_for_metadata_only_but_what_can_be_shown() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (older, newer) = (dir.path().join("older.txt"), dir.path().join("newer.txt"));
+        std::fs::write(&older, page_at(1, "World")).expect("write");
+        std::fs::write(&newer, page_at(2, "World")).expect("write");
+        let mut config = read_config(dir.path(), "UTC", 1);
+        // Any batch is "many more files than the feeds show".
+        config.big_round = 0;
         let (tx, rx) = mpsc::channel();
-        // The feeds show nothing: any batch is "many more than shown".
-        let intake = Intake::spawn(read_config(dir.path(), "UTC", 0), tx, 2);
-        let _ = intake
-            .sender()
-            .send(vec![dir.path().join("world/metro.txt")], Instant::now());
+        let intake = Intake::spawn(config, tx, 2, marker());
+        let _ = intake.sender().send(vec![older, newer], Instant::now());
         let Ok(Msg::Read(batch)) = rx.recv_timeout(Duration::from_secs(10)) else {
             panic!("no batch from the intake thread");
         };
-        let a = article(&batch.looked, "world/metro.txt");
-        assert_eq!(
-            a.title,
-            "Lahore Metro Extends Evening Service Hours Ahead of Ramadan"
-        );
-        assert!(!a.content_html.contains(SECOND_PARAGRAPH));
+        // One item per feed: only the newer one can be shown.
+        let whole = |key: &str| {
+            article(&batch.looked, key)
+                .content_html
+                .contains(SECOND_PARAGRAPH)
+        };
+        assert!(whole("newer.txt"));
+        assert!(!whole("older.txt"));
     }
 
     #[test]
     fn paths_come_back_once_the_intake_thread_is_gone() {
         let dir = articles_dir();
         let (tx, _rx) = mpsc::channel();
-        let intake = Intake::spawn(read_config(dir.path(), "UTC", 450), tx, 2);
+        let intake = Intake::spawn(read_config(dir.path(), "UTC", 50), tx, 2, marker());
         let sender = intake.sender();
         drop(intake);
         let path = dir.path().join("world/metro.txt");
@@ -414,8 +502,8 @@ mod tests {
     #[test]
     fn a_batch_read_before_a_reload_is_read_again_as_the_new_config_says() {
         let dir = articles_dir();
-        let utc = Arc::new(read_config(dir.path(), "UTC", 450));
-        let karachi = Arc::new(read_config(dir.path(), "Asia/Karachi", 450));
+        let utc = Arc::new(read_config(dir.path(), "UTC", 50));
+        let karachi = Arc::new(read_config(dir.path(), "Asia/Karachi", 50));
         let path = dir.path().join("world/metro.txt");
         let batch = || ReadBatch {
             looked: utc.look_all(vec![path.clone()], &utc.full),
@@ -435,7 +523,41 @@ mod tests {
             article(&reloaded, "world/metro.txt").published.to_rfc3339(),
             "2024-03-03T21:45:00+05:00"
         );
-        let elsewhere = Arc::new(read_config(Path::new("/elsewhere"), "UTC", 450));
+        let elsewhere = Arc::new(read_config(Path::new("/elsewhere"), "UTC", 50));
         assert!(batch().into_current(&elsewhere).is_none());
+    }
+
+    #[test]
+    fn a_big_batch_keeps_the_texts_of_the_newest_of_each_feed_only() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut paths = Vec::new();
+        for (category, name, hour) in [
+            ("World", "w1", 1),
+            ("World", "w2", 2),
+            ("World", "w3", 3),
+            ("World", "w4", 4),
+            ("World", "w5", 5),
+            ("Sports", "s6", 6),
+            ("Sports", "s7", 7),
+        ] {
+            let path = dir.path().join(format!("{name}.txt"));
+            std::fs::write(&path, page_at(hour, category)).expect("write");
+            paths.push(path);
+        }
+        // Two items per feed: `all` shows s7 and s6, `world` w5 and w4,
+        // `sports` s7 and s6.
+        let config = read_config(dir.path(), "UTC", 2);
+        let looked = config.look_big(paths);
+        let whole = |key: &str| {
+            article(&looked, key)
+                .content_html
+                .contains(SECOND_PARAGRAPH)
+        };
+        for key in ["w4.txt", "w5.txt", "s6.txt", "s7.txt"] {
+            assert!(whole(key), "{key} can be shown: read whole");
+        }
+        for key in ["w1.txt", "w2.txt", "w3.txt"] {
+            assert!(!whole(key), "{key} cannot be shown: metadata only");
+        }
     }
 }

@@ -107,7 +107,12 @@ impl Publisher {
         threads: usize,
     ) -> Self {
         let catalog = Catalog::new(config.clone(), state);
-        let intake = Intake::spawn(read_config(&catalog), tx.clone(), threads);
+        let intake = Intake::spawn(
+            read_config(&catalog),
+            tx.clone(),
+            threads,
+            compressor.marker(),
+        );
         Publisher {
             config_path,
             catalog,
@@ -652,12 +657,7 @@ impl Publisher {
 
 /// How the catalog's files are read now.
 pub(super) fn read_config(catalog: &Catalog) -> ReadConfig {
-    let config = catalog.config();
-    ReadConfig::new(
-        config.articles.dir.clone(),
-        catalog.parse_context(),
-        catalog.feeds().len() * config.feeds.items,
-    )
+    ReadConfig::new(catalog.config().clone(), catalog.parse_context())
 }
 
 fn log_problems(app: &App, changes: &[Change]) {
