@@ -57,15 +57,12 @@ impl ReadConfig {
             // of them never show (and the memory for it). The few that can
             // be shown are read again whole, so below 4x what the feeds
             // show that costs more than it saves.
-            big_round: std::env::var("WF_BIG")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(4)
-                * shown_at_most,
+            big_round: 4 * shown_at_most,
         }
     }
 
-    /// How the publisher reads `files` at once.
+    /// How to read the `files` of folders moved in: a big round for its
+    /// metadata only (the publish reads back the texts it shows).
     pub fn for_round(&self, files: usize) -> &ParseContext {
         match files > self.big_round {
             true => &self.metadata_only,
@@ -73,17 +70,26 @@ impl ReadConfig {
         }
     }
 
-    /// What each path is now, article files read, on all cores.
-    pub fn look_all(&self, paths: Vec<PathBuf>, ctx: &ParseContext) -> Vec<Looked> {
+    /// What each path is now, article files read, on all cores: whole, or
+    /// as [`ReadConfig::look_big`] when `backlog` (these paths and any
+    /// read but not applied yet) is a big round.
+    pub fn look(&self, paths: Vec<PathBuf>, backlog: usize) -> Vec<Looked> {
+        match backlog > self.big_round {
+            true => self.look_big(paths),
+            false => self.look_all(paths, &self.full),
+        }
+    }
+
+    fn look_all(&self, paths: Vec<PathBuf>, ctx: &ParseContext) -> Vec<Looked> {
         paths
             .into_par_iter()
             .filter_map(|path| look(&self.root, path, ctx))
             .collect()
     }
 
-    /// Like [`ReadConfig::look_all`] for a big batch: the metadata of
-    /// every file, then the files the feeds could show read again whole,
-    /// so that the publisher has their texts without reading them back.
+    /// The metadata of every file, then the files the feeds could show
+    /// read again whole, so that the publisher has their texts without
+    /// reading them back in its round.
     fn look_big(&self, paths: Vec<PathBuf>) -> Vec<Looked> {
         let mut looked = self.look_all(paths, &self.metadata_only);
         let whole: Vec<(usize, Looked)> = could_show(&looked, &self.config)
@@ -161,8 +167,8 @@ impl ReadBatch {
             .iter()
             .map(|l| current.root.join(l.key()))
             .collect();
-        let ctx = current.for_round(paths.len());
-        Some(current.look_all(paths, ctx))
+        let files = paths.len();
+        Some(current.look(paths, files))
     }
 }
 
@@ -287,10 +293,7 @@ fn run(
         let config = config.load_full();
         let paths: Vec<PathBuf> = paths.into_iter().collect();
         let backlog = paths.len() + queued.load(Ordering::Relaxed);
-        let looked = match backlog > config.big_round {
-            true => config.look_big(paths),
-            false => config.look_all(paths, &config.full),
-        };
+        let looked = config.look(paths, backlog);
         queued.fetch_add(looked.len(), Ordering::Relaxed);
         let batch = ReadBatch {
             looked,

@@ -305,8 +305,8 @@ impl Publisher {
     fn apply_paths(&mut self, paths: Vec<PathBuf>, since: Instant) {
         let started = Instant::now();
         let config = self.intake.config();
-        let ctx = config.for_round(paths.len());
-        let looked = config.look_all(paths, ctx);
+        let files = paths.len();
+        let looked = config.look(paths, files);
         let read = started.elapsed();
         let mut round = Round::default();
         self.apply_looked(looked, &config, &mut round);
