@@ -489,16 +489,40 @@ impl Catalog {
         }
     }
 
-    /// The article's feeds (see [`feeds_for`]); a category name no feed
-    /// matches is kept as a problem.
+    /// Feed indexes for an article: `all`, plus every category one of its
+    /// names matches. Folder names count only when no other source gave
+    /// names, and only the nearest folder that names a feed.
     fn feeds_of(&mut self, a: &Article) -> Vec<usize> {
-        let problems = &mut self.problems;
-        feeds_for(&self.config, a, |name| {
-            problems.insert(
-                a.path.clone(),
-                format!("category {name:?} matches no configured feed (only in `all`)"),
-            );
-        })
+        let mut feeds = vec![0];
+        let cats = &self.config.categories;
+        match a.category_source {
+            CategorySource::Folder => {
+                if let Some(i) = a
+                    .categories
+                    .iter()
+                    .find_map(|name| cats.iter().position(|c| c.matches(name)))
+                {
+                    feeds.push(i + 1);
+                }
+            }
+            _ => {
+                for name in &a.categories {
+                    match cats.iter().position(|c| c.matches(name)) {
+                        Some(i) if !feeds.contains(&(i + 1)) => feeds.push(i + 1),
+                        Some(_) => {}
+                        None => {
+                            self.problems.insert(
+                                a.path.clone(),
+                                format!(
+                                    "category {name:?} matches no configured feed (only in `all`)"
+                                ),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        feeds
     }
 
     /// The newest `feeds.items` entries of feed `index` published by `now`.
@@ -592,36 +616,6 @@ struct Identity {
     id: Arc<str>,
     published: DateTime<FixedOffset>,
     updated: DateTime<FixedOffset>,
-}
-
-/// Feed indexes for an article: `all`, plus every category one of its
-/// names matches. Folder names count only when no other source gave
-/// names, and only the nearest folder that names a feed. `unmatched` hears
-/// of each other name that matches no feed.
-pub fn feeds_for(config: &Config, a: &Article, mut unmatched: impl FnMut(&str)) -> Vec<usize> {
-    let mut feeds = vec![0];
-    let cats = &config.categories;
-    match a.category_source {
-        CategorySource::Folder => {
-            if let Some(i) = a
-                .categories
-                .iter()
-                .find_map(|name| cats.iter().position(|c| c.matches(name)))
-            {
-                feeds.push(i + 1);
-            }
-        }
-        _ => {
-            for name in &a.categories {
-                match cats.iter().position(|c| c.matches(name)) {
-                    Some(i) if !feeds.contains(&(i + 1)) => feeds.push(i + 1),
-                    Some(_) => {}
-                    None => unmatched(name),
-                }
-            }
-        }
-    }
-    feeds
 }
 
 fn sort_key(e: &Entry) -> SortKey {

@@ -5,9 +5,8 @@
 //! publisher swaps new feeds in uncompressed and hands them to the
 //! `wirefeed-gzip` thread. That thread gives way twice:
 //!
-//! - to the publisher and the intake: it starts on a feed only once no
-//!   round of changes has been in progress, and no batch of files being
-//!   read, for [`QUIET`]. A burst of new articles is read and
+//! - to the publisher: it starts on a feed only once no round of changes
+//!   has been in progress for [`QUIET`]. A burst of new articles is read and
 //!   published first; readers get identity bodies meanwhile. Idle-priority
 //!   scheduling alone did not keep it out of the way: during a 10 000-file
 //!   burst the compressor still took a core for tens of ms at a time while
@@ -72,38 +71,20 @@ struct Activity {
 }
 
 struct ActivityState {
-    /// How many [`Busy`] guards are alive (the publisher's round, the
-    /// intake's read).
-    busy: usize,
+    busy: bool,
     idle_since: Instant,
 }
 
-/// Marks changes in progress until dropped (see [`Compressor::busy`]).
+/// Marks the publisher busy until dropped (see [`Compressor::busy`]).
 pub struct Busy(Arc<Activity>);
 
 impl Drop for Busy {
     fn drop(&mut self) {
         if let Ok(mut s) = self.0.state.lock() {
-            s.busy = s.busy.saturating_sub(1);
-            if s.busy == 0 {
-                s.idle_since = Instant::now();
-            }
+            s.busy = false;
+            s.idle_since = Instant::now();
         }
         self.0.changed.notify_all();
-    }
-}
-
-/// Hands out [`Busy`] guards from another thread than the publisher's.
-#[derive(Clone)]
-pub struct BusyMarker(Arc<Activity>);
-
-impl BusyMarker {
-    /// See [`Compressor::busy`].
-    pub fn busy(&self) -> Busy {
-        if let Some(mut s) = self.0.lock() {
-            s.busy += 1;
-        }
-        Busy(self.0.clone())
     }
 }
 
@@ -112,7 +93,7 @@ impl Activity {
         self.state.lock().ok()
     }
 
-    /// Blocks until no [`Busy`] guard has been alive for `quiet`, or until
+    /// Blocks until the publisher has been idle for `quiet`, or until
     /// `deadline`.
     fn wait_quiet(&self, quiet: Duration, deadline: Instant) {
         let Some(mut s) = self.lock() else { return };
@@ -121,7 +102,7 @@ impl Activity {
             if now >= deadline {
                 return;
             }
-            let wait = if s.busy > 0 {
+            let wait = if s.busy {
                 deadline - now
             } else {
                 let idle = now.saturating_duration_since(s.idle_since);
@@ -155,7 +136,7 @@ impl Compressor {
         }));
         let activity = Arc::new(Activity {
             state: Mutex::new(ActivityState {
-                busy: 0,
+                busy: false,
                 idle_since: Instant::now(),
             }),
             changed: Condvar::new(),
@@ -204,16 +185,13 @@ impl Compressor {
         })
     }
 
-    /// Marks changes in progress (a round of the publisher, a batch being
-    /// read) until the returned guard is dropped: compression waits until
-    /// no guard is left.
+    /// Marks the publisher busy with a round of changes until the returned
+    /// guard is dropped: compression waits for it.
     pub fn busy(&self) -> Busy {
-        self.marker().busy()
-    }
-
-    /// For marking changes in progress from another thread.
-    pub fn marker(&self) -> BusyMarker {
-        BusyMarker(self.activity.clone())
+        if let Some(mut s) = self.activity.lock() {
+            s.busy = true;
+        }
+        Busy(self.activity.clone())
     }
 
     /// Queues `resources`; a stopped compressor compresses them here.
@@ -294,20 +272,6 @@ mod tests {
             "compressed while a round was in progress"
         );
         drop(busy);
-        assert!(compressed_within_5s(&r), "not compressed once quiet");
-    }
-
-    #[test]
-    fn compression_waits_until_the_intake_is_done_too() {
-        let (c, publishing, r) = feed_submitted_while_busy(Duration::from_secs(60));
-        let reading = c.marker().busy();
-        drop(publishing);
-        std::thread::sleep(Duration::from_millis(300));
-        assert!(
-            !r.is_compressed(),
-            "compressed while a batch was being read"
-        );
-        drop(reading);
         assert!(compressed_within_5s(&r), "not compressed once quiet");
     }
 

@@ -37,10 +37,8 @@
 //!   [`zerocopy`] keeps compressed bodies in sealed memfds and gives hyper
 //!   a connection that `sendfile`s them.
 //! - [`daemon`] ties them together for `wirefeed serve` (start-up: scan,
-//!   then watch, then catch up on what changed meanwhile; then an intake
-//!   thread reads the settled files while the publisher applies the ones
-//!   read before); [`build`] for `wirefeed build`; [`metrics`] holds the
-//!   Prometheus registry.
+//!   then watch, then catch up on what changed meanwhile); [`build`] for
+//!   `wirefeed build`; [`metrics`] holds the Prometheus registry.
 
 pub mod article;
 pub mod buffers;

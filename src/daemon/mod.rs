@@ -2,19 +2,14 @@
 //!
 //! Threads and their jobs:
 //! - `wirefeed-watch` ([`crate::watch`]) turns file events into settled paths;
-//! - `wirefeed-intake` (the `intake` submodule) reads and parses them,
-//!   batch after batch, while the publisher applies the batches before;
-//!   its reads fan out on a rayon pool it is itself a thread of (the
-//!   others are `wirefeed-intake-N`);
 //! - `wirefeed-publish` (the `publisher` submodule) owns the
-//!   [`crate::catalog::Catalog`]: it applies what the intake read, places
-//!   the new or changed items in the feeds they touched (a feed's items
-//!   are rendered when it is first read), swaps the new snapshot in and
-//!   hands the state changes over; it also wakes for scheduled articles.
-//!   Its own reads (the startup scan and catch-up, rescans, folders moved
-//!   in, texts of shown items) fan out on a pool of its own
-//!   (`wirefeed-read-N`); a full scan parses ahead on rayon's global pool
-//!   while the publisher applies;
+//!   [`crate::catalog::Catalog`]: it parses changed files, places the new
+//!   or changed items in the feeds they touched (a feed's items are
+//!   rendered when it is first read), swaps the new snapshot in and hands
+//!   the state changes over; it also wakes for scheduled articles. A
+//!   round's reads fan out on a rayon pool it is itself a thread of (the
+//!   others are `wirefeed-read-N`); a full scan parses ahead on rayon's
+//!   global pool while the publisher applies;
 //! - `wirefeed-state` ([`crate::state`]) commits those changes to disk, so
 //!   that an `fsync` never holds up the next publish;
 //! - `wirefeed-gzip` ([`compressor::Compressor`]) compresses published feeds
@@ -42,7 +37,6 @@ use crate::serve::{self, App};
 use crate::state::StateStore;
 use crate::watch::WatchMsg;
 
-mod intake;
 mod publisher;
 
 use publisher::Publisher;
@@ -56,8 +50,6 @@ const DEFAULT_LOG: &str = "info,notify=warn";
 /// save, and at shutdown.
 enum Msg {
     Watch(WatchMsg),
-    /// Settled paths, read by the intake thread.
-    Read(intake::ReadBatch),
     Reload,
     Shutdown,
 }
@@ -106,9 +98,8 @@ async fn serve_main(config_path: PathBuf, config: Arc<Config>) -> anyhow::Result
         std::thread::Builder::new()
             .name("wirefeed-publish".into())
             .spawn(move || {
-                let publisher =
-                    Publisher::new(config_path, config, app, state, tx, compressor, cores);
-                in_own_pool("wirefeed-read", cores, move || publisher.run(rx))
+                let publisher = Publisher::new(config_path, config, app, state, tx, compressor);
+                in_own_pool(cores, move || publisher.run(rx))
             })?
     };
     let _config_watch = watch_config_file(&config_path, tx.clone());
@@ -152,25 +143,24 @@ async fn serve_main(config_path: PathBuf, config: Arc<Config>) -> anyhow::Result
     Ok(())
 }
 
-/// Runs `work` (the publisher's or the intake's loop) as one of the threads
-/// of its own rayon pool, named `{name}-N`, so that its reads fan out from
-/// a thread that takes part in them.
+/// Runs `work` (the publisher) as one of the threads of its own rayon pool,
+/// so that its reads fan out from a thread that takes part in them.
 /// Called from outside a pool, a parallel step waits until a sleeping
 /// worker wakes and gets a core; in a burst, with the writer on one core
 /// and readers on the other, the first rounds of a dozen files spent more
 /// time in that wait than in reading (7 ms for 11 files). A worker that
 /// starts the step itself reads on at once, and the others join it as
 /// they wake.
-fn in_own_pool(name: &'static str, threads: usize, work: impl FnOnce() + Send) {
+fn in_own_pool(threads: usize, work: impl FnOnce() + Send) {
     match rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
-        .thread_name(move |i| format!("{name}-{i}"))
+        .thread_name(|i| format!("wirefeed-read-{i}"))
         .use_current_thread()
         .build()
     {
         Ok(pool) => pool.install(work),
         Err(e) => {
-            tracing::warn!(error = %e, pool = name, "no thread pool of its own; using the global one");
+            tracing::warn!(error = %e, "no thread pool of its own; the publisher uses the global one");
             work()
         }
     }

@@ -1,9 +1,9 @@
-//! The publisher thread: takes the files the intake thread read (and
-//! reloads, rescans, scheduled times), applies them to the [`Catalog`] and
-//! swaps the touched feeds in.
+//! The publisher thread: takes the watcher's settled paths (and reloads,
+//! rescans, scheduled times), reads what changed, applies it to the
+//! [`Catalog`] and swaps the touched feeds in.
 
 use std::collections::{BTreeSet, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 
-use super::intake::{Intake, Looked, ReadBatch, ReadConfig};
 use super::Msg;
 use crate::catalog::{self, Catalog, Change};
 use crate::compressor;
@@ -31,30 +30,18 @@ const MAX_IDLE: Duration = Duration::from_secs(60);
 const STATE_RETRY: Duration = Duration::from_millis(10);
 
 /// Where a round's time went before its publish: reading the files
-/// (open, read, parse; for files the intake thread read, its time for
-/// them) and applying them to the catalog. Logged with the publish, so an
-/// operator (or a benchmark) sees what a slow one spent.
+/// (open, read, parse) and applying them to the catalog. Logged with the
+/// publish, so an operator (or a benchmark) sees what a slow one spent.
 #[derive(Default, Clone, Copy)]
-struct Timings {
+struct Intake {
     files: usize,
     read: Duration,
     apply: Duration,
 }
 
-/// What a round's reads changed so far: the feeds touched and how many
-/// files.
-#[derive(Default)]
-struct Round {
-    touched: BTreeSet<usize>,
-    files: usize,
-}
-
 /// Everything queued for the publisher, merged into one round.
 #[derive(Default)]
 struct Work {
-    /// Read by the intake thread, in the order it read them.
-    batches: Vec<ReadBatch>,
-    /// Settled but not read (only when the intake thread is gone).
     paths: HashSet<PathBuf>,
     since: Option<Instant>,
     rescan: Option<String>,
@@ -65,7 +52,6 @@ struct Work {
 impl Work {
     fn add(&mut self, msg: Option<Msg>) {
         match msg {
-            Some(Msg::Read(batch)) => self.batches.push(batch),
             Some(Msg::Watch(WatchMsg::Changed { paths, since })) => {
                 self.paths.extend(paths);
                 self.since = Some(self.since.map_or(since, |s| s.min(since)));
@@ -92,8 +78,6 @@ pub(super) struct Publisher {
     compressor: compressor::Compressor,
     /// The shown articles rendered as feed items, reused until they change.
     items: render::ItemCache,
-    /// Reads the watcher's settled paths while a round is applied.
-    intake: Intake,
 }
 
 impl Publisher {
@@ -104,18 +88,10 @@ impl Publisher {
         state: StateStore,
         tx: Sender<Msg>,
         compressor: compressor::Compressor,
-        threads: usize,
     ) -> Self {
-        let catalog = Catalog::new(config.clone(), state);
-        let intake = Intake::spawn(
-            read_config(&catalog),
-            tx.clone(),
-            threads,
-            compressor.marker(),
-        );
         Publisher {
             config_path,
-            catalog,
+            catalog: Catalog::new(config.clone(), state),
             config,
             app,
             tx,
@@ -124,7 +100,6 @@ impl Publisher {
             drop_feeds: None,
             compressor,
             items: render::ItemCache::default(),
-            intake,
         }
     }
 
@@ -184,9 +159,6 @@ impl Publisher {
                     work.add(Some(m));
                 }
             }
-            if !work.batches.is_empty() {
-                self.apply_batches(work.batches);
-            }
             if !work.paths.is_empty() {
                 self.apply_paths(
                     work.paths.into_iter().collect(),
@@ -212,7 +184,6 @@ impl Publisher {
     fn start_watch(&mut self) {
         self.watch = None;
         let tx = self.tx.clone();
-        let intake = self.intake.sender();
         let opts = WatchOptions {
             root: self.config.articles.dir.clone(),
             debounce: self.config.articles.debounce,
@@ -220,15 +191,6 @@ impl Publisher {
             poll_interval: self.config.articles.poll_interval,
         };
         match watch::spawn(opts, move |m| {
-            // Settled paths go to the intake thread; if it is gone, the
-            // publisher reads them itself.
-            let m = match m {
-                WatchMsg::Changed { paths, since } => match intake.send(paths, since) {
-                    Ok(()) => return,
-                    Err((paths, since)) => WatchMsg::Changed { paths, since },
-                },
-                other => other,
-            };
             let _ = tx.send(Msg::Watch(m));
         }) {
             Ok(h) => self.watch = Some(h),
@@ -285,12 +247,12 @@ impl Publisher {
         self.rebuild_pages();
         let all: BTreeSet<usize> = (0..self.catalog.feeds().len()).collect();
         // The scan reads and applies in one pipeline: its time is all "read".
-        let timings = Timings {
+        let intake = Intake {
             files,
             read: started.elapsed(),
             apply: Duration::ZERO,
         };
-        self.publish(&all, started, None, timings);
+        self.publish(&all, started, None, intake);
         tracing::info!(
             reason,
             files,
@@ -300,52 +262,30 @@ impl Publisher {
         );
     }
 
-    /// Reads the settled paths and publishes the feeds they touched: the
-    /// catch-up, and the watcher's paths if the intake thread is gone.
+    /// Reads the settled paths and publishes the feeds they touched.
     fn apply_paths(&mut self, paths: Vec<PathBuf>, since: Instant) {
         let started = Instant::now();
-        let config = self.intake.config();
-        let files = paths.len();
-        let looked = config.look(paths, files);
-        let read = started.elapsed();
-        let mut round = Round::default();
-        self.apply_looked(looked, &config, &mut round);
-        let timings = Timings {
-            files: round.files,
-            read,
-            apply: started.elapsed() - read,
+        let root = self.config.articles.dir.clone();
+        let ctx = self.catalog.parse_context();
+        // A round of many more files than the feeds can show (a burst, a
+        // folder copied in) reads only their metadata, as the startup scan
+        // does: a third of a read is building a body most of them never
+        // show (and the memory for it). The publish reads back the few
+        // shown, each a whole read again, so below 4x what the feeds show
+        // that costs more than it saves.
+        let shown_at_most = self.catalog.feeds().len() * self.config.feeds.items;
+        let metadata_only = std::cell::OnceCell::new();
+        let ctx_for = |files: usize| match files > 4 * shown_at_most {
+            true => metadata_only.get_or_init(|| ctx.metadata_only()),
+            false => ctx,
         };
-        self.finish_round(round.touched, started, since, timings);
-    }
-
-    /// Applies what the intake thread read, batch after batch, and
-    /// publishes the feeds they touched at once.
-    fn apply_batches(&mut self, batches: Vec<ReadBatch>) {
-        let started = Instant::now();
-        let config = self.intake.config();
-        let mut round = Round::default();
-        let mut since = started;
-        let mut read = Duration::ZERO;
-        for batch in batches {
-            self.intake.taken(&batch);
-            since = since.min(batch.since);
-            read += batch.read;
-            // Each batch on its own, as a round of its own would have been:
-            // a file written in one and deleted in the next stays deleted.
-            if let Some(looked) = batch.into_current(&config) {
-                self.apply_looked(looked, &config, &mut round);
-            }
-        }
-        let timings = Timings {
-            files: round.files,
-            read,
-            apply: started.elapsed(),
-        };
-        self.finish_round(round.touched, started, since, timings);
-    }
-
-    /// Applies what the paths are now to the catalog.
-    fn apply_looked(&mut self, looked: Vec<Looked>, config: &ReadConfig, round: &mut Round) {
+        // One pass on all cores: a stat of each path and a read of each
+        // article file (a burst's round holds thousands of both).
+        let round_ctx = ctx_for(paths.len());
+        let looked: Vec<Looked> = paths
+            .into_par_iter()
+            .filter_map(|path| look(&root, path, round_ctx))
+            .collect();
         let mut changes = Vec::new();
         let mut in_folders = Vec::new();
         for looked in looked {
@@ -391,16 +331,17 @@ impl Publisher {
             }
         }
         // The files of folders moved or copied in whole.
-        let folder_ctx = config.for_round(in_folders.len());
+        let folder_ctx = ctx_for(in_folders.len());
         changes.extend(
             in_folders
                 .par_iter()
-                .map(|p| catalog::read(&config.root, p, folder_ctx))
+                .map(|p| catalog::read(&root, p, folder_ctx))
                 .collect::<Vec<_>>(),
         );
         if changes.is_empty() {
             return;
         }
+        let read_done = Instant::now();
         log_problems(&self.app, &changes);
         let keys: Vec<String> = changes
             .iter()
@@ -412,19 +353,13 @@ impl Publisher {
             .iter()
             .filter_map(|k| self.catalog.by_path(k).map(|e| (e.id.clone(), k.clone())))
             .collect();
-        round.touched.extend(self.catalog.apply(changes));
+        let touched = self.catalog.apply(changes);
         self.update_pages(&old_ids, &keys);
-        round.files += keys.len();
-    }
-
-    /// Publishes the feeds a round touched.
-    fn finish_round(
-        &mut self,
-        touched: BTreeSet<usize>,
-        started: Instant,
-        since: Instant,
-        timings: Timings,
-    ) {
+        let intake = Intake {
+            files: keys.len(),
+            read: read_done - started,
+            apply: read_done.elapsed(),
+        };
         if touched.is_empty() {
             // No feed changed: a file that never was an article went away
             // (editors delete their swap and test files on every save), or
@@ -433,7 +368,7 @@ impl Publisher {
             self.count_problems();
             return;
         }
-        self.publish(&touched, started, Some(since), timings);
+        self.publish(&touched, started, Some(since), intake);
     }
 
     /// Puts the touched feeds together (in parts, their items placed but
@@ -443,7 +378,7 @@ impl Publisher {
         touched: &BTreeSet<usize>,
         started: Instant,
         since: Option<Instant>,
-        timings: Timings,
+        intake: Intake,
     ) {
         let now = Utc::now();
         let items_started = Instant::now();
@@ -521,9 +456,9 @@ impl Publisher {
             feeds = %feeds.join(","),
             articles = catalog.len(),
             ms = ms(started.elapsed()),
-            files = timings.files,
-            read_ms = ms(timings.read),
-            apply_ms = ms(timings.apply),
+            files = intake.files,
+            read_ms = ms(intake.read),
+            apply_ms = ms(intake.apply),
             items_ms = ms(feeds_started - items_started),
             feeds_ms = ms(swap_started - feeds_started),
             swap_ms = ms(swapped - swap_started),
@@ -547,7 +482,7 @@ impl Publisher {
             .catalog
             .feeds_with_items_between(due - chrono::Duration::seconds(1), now);
         tracing::info!(at = %due, "scheduled articles due");
-        self.publish(&touched, Instant::now(), None, Timings::default());
+        self.publish(&touched, Instant::now(), None, Intake::default());
     }
 
     fn rebuild_pages(&self) {
@@ -627,7 +562,6 @@ impl Publisher {
             || new.articles.settle != self.config.articles.settle;
         self.flush_state(true);
         self.catalog.reconfigure(new.clone());
-        self.intake.set_config(read_config(&self.catalog));
         self.config = new.clone();
         self.app
             .set_config(new.clone(), self.catalog.parse_context().clone());
@@ -655,9 +589,63 @@ impl Publisher {
     }
 }
 
-/// How the catalog's files are read now.
-pub(super) fn read_config(catalog: &Catalog) -> ReadConfig {
-    ReadConfig::new(catalog.config().clone(), catalog.parse_context())
+/// What a changed path is now, with the file already read if it is an
+/// article file.
+enum Looked {
+    /// Nothing at the path any more.
+    Gone(String),
+    Folder(PathBuf, String),
+    /// A regular file: read if it is an article file.
+    File(String, Option<Change>),
+    /// A symlink, device or other non-regular file.
+    Other(PathBuf, String),
+}
+
+/// What `path` is now, read if it is an article file (opened first, asked
+/// of the path only when the open cannot tell); `None` for a path that
+/// cannot hold an article (outside the root, the root itself, or in
+/// a hidden folder, like the scan).
+fn look(root: &Path, path: PathBuf, ctx: &parse::ParseContext) -> Option<Looked> {
+    if !watch::is_inside(root, &path) || path == root {
+        return None;
+    }
+    let key = parse::relative_key(root, &path);
+    if parse::in_hidden_folder(&key) {
+        return None;
+    }
+    // An article file is opened first and asked what it is: a burst's
+    // paths are nearly all new regular files, and a stat by path before
+    // the open was a second path lookup for each (8 % of the reading
+    // threads' CPU in a burst, perf). The open never blocks or follows a
+    // link (see `parse::open_article`); what it cannot answer (a symlink
+    // refused, any other error) is asked of the path as before. A FIFO or
+    // device with an article's name is opened and closed unread, as the
+    // startup scan has always done.
+    if parse::is_article_path(&path) {
+        match parse::open_article(&path) {
+            Ok(file) => match file.metadata() {
+                Ok(m) if m.is_file() => {
+                    let read = catalog::read_opened(file, &m, &path, key.clone(), ctx);
+                    return Some(Looked::File(key, Some(read)));
+                }
+                Ok(m) if m.is_dir() => return Some(Looked::Folder(path, key)),
+                Ok(_) => return Some(Looked::Other(path, key)),
+                Err(_) => {}
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Some(Looked::Gone(key)),
+            Err(_) => {}
+        }
+    }
+    Some(match std::fs::symlink_metadata(&path) {
+        Err(_) => Looked::Gone(key),
+        Ok(m) if m.is_dir() => Looked::Folder(path, key),
+        Ok(m) if m.is_file() => {
+            let read =
+                parse::is_article_path(&path).then(|| catalog::read_as(&path, key.clone(), ctx));
+            Looked::File(key, read)
+        }
+        Ok(_) => Looked::Other(path, key),
+    })
 }
 
 fn log_problems(app: &App, changes: &[Change]) {
