@@ -606,10 +606,14 @@ enum Looked {
 /// cannot hold an article (outside the root, the root itself, or in
 /// a hidden folder, like the scan).
 fn look(root: &Path, path: PathBuf, ctx: &parse::ParseContext) -> Option<Looked> {
-    if !watch::is_inside(root, &path) || path == root {
-        return None;
-    }
-    let key = parse::relative_key(root, &path);
+    // The byte comparison that answers "inside?" for a clean join also
+    // gives the key: done once, not once in each of `is_inside` and
+    // `relative_key`. Anything else takes their component-wise way.
+    let key = match parse::clean_tail(root, &path) {
+        Some(tail) => tail.to_owned(),
+        None if watch::is_inside(root, &path) && path != root => parse::relative_key(root, &path),
+        None => return None,
+    };
     if parse::in_hidden_folder(&key) {
         return None;
     }
