@@ -223,7 +223,29 @@ impl Config {
             path: path.to_path_buf(),
             source,
         })?;
-        Self::from_str_with_env(&text, path, std::env::vars())
+        let mut config = Self::from_str_with_env(&text, path, std::env::vars())?;
+        config.resolve_paths();
+        Ok(config)
+    }
+
+    /// Makes every path in the config absolute, once, where it enters:
+    /// relative paths are read from the working directory, and a
+    /// directory that exists is canonicalised (symlinks, `.` and `..`
+    /// resolved). The watcher, the scan and the article keys all use this
+    /// one spelling, so two spellings of the same directory are never
+    /// compared.
+    pub fn resolve_paths(&mut self) {
+        self.articles.dir = resolve_dir(&self.articles.dir);
+        if let Some(dir) = &self.state.dir {
+            self.state.dir = Some(resolve_dir(dir));
+        }
+        if let Some(name) = self.source.file_name() {
+            let dir = match self.source.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => Path::new("."),
+            };
+            self.source = resolve_dir(dir).join(name);
+        }
     }
 
     /// Parses config text; `env` supplies the overrides (tests pass their own).
@@ -374,6 +396,29 @@ fn apply_env(
     toml::Value::Table(table)
         .try_into()
         .map_err(|e: toml::de::Error| env_error(e.message().to_string()))
+}
+
+/// `path` absolute and canonical when it exists; else absolute with `.`
+/// and `..` resolved by name (the directory may appear later).
+pub fn resolve_dir(path: &Path) -> PathBuf {
+    if let Ok(canonical) = std::fs::canonicalize(path) {
+        return canonical;
+    }
+    let absolute = match std::path::absolute(path) {
+        Ok(p) => p,
+        Err(_) => return path.to_path_buf(),
+    };
+    let mut clean = PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                clean.pop();
+            }
+            other => clean.push(other),
+        }
+    }
+    clean
 }
 
 /// 1-based line of the `nth` line that starts with `needle` (after spaces),

@@ -133,6 +133,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Inspect { file } => {
             let config = load()?;
             let ctx = ParseContext::from_config(&config);
+            let file = wirefeed::config::resolve_dir(&file);
             let root = if file.starts_with(&config.articles.dir) {
                 config.articles.dir.clone()
             } else {

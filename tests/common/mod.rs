@@ -113,6 +113,14 @@ pub struct Site {
     pub header_read_timeout: Option<&'static str>,
     /// `articles.poll_interval` (None: inotify).
     pub poll_interval: Option<&'static str>,
+    /// A copy of the repository's `config/` and `examples/`, run as the
+    /// README says: no `--config`, the working directory holding them (see
+    /// [`Site::shipped`]).
+    shipped: bool,
+    /// `WIREFEED_*` variables the daemon is started with.
+    pub env: Vec<(String, String)>,
+    /// Where articles are written ([`Site::articles`]).
+    articles_dir: PathBuf,
 }
 
 impl Site {
@@ -156,6 +164,7 @@ impl Site {
             config_path.clone()
         };
         let site = Site {
+            articles_dir: dir.path().join("articles"),
             dir,
             config_path,
             config_file,
@@ -164,9 +173,43 @@ impl Site {
             feed_items: None,
             header_read_timeout: None,
             poll_interval: None,
+            shipped: false,
+            env: Vec::new(),
         };
         site.write_config();
         site
+    }
+
+    /// A scratch directory holding copies of the repository's `config/` and
+    /// `examples/`, where `wirefeed serve` runs with no `--config` (the
+    /// README's first command). Only the port is overridden
+    /// (`WIREFEED_SERVER_LISTEN`), plus whatever `env` adds.
+    pub fn shipped(env: &[(&str, &str)]) -> Site {
+        let dir = tempfile::Builder::new()
+            .prefix("wirefeed-shipped-")
+            .tempdir()
+            .expect("tempdir");
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        for sub in ["config", "examples"] {
+            copy_tree(&repo.join(sub), &dir.path().join(sub));
+        }
+        let config_path = dir.path().join("config/wirefeed.toml");
+        Site {
+            articles_dir: dir.path().join("examples/articles"),
+            config_file: config_path.clone(),
+            config_path,
+            dir,
+            port: free_port(),
+            categories: Vec::new(),
+            feed_items: None,
+            header_read_timeout: None,
+            poll_interval: None,
+            shipped: true,
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
     }
 
     pub fn root(&self) -> &Path {
@@ -174,7 +217,7 @@ impl Site {
     }
 
     pub fn articles(&self) -> PathBuf {
-        self.dir.path().join("articles")
+        self.articles_dir.clone()
     }
 
     /// `articles/<rel>`.
@@ -230,7 +273,9 @@ impl Site {
     /// Writes [`Site::config_text`] in place (truncate and write, like most
     /// editors without atomic save).
     pub fn write_config(&self) {
-        self.write_raw_config(&self.config_text());
+        if !self.shipped {
+            self.write_raw_config(&self.config_text());
+        }
     }
 
     pub fn write_raw_config(&self, text: &str) {
@@ -310,9 +355,10 @@ impl Daemon {
             .open(self.site.log_path())
             .expect("open log file");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_wirefeed"));
-        cmd.arg("--config")
-            .arg(self.site.config_path())
-            .arg("serve")
+        if !self.site.shipped {
+            cmd.arg("--config").arg(self.site.config_path());
+        }
+        cmd.arg("serve")
             .current_dir(self.site.root())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -324,6 +370,11 @@ impl Daemon {
                 cmd.env_remove(&k);
             }
         }
+        if self.site.shipped {
+            let listen = format!("127.0.0.1:{}", self.site.port);
+            cmd.env("WIREFEED_SERVER_LISTEN", listen);
+        }
+        cmd.envs(self.site.env.iter().map(|(k, v)| (k, v)));
         // The default log filter (no WIREFEED_LOG): what operators see.
         cmd.env("NO_COLOR", "1");
         self.child = Some(cmd.spawn().expect("spawn wirefeed"));
@@ -592,6 +643,19 @@ impl Drop for Daemon {
             eprintln!("---- wirefeed log ----\n{}", self.log());
         }
         let _ = self.stop_within(Duration::from_secs(5));
+    }
+}
+
+/// Copies a directory tree (files and folders only).
+pub fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).expect("mkdir");
+    for entry in fs::read_dir(from).expect("read_dir").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).expect("copy");
+        }
     }
 }
 
