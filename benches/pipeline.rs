@@ -20,16 +20,17 @@
 //!   written whole by the format crate, items and all (the render before
 //!   the item cache, and a cold cache's cost); `render/items_50`: rendering
 //!   the 50 items in all three formats; `render/feed_files` is the three
-//!   formats from a warm cache, as the daemon calls it.
+//!   formats from a warm cache, as the daemon calls it;
+//!   `render/check_{rss,atom,json}`: the well-formedness check every feed
+//!   document passes before it is published.
 //! - `snapshot/resource_{rss,atom,json}`: `snapshot::Resource::new` on that
-//!   feed's bytes (xxh3 + gzip -9 + brotli 9), which the daemon does for
-//!   every file it renders (`build` does not); `snapshot/gzip{9,6}_rss` and
-//!   `snapshot/brotli{9,5}_rss` split that cost and show cheaper settings.
+//!   feed's bytes (the xxh3 hash for its ETag); `snapshot/gzip{9,6}_rss`
+//!   and `snapshot/brotli{9,5}_rss`: the compression that follows each
+//!   publish (wirefeed uses gzip 6 and brotli 5) and dearer settings.
 //! - `publish/one_file`: what the daemon does for one changed file: read and
 //!   parse it, apply it to the catalog, keep the shown texts, render its
 //!   item and the touched feeds in every format (the other items from the
-//!   cache) and build their snapshot resources, in parts as the daemon
-//!   publishes them (their bytes are written when first served).
+//!   cache) and build their snapshot resources (compression not included).
 //! - `catalog/load`: `catalog::load` of the whole corpus (list, parse on all
 //!   cores, apply, read back the shown texts): the startup scan and the first
 //!   half of `wirefeed build`.
@@ -183,6 +184,9 @@ fn benches(c: &mut Criterion) {
         g.bench_function(format!("{}_whole", format.extension()), |b| {
             b.iter(|| doc.render_whole(black_box(format)))
         });
+        g.bench_function(format!("check_{}", format.extension()), |b| {
+            b.iter(|| render::check_document(format, black_box(&bytes)))
+        });
     }
     g.throughput(Throughput::Elements(items.len() as u64));
     g.bench_function("items_50", |b| {
@@ -250,11 +254,11 @@ fn benches(c: &mut Criterion) {
             cache.refresh(&catalog, &touched, now);
             let mut resources = Vec::new();
             for index in touched {
-                let rendered = render::feed_bodies(&catalog, index, now, &cache);
+                let rendered = render::feed_files(&catalog, index, now, &cache);
                 for (path, format, body) in rendered.files {
                     resources.push((
                         path,
-                        Resource::feed(format.content_type(), body, rendered.updated),
+                        Resource::new(format.content_type(), body, rendered.updated),
                     ));
                 }
             }

@@ -22,21 +22,30 @@ pub struct BuildReport {
     pub articles: usize,
     pub files: usize,
     pub problems: Vec<Problem>,
+    /// Feed documents not written because they were not well-formed.
+    pub rejected: Vec<render::Rejected>,
 }
 
 /// Reads the articles and writes the site under `out`. Stateless: GUIDs and
 /// dates come from the files alone, so any machine builds the same bytes.
 pub fn build(config: Arc<Config>, out: &Path, now: DateTime<Utc>) -> std::io::Result<BuildReport> {
     let catalog = catalog::load(config, StateStore::in_memory());
-    let files = write_site(&catalog, out, now)?;
+    let (files, rejected) = write_site(&catalog, out, now)?;
     Ok(BuildReport {
         articles: catalog.len(),
         files,
         problems: catalog.problems(),
+        rejected,
     })
 }
 
-pub fn write_site(catalog: &Catalog, out: &Path, now: DateTime<Utc>) -> std::io::Result<usize> {
+/// Writes every page and every well-formed feed document; returns how many
+/// files were written and the feed documents that were not.
+pub fn write_site(
+    catalog: &Catalog,
+    out: &Path,
+    now: DateTime<Utc>,
+) -> std::io::Result<(usize, Vec<render::Rejected>)> {
     let config = catalog.config();
     let mut files = 0;
     let mut write = |rel: &str, bytes: &[u8]| -> std::io::Result<()> {
@@ -48,14 +57,9 @@ pub fn write_site(catalog: &Catalog, out: &Path, now: DateTime<Utc>) -> std::io:
         files += 1;
         Ok(())
     };
-    // Each item once for `all` and its categories.
-    let all = (0..catalog.feeds().len()).collect();
-    let mut items = render::ItemCache::default();
-    items.refresh(catalog, &all, now);
-    for &index in &all {
-        for (path, _, bytes) in render::feed_files(catalog, index, now, &items).files {
-            write(&path, &bytes)?;
-        }
+    let (feeds, rejected) = render::site_feeds(catalog, now);
+    for (path, bytes) in feeds {
+        write(&path, &bytes)?;
     }
     write("feeds.opml", &render::opml::render(config, catalog.feeds()))?;
     write(
@@ -71,5 +75,5 @@ pub fn write_site(catalog: &Catalog, out: &Path, now: DateTime<Utc>) -> std::io:
             )?;
         }
     }
-    Ok(files)
+    Ok((files, rejected))
 }

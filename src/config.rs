@@ -313,9 +313,26 @@ impl Config {
                 "must be at least 1".into(),
             ));
         }
+        // These reach every feed and page as text: a character XML 1.0
+        // forbids (a control character from a TOML escape) would make them
+        // ill-formed.
+        let site_texts = [
+            ("site.title", "title", &self.site.title),
+            ("site.description", "description", &self.site.description),
+            ("site.language", "language", &self.site.language),
+        ];
+        for (key, name, value) in site_texts {
+            if let Some(c) = forbidden_char(value) {
+                return Err(invalid(key, line_of(text, name, 0), forbidden(c)));
+            }
+        }
         let mut seen = std::collections::HashSet::new();
         for (i, cat) in self.categories.iter().enumerate() {
             let line = line_of(text, "[[categories]]", i);
+            let texts = [&cat.title, &cat.description].into_iter().chain(&cat.names);
+            if let Some(c) = texts.filter_map(|t| forbidden_char(t)).next() {
+                return Err(invalid("categories", line, forbidden(c)));
+            }
             let slug_ok = !cat.slug.is_empty()
                 && cat
                     .slug
@@ -398,6 +415,17 @@ fn apply_env(
         .map_err(|e: toml::de::Error| env_error(e.message().to_string()))
 }
 
+/// The first character of `s` that XML 1.0 does not allow in text.
+fn forbidden_char(s: &str) -> Option<char> {
+    s.chars().find(|&c| {
+        (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+    })
+}
+
+fn forbidden(c: char) -> String {
+    format!("{c:?} is a control character, which no feed may contain")
+}
+
 /// `path` absolute and canonical when it exists; else absolute with `.`
 /// and `..` resolved by name (the directory may appear later).
 pub fn resolve_dir(path: &Path) -> PathBuf {
@@ -471,6 +499,22 @@ match = ["International"]
         let err = load(&bad, &[]).unwrap_err().to_string();
         assert!(err.contains("line 5"), "{err}");
         assert!(err.contains("timezone"), "{err}");
+    }
+
+    #[test]
+    fn control_characters_in_texts_that_reach_the_feeds_are_errors() {
+        let bad = MINIMAL.replace("title = \"T\"", "title = \"T\\u0007\"");
+        let err = load(&bad, &[]).unwrap_err().to_string();
+        assert!(
+            err.contains("site.title") && err.contains("line 3"),
+            "{err}"
+        );
+        let bad = MINIMAL.replace("title = \"World\"", "title = \"W\\u001b\"");
+        let err = load(&bad, &[]).unwrap_err().to_string();
+        assert!(
+            err.contains("categories") && err.contains("line 7"),
+            "{err}"
+        );
     }
 
     #[test]

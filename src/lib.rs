@@ -18,22 +18,19 @@
 //! - [`catalog`]: every parsed article, with identity (id, GUID), categories
 //!   resolved against the config and per-feed ordering. [`state`] is its
 //!   memory across restarts (first-seen dates, content hashes, GUIDs).
-//! - [`render`]: feeds, OPML and HTML pages as bytes. Pure functions of the
-//!   catalog: same articles and config, same bytes. `render::items` keeps
-//!   each shown article as a feed item, rendered in a format the first
-//!   time a feed holding it is read in it, then reused: a publish only
-//!   places items, and a feed's first reader renders only its new ones.
-//! - [`buffers`]: feed bodies' memory, handed from one publish to the next.
+//! - [`render`]: feeds, OPML and HTML pages as bytes, each feed checked
+//!   well-formed before it is published. Pure functions of the catalog:
+//!   same articles and config, same bytes. `render::items` keeps each
+//!   shown article as a feed item, rendered once per format and reused by
+//!   every feed showing it.
+//! - [`buffers`]: feed bodies' memory, reused from one render to the next.
 //! - [`snapshot`]: immutable, ETagged resources that are swapped
-//!   atomically as a whole, each feed's bytes written (and its new items
-//!   rendered) by its first reader; [`compressor`] adds their gzip and
-//!   brotli bodies in the background, once the publisher is idle.
-//! - `sched`: which helper threads give way to which (Linux scheduling
-//!   policies: notify's thread under `SCHED_BATCH`, the compressor under
-//!   `SCHED_IDLE`).
+//!   atomically as a whole; a thread of its own adds their gzip and
+//!   brotli bodies right after each swap.
+//! - `sched`: notify's thread under Linux `SCHED_BATCH`.
 //! - [`serve`]: the hyper HTTP server, a thread per core, each connection
 //!   on the thread for the CPU its packets come in on; it never changes
-//!   a snapshot, only reads it (writing a feed's bytes on first read).
+//!   a snapshot, only reads it.
 //!   [`zerocopy`] keeps compressed bodies in sealed memfds and gives hyper
 //!   a connection that `sendfile`s them.
 //! - [`daemon`] ties them together for `wirefeed serve` (start-up: scan,
@@ -44,7 +41,6 @@ pub mod article;
 pub mod buffers;
 pub mod build;
 pub mod catalog;
-pub mod compressor;
 pub mod config;
 pub mod daemon;
 pub mod metrics;

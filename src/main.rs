@@ -82,6 +82,15 @@ fn tune_allocator() {
     }
 }
 
+/// A feed document that would not be published, and why.
+fn rejected_line(r: &wirefeed::render::Rejected) -> String {
+    let articles = match r.articles.is_empty() {
+        true => String::new(),
+        false => format!(" (articles: {})", r.articles.join(", ")),
+    };
+    format!("{}: {}; not published{articles}", r.path, r.reason)
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let load = || Config::load(&cli.config).map(Arc::new);
     match cli.command {
@@ -94,6 +103,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("writing {}", out.display()))?;
             for p in &report.problems {
                 eprintln!("{}: {}", p.path, p.reason);
+            }
+            for r in &report.rejected {
+                eprintln!("{}", rejected_line(r));
             }
             println!(
                 "wrote {} files for {} articles to {} ({} problems)",
@@ -119,11 +131,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for p in &problems {
                 println!("{}: {}", dir.join(&p.path).display(), p.reason);
             }
+            let (_, rejected) = wirefeed::render::site_feeds(&catalog, chrono::Utc::now());
+            for r in &rejected {
+                println!("{}", rejected_line(r));
+            }
             let counts = catalog.counts();
             for (feed, count) in catalog.feeds().iter().zip(counts) {
                 eprintln!("feed {:<12} {count} articles", feed.slug);
             }
             eprintln!("{} articles, {} problems", catalog.len(), problems.len());
+            if !rejected.is_empty() {
+                return Ok(ExitCode::FAILURE);
+            }
             Ok(if strict && !problems.is_empty() {
                 ExitCode::FAILURE
             } else {

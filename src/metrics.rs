@@ -26,6 +26,7 @@ pub struct Metrics {
     pub not_modified: Counter,
     pub articles: Family<FeedLabels, Gauge>,
     pub parse_failures: Counter,
+    pub render_rejected: Counter,
     pub problems: Gauge,
     pub watch_lag: Histogram,
     pub publish_duration: Histogram,
@@ -61,6 +62,12 @@ impl Metrics {
             "Files rejected by the parser",
             parse_failures.clone(),
         );
+        let render_rejected = Counter::default();
+        registry.register(
+            "render_rejected",
+            "Rendered feed documents that were not well-formed and not published",
+            render_rejected.clone(),
+        );
         let problems = Gauge::default();
         registry.register(
             "article_problems",
@@ -94,6 +101,7 @@ impl Metrics {
             not_modified,
             articles,
             parse_failures,
+            render_rejected,
             problems,
             watch_lag,
             publish_duration,

@@ -1,18 +1,13 @@
-//! Linux scheduling policies for wirefeed's threads: which thread
-//! gives way to which. They change only who waits for a core, never what
+//! Linux scheduling policies for wirefeed's threads. They change only who waits for a core, never what
 //! gets done; elsewhere, or if the kernel refuses, threads keep the normal
 //! policy.
 
 /// A thread's scheduling policy.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Policy {
-    /// `SCHED_OTHER`.
-    Normal,
     /// `SCHED_BATCH`: a full share of CPU, but its wake-ups never preempt a
     /// running thread.
     Batch,
-    /// `SCHED_IDLE`: runs only on CPU nothing else wants.
-    Idle,
 }
 
 /// Puts thread `tid` (0: the calling thread) under `policy`.
@@ -20,9 +15,7 @@ pub(crate) fn set(tid: i32, policy: Policy) {
     #[cfg(target_os = "linux")]
     {
         let policy = match policy {
-            Policy::Normal => libc::SCHED_OTHER,
             Policy::Batch => libc::SCHED_BATCH,
-            Policy::Idle => libc::SCHED_IDLE,
         };
         // SAFETY: the parameter struct lives across the call, and `tid` is
         // 0 or a thread of this process; failure only leaves the policy

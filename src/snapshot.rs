@@ -2,21 +2,20 @@
 //!
 //! Every feed is published once per change as a [`Resource`]: the identity
 //! body with its validators, and (filled in right after) its gzip and
-//! brotli encodings. A feed's identity body is kept in parts (see
-//! [`Spliced`]) until a reader or the compressor first asks for its bytes
-//! or its ETag: then its items are rendered, its bytes written and hashed.
-//! The server reads an `Arc<Site>` from an [`ArcSwap`]: a request sees
-//! either the old site or the new one, never half of each. A feed's first
-//! reader writes its bytes (rendering the items no earlier feed needed in
-//! that format); every later one gets those bytes.
+//! brotli encodings. The server reads an `Arc<Site>` from an [`ArcSwap`]:
+//! a request sees either the old site or the new one, never half of each.
 //!
-//! Compression costs far more than rendering (tens of ms per feed against
-//! one), so after a change the new feeds are swapped in at once and
-//! compressed in the background; until their encodings are ready, clients
-//! get the identity body (with its own ETag), never a stale one.
+//! Compression costs far more than rendering (milliseconds per feed
+//! against tens of microseconds), so a change is swapped in at once and
+//! compressed right after on the `wirefeed-compress` thread: until its
+//! encodings are ready, clients get the identity body (with its own ETag),
+//! never a stale one. That thread compresses whatever the *current* site
+//! holds uncompressed, so a feed replaced meanwhile is never compressed
+//! for nothing, and every feed still published is compressed in the end.
 
 use std::collections::HashMap;
 use std::io::Write;
+use std::sync::mpsc;
 use std::sync::{Arc, OnceLock};
 
 use arc_swap::ArcSwap;
@@ -24,7 +23,7 @@ use bytes::Bytes;
 use chrono::{DateTime, FixedOffset, Utc};
 use hyper::header::HeaderValue;
 
-use crate::render::{FeedBody, Spliced};
+use crate::render::FeedFormat;
 
 /// gzip level: 6 is zlib's default, within a few per cent of 9's size at a
 /// third of its time.
@@ -37,12 +36,15 @@ const BROTLI_QUALITY: i32 = 5;
 pub struct Resource {
     pub content_type: HeaderValue,
     /// Shared by the clones [`Published::update`] makes, like `encoded`.
-    identity: Arc<Identity>,
+    identity: Arc<Written>,
     /// gzip and brotli bodies once [`Resource::compress`] has run; shared
     /// by the clones [`Published::update`] makes to move `Last-Modified`.
     encoded: Arc<OnceLock<Encoded>>,
     /// False for per-request pages, which are never compressed.
     compressible: bool,
+    /// For a feed document: its format, which [`Published::update`] checks
+    /// it against before it is served.
+    format: Option<FeedFormat>,
     /// RFC 9110 HTTP-date; for a feed, its newest item's `updated`.
     pub last_modified: Option<HeaderValue>,
     pub last_modified_secs: Option<i64>,
@@ -51,16 +53,8 @@ pub struct Resource {
     pub counters: OnceLock<[prometheus_client::metrics::counter::Counter; 2]>,
 }
 
-/// The identity body: written, or in parts and written on first use.
-enum Identity {
-    Written(Written),
-    InParts {
-        parts: Spliced,
-        written: OnceLock<Written>,
-    },
-}
-
 /// Identity bytes and the validators that name them.
+#[derive(Debug)]
 struct Written {
     bytes: Bytes,
     /// Hex of the xxh3-128 of `bytes`. The ETag of each encoding is
@@ -81,20 +75,7 @@ impl Written {
         Written {
             etags: [etag(""), etag("-gz"), etag("-br")],
             hash,
-            // Back to the pool once no reader holds it (see `buffers`).
-            bytes: crate::buffers::body(body),
-        }
-    }
-}
-
-impl std::fmt::Debug for Identity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Identity::Written(w) => f.debug_tuple("Written").field(&w.bytes.len()).finish(),
-            Identity::InParts { written, .. } => f
-                .debug_struct("InParts")
-                .field("written", &written.get().map(|w| w.bytes.len()))
-                .finish(),
+            bytes: Bytes::from(body),
         }
     }
 }
@@ -119,12 +100,19 @@ impl Resource {
         body: Vec<u8>,
         last_modified: Option<DateTime<FixedOffset>>,
     ) -> Self {
-        Self::build(
-            content_type,
-            Identity::Written(Written::new(body)),
-            last_modified,
-            true,
-        )
+        Self::build(content_type, body, last_modified, true)
+    }
+
+    /// A feed document of `format`, checked before it is served (see
+    /// [`Published::update`]).
+    pub fn feed(
+        format: FeedFormat,
+        body: Vec<u8>,
+        last_modified: Option<DateTime<FixedOffset>>,
+    ) -> Self {
+        let mut r = Self::build(format.content_type(), body, last_modified, true);
+        r.format = Some(format);
+        r
     }
 
     /// A page rendered per request: compressing it would cost more than
@@ -134,44 +122,21 @@ impl Resource {
         body: Vec<u8>,
         last_modified: Option<DateTime<FixedOffset>>,
     ) -> Self {
-        Self::build(
-            content_type,
-            Identity::Written(Written::new(body)),
-            last_modified,
-            false,
-        )
-    }
-
-    /// A rendered feed: kept in parts when it is, its items rendered and
-    /// its bytes written and hashed when first asked for.
-    pub fn feed(
-        content_type: &'static str,
-        body: FeedBody,
-        last_modified: Option<DateTime<FixedOffset>>,
-    ) -> Self {
-        match body {
-            FeedBody::Whole(bytes) => Self::new(content_type, bytes, last_modified),
-            FeedBody::Spliced(parts) => {
-                let identity = Identity::InParts {
-                    parts,
-                    written: OnceLock::new(),
-                };
-                Self::build(content_type, identity, last_modified, true)
-            }
-        }
+        Self::build(content_type, body, last_modified, false)
     }
 
     fn build(
         content_type: &'static str,
-        identity: Identity,
+        body: Vec<u8>,
         last_modified: Option<DateTime<FixedOffset>>,
         compressible: bool,
     ) -> Self {
         let mut r = Resource {
             content_type: HeaderValue::from_static(content_type),
-            identity: Arc::new(identity),
+            identity: Arc::new(Written::new(body)),
             encoded: Arc::new(OnceLock::new()),
             compressible,
+            format: None,
             last_modified: None,
             last_modified_secs: None,
             counters: OnceLock::new(),
@@ -180,39 +145,6 @@ impl Resource {
             r.set_last_modified(t.timestamp());
         }
         r
-    }
-
-    /// The identity body and its validators, written from its parts on
-    /// first use (by the first reader, or the compressor).
-    ///
-    /// Nobody waits for another writer: the one writing may be the
-    /// idle-priority compressor, which may get no CPU while the machine is
-    /// busy, and a request must not wait for it. Two that miss at once
-    /// both write the same bytes; the first stored is kept (a `set` waits
-    /// only for another `set`'s store, never for a write).
-    fn written(&self) -> &Written {
-        match &*self.identity {
-            Identity::Written(w) => w,
-            Identity::InParts { parts, written } => {
-                if written.get().is_none() {
-                    let _ = written.set(Written::new(parts.write()));
-                }
-                // Stored just above, by this thread or by the first one.
-                written.get_or_init(|| Written::new(parts.write()))
-            }
-        }
-    }
-
-    /// Certainly the same identity bytes as `other`. Two feeds in parts
-    /// are compared by their parts, without writing them (a feed that
-    /// may have changed counts as changed); anything else by hash.
-    fn same_body(&self, other: &Resource) -> bool {
-        match (&*self.identity, &*other.identity) {
-            (Identity::InParts { parts: a, .. }, Identity::InParts { parts: b, .. }) => {
-                a.same_document(b)
-            }
-            _ => self.hash() == other.hash(),
-        }
     }
 
     /// Computes the gzip and brotli bodies (once; later calls do nothing).
@@ -225,14 +157,26 @@ impl Resource {
         }
     }
 
-    /// The identity body (written on first use, see `written`).
+    /// Is a feed document what its format says?
+    fn check(&self) -> Result<(), String> {
+        match self.format {
+            Some(format) => crate::render::check_document(format, self.identity()),
+            None => Ok(()),
+        }
+    }
+
+    /// Still waiting for its compressed bodies.
+    pub fn wants_compression(&self) -> bool {
+        self.compressible && self.encoded.get().is_none()
+    }
+
     pub fn identity(&self) -> &Bytes {
-        &self.written().bytes
+        &self.identity.bytes
     }
 
     /// Hex of the xxh3-128 of the identity body: the ETags' stem.
     pub fn hash(&self) -> &str {
-        &self.written().hash
+        &self.identity.hash
     }
 
     pub fn is_compressed(&self) -> bool {
@@ -271,7 +215,7 @@ impl Resource {
     }
 
     pub fn etag(&self, enc: Encoding) -> &HeaderValue {
-        let etags = &self.written().etags;
+        let etags = &self.identity.etags;
         match enc {
             Encoding::Identity => &etags[0],
             Encoding::Gzip => &etags[1],
@@ -294,7 +238,7 @@ fn brotli(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len() / 4);
     // A window no bigger than the body (brotli allows 2^10..2^24): the
     // encoder's buffers follow the window, and a 4 MB window for a 300 kB
-    // feed cost tens of MB of RSS while the publisher compressed two at once.
+    // feed is tens of MB of memory for nothing.
     let lgwin = (body.len().max(1).next_power_of_two().trailing_zeros() as i32).clamp(10, 22);
     let params = brotli::enc::BrotliEncoderParams {
         quality: BROTLI_QUALITY,
@@ -306,34 +250,62 @@ fn brotli(body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Compresses the resources still published (a resource superseded before
-/// its turn is skipped: nobody will ask for it).
-pub fn compress_all(resources: &[Arc<Resource>]) {
-    use rayon::prelude::*;
-    resources
-        .par_iter()
-        .filter(|r| wanted(r))
-        .for_each(|r| r.compress());
-}
-
-/// Still published (the site holds it too) and not compressed yet.
-pub(crate) fn wanted(r: &Arc<Resource>) -> bool {
-    Arc::strong_count(r) > 1 && !r.is_compressed()
-}
-
 /// Everything the server answers from memory, by request path.
 #[derive(Debug, Default)]
 pub struct Site {
     pub resources: HashMap<String, Arc<Resource>>,
 }
 
-/// The current site, swapped atomically by the publisher.
-#[derive(Default)]
+impl Site {
+    /// A resource of this site still waiting for its compressed bodies.
+    fn next_to_compress(&self) -> Option<Arc<Resource>> {
+        self.resources
+            .values()
+            .find(|r| r.wants_compression())
+            .cloned()
+    }
+}
+
+/// The current site, swapped atomically by the publisher and compressed
+/// by a thread of its own right after each swap.
 pub struct Published {
-    site: ArcSwap<Site>,
+    site: Arc<ArcSwap<Site>>,
+    /// Wakes the compressor; `None` where it could not be started (then
+    /// [`Published::update`] compresses on the caller's thread).
+    compressor: Option<mpsc::Sender<()>>,
+}
+
+impl Default for Published {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Published {
+    /// An empty site and its compressor thread.
+    pub fn new() -> Self {
+        let site = Arc::new(ArcSwap::from_pointee(Site::default()));
+        let (tx, rx) = mpsc::channel::<()>();
+        let current = site.clone();
+        let spawned = std::thread::Builder::new()
+            .name("wirefeed-compress".into())
+            .spawn(move || {
+                // Ends when the `Published` (the only sender) is dropped.
+                while rx.recv().is_ok() {
+                    while rx.try_recv().is_ok() {}
+                    compress_current(&current);
+                }
+            });
+        let compressor = match spawned {
+            Ok(_) => Some(tx),
+            Err(e) => {
+                tracing::warn!(error = %e, "no compressor thread; compressing on the publisher's");
+                None
+            }
+        };
+        Published { site, compressor }
+    }
+
     /// The current site, for as long as one request or step needs it. A
     /// guard, not an `Arc`: both serving threads taking a reference to the
     /// one `Site` on every request would bounce its count between cores.
@@ -341,20 +313,49 @@ impl Published {
         self.site.load()
     }
 
+    /// Compresses, on the calling thread, everything the current site holds
+    /// uncompressed (the compressor thread does the same in the background
+    /// after every [`Published::update`]).
+    pub fn compress_now(&self) {
+        use rayon::prelude::*;
+        let site = self.site.load_full();
+        site.resources
+            .par_iter()
+            .filter(|(_, r)| r.wants_compression())
+            .for_each(|(_, r)| r.compress());
+    }
+
     /// Replaces the resources at the given paths and drops those `keep`
-    /// refuses, in one atomic step.
+    /// refuses, in one atomic step, then has the new ones compressed.
     ///
-    /// A resource whose bytes certainly did not change is kept as it was
-    /// (validators included; see `same_body`). One that may have changed
-    /// never keeps an older or equal `Last-Modified`: when its newest item is not newer (an article
-    /// backdated into it, or its newest one deleted), the change time is
-    /// used, so If-Modified-Since clients do not get a stale 304.
+    /// A feed document that is not what its format says (ill-formed XML,
+    /// invalid JSON: [`crate::render::check_document`]) is not swapped in:
+    /// the previous version of that path stays served. Those are returned,
+    /// with the reason, for the caller to report.
+    ///
+    /// A resource whose bytes did not change is kept as it was
+    /// (validators and compressed bodies included). One that changed never
+    /// keeps an older or equal `Last-Modified`: when its newest item is not
+    /// newer (an article backdated into it, or its newest one deleted), the
+    /// change time is used, so If-Modified-Since clients do not get a
+    /// stale 304.
     pub fn update(
         &self,
         changed: Vec<(String, Arc<Resource>)>,
         keep: &dyn Fn(&str) -> bool,
         now: DateTime<Utc>,
-    ) {
+    ) -> Vec<(String, String)> {
+        let mut rejected = Vec::new();
+        let changed: Vec<(String, Arc<Resource>)> = changed
+            .into_iter()
+            .filter(|(path, res)| match res.check() {
+                Ok(()) => true,
+                Err(reason) => {
+                    rejected.push((path.clone(), reason));
+                    false
+                }
+            })
+            .collect();
         self.site.rcu(|old| {
             let mut resources: HashMap<String, Arc<Resource>> = old
                 .resources
@@ -364,7 +365,7 @@ impl Published {
                 .collect();
             for (path, res) in &changed {
                 let res = match old.resources.get(path) {
-                    Some(prev) if prev.same_body(res) => prev.clone(),
+                    Some(prev) if prev.hash() == res.hash() => prev.clone(),
                     Some(prev) => match (prev.last_modified_secs, res.last_modified_secs) {
                         (Some(p), Some(n)) if n <= p => {
                             Arc::new(res.with_last_modified(now.timestamp().max(p + 1)))
@@ -380,6 +381,23 @@ impl Published {
             }
             Site { resources }
         });
+        let woken = self
+            .compressor
+            .as_ref()
+            .is_some_and(|tx| tx.send(()).is_ok());
+        if !woken {
+            self.compress_now();
+        }
+        rejected
+    }
+}
+
+/// Compresses, one at a time, what the current site holds uncompressed,
+/// looking at the site afresh after each: a resource replaced meanwhile is
+/// skipped, and one published meanwhile is taken too.
+fn compress_current(site: &ArcSwap<Site>) {
+    while let Some(resource) = site.load().next_to_compress() {
+        resource.compress();
     }
 }
 

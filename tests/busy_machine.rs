@@ -10,11 +10,9 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-/// Feeds are compressed on idle CPU only; when other processes leave none,
-/// a changed feed still gets its gzip body soon: the compressor is raised
-/// to normal priority after `compressor::STARVED_AFTER` (1 s). Left at idle
-/// priority it took 3.5-4 s here with a one-article site, and longer the
-/// more there is to compress.
+/// When other processes keep every core busy, a changed feed still gets
+/// its gzip body soon: compression runs at normal priority, sharing the
+/// CPU, not waiting for idle CPU that may never come.
 #[test]
 fn compressed_bodies_follow_even_when_no_cpu_is_idle() {
     let d = Daemon::start();

@@ -252,3 +252,50 @@ fn two_instances_serve_identical_bytes_and_etags() {
     stop(a);
     stop(b);
 }
+
+/// A control character in a config text that every feed carries (here the
+/// site title, from a TOML escape or the environment) would make every
+/// feed ill-formed XML: the config is refused with the key named, and
+/// nothing is ever served.
+#[test]
+fn a_config_text_no_feed_may_carry_is_refused_before_serving() {
+    let state = tempfile::tempdir().expect("tempdir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let mut child = wirefeed()
+        .arg("serve")
+        .env("WIREFEED_SITE_TITLE", "Pakistan Point News\u{7}")
+        .env("WIREFEED_SERVER_LISTEN", format!("127.0.0.1:{port}"))
+        .env("WIREFEED_STATE_DIR", state.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let Some(status) = status else {
+        let served = TcpStream::connect(("127.0.0.1", port)).is_ok();
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("still running after 10 s (serving: {served})");
+    };
+    let mut err = String::new();
+    if let Some(mut stderr) = child.stderr.take() {
+        let _ = stderr.read_to_string(&mut err);
+    }
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("site.title") && err.contains("control character"),
+        "{err}"
+    );
+}

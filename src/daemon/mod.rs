@@ -12,8 +12,8 @@
 //!   global pool while the publisher applies;
 //! - `wirefeed-state` ([`crate::state`]) commits those changes to disk, so
 //!   that an `fsync` never holds up the next publish;
-//! - `wirefeed-gzip` ([`compressor::Compressor`]) compresses published feeds
-//!   once the publisher is idle, on otherwise idle CPU;
+//! - `wirefeed-compress` ([`crate::snapshot::Published`]) adds the gzip
+//!   and brotli bodies of each published change;
 //! - `wirefeed-http-N`, one per core ([`serve::serve_per_core`]), answer
 //!   requests from the current snapshot; the first also accepts, and hands
 //!   each connection to a thread by the CPU its packets come in on, kept
@@ -31,7 +31,6 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::sync::Semaphore;
 
-use crate::compressor;
 use crate::config::Config;
 use crate::serve::{self, App};
 use crate::state::StateStore;
@@ -94,11 +93,10 @@ async fn serve_main(config_path: PathBuf, config: Arc<Config>) -> anyhow::Result
     }
     let publisher = {
         let (app, tx, config_path) = (app.clone(), tx.clone(), config_path.clone());
-        let compressor = compressor::Compressor::spawn()?;
         std::thread::Builder::new()
             .name("wirefeed-publish".into())
             .spawn(move || {
-                let publisher = Publisher::new(config_path, config, app, state, tx, compressor);
+                let publisher = Publisher::new(config_path, config, app, state, tx);
                 in_own_pool(cores, move || publisher.run(rx))
             })?
     };

@@ -14,13 +14,12 @@ use rayon::prelude::*;
 
 use super::Msg;
 use crate::catalog::{self, Catalog, Change};
-use crate::compressor;
 use crate::config::Config;
 use crate::metrics::FeedLabels;
 use crate::parse;
 use crate::render;
 use crate::serve::App;
-use crate::snapshot::{self, Resource};
+use crate::snapshot::Resource;
 use crate::state::StateStore;
 use crate::watch::{self, WatchHandle, WatchMsg, WatchOptions};
 
@@ -75,7 +74,6 @@ pub(super) struct Publisher {
     /// Feeds of a category removed by a reload: dropped in the same swap
     /// that publishes the new config's feeds.
     drop_feeds: Option<HashSet<String>>,
-    compressor: compressor::Compressor,
     /// The shown articles rendered as feed items, reused until they change.
     items: render::ItemCache,
 }
@@ -87,7 +85,6 @@ impl Publisher {
         app: Arc<App>,
         state: StateStore,
         tx: Sender<Msg>,
-        compressor: compressor::Compressor,
     ) -> Self {
         Publisher {
             config_path,
@@ -98,7 +95,6 @@ impl Publisher {
             watch: None,
             next_due: None,
             drop_feeds: None,
-            compressor,
             items: render::ItemCache::default(),
         }
     }
@@ -116,6 +112,7 @@ impl Publisher {
         // watch and catching up (a walk and a stat of every file, 0.45 s at
         // 100k) come right after; whatever changed since the scan started
         // is published by the catch-up, whether readers came before it or not.
+        self.app.published.compress_now();
         self.app.ready.store(true, Ordering::Release);
         self.start_watch();
         self.catch_up(scan_started);
@@ -128,11 +125,6 @@ impl Publisher {
                 .next_due
                 .map(|due| (due - Utc::now()).to_std().unwrap_or(Duration::ZERO))
                 .map_or(MAX_IDLE, |d| d.min(MAX_IDLE));
-            // Also wake to see whether compression is starved of idle CPU.
-            let wait = self
-                .compressor
-                .check_starving()
-                .map_or(wait, |check| wait.min(check));
             // And to hand the state writer what it could not take yet.
             let wait = match self.catalog.state().has_pending() {
                 true => wait.min(STATE_RETRY),
@@ -143,8 +135,6 @@ impl Publisher {
                 Err(RecvTimeoutError::Timeout) => None,
                 Err(RecvTimeoutError::Disconnected) => break,
             };
-            // Compression waits until this round is published.
-            let _busy = first.is_some().then(|| self.compressor.busy());
             let mut work = Work::default();
             work.add(first);
             // Coalesce whatever else is already queued.
@@ -371,8 +361,10 @@ impl Publisher {
         self.publish(&touched, started, Some(since), intake);
     }
 
-    /// Puts the touched feeds together (in parts, their items placed but
-    /// not rendered) plus the index and OPML, and swaps them in at once.
+    /// Renders the touched feeds plus the index and OPML, checks that each
+    /// document is well-formed, and swaps them in at once. A document that
+    /// is not keeps the feed's previous version served (see
+    /// [`render::check_document`]).
     fn publish(
         &mut self,
         touched: &BTreeSet<usize>,
@@ -383,18 +375,27 @@ impl Publisher {
         let now = Utc::now();
         let items_started = Instant::now();
         self.catalog.cache_texts(now);
+        // An empty feed is dated by the site's newest article (see
+        // `render::feed_files`): when `all` changes, so may they.
+        let mut touched = touched.clone();
+        if touched.contains(&0) {
+            let empty =
+                (1..self.catalog.feeds().len()).filter(|&i| self.catalog.items(i, now).is_empty());
+            touched.extend(empty.collect::<Vec<_>>());
+        }
+        let touched = &touched;
         self.items.refresh(&self.catalog, touched, now);
         let feeds_started = Instant::now();
         let (catalog, items) = (&self.catalog, &self.items);
         let mut resources: Vec<(String, Arc<Resource>)> = touched
             .par_iter()
             .flat_map_iter(|&index| {
-                let rendered = render::feed_bodies(catalog, index, now, items);
+                let rendered = render::feed_files(catalog, index, now, items);
                 let updated = rendered.updated;
                 rendered.files.into_iter().map(move |(path, format, body)| {
                     (
                         format!("/{path}"),
-                        Arc::new(Resource::feed(format.content_type(), body, updated)),
+                        Arc::new(Resource::feed(format, body, updated)),
                     )
                 })
             })
@@ -418,19 +419,14 @@ impl Publisher {
         ));
         let swap_started = Instant::now();
         let keep = self.drop_feeds.take().unwrap_or_default();
-        let fresh: Vec<Arc<Resource>> = resources.iter().map(|(_, r)| r.clone()).collect();
-        self.app
+        // Served from now on (identity); the compressor thread adds the
+        // encodings right after.
+        let rejected = self
+            .app
             .published
             .update(resources, &|p: &str| !keep.contains(p), now);
         let swapped = Instant::now();
-        if self.app.ready.load(Ordering::Acquire) {
-            // The change is served (identity) from now on; the encodings
-            // follow in a few ms without holding up the next change.
-            self.compressor.submit(&fresh);
-        } else {
-            // Before /readyz says ready, everything is complete.
-            snapshot::compress_all(&fresh);
-        }
+        self.report_rejected(rejected, touched, now);
         self.next_due = catalog.next_scheduled(now);
         self.count_problems();
 
@@ -464,6 +460,38 @@ impl Publisher {
             swap_ms = ms(swapped - swap_started),
             "published"
         );
+    }
+
+    /// Logs and counts the feed documents [`crate::snapshot::Published::update`] refused,
+    /// naming the articles whose items make them ill-formed.
+    fn report_rejected(
+        &self,
+        rejected: Vec<(String, String)>,
+        touched: &BTreeSet<usize>,
+        now: DateTime<Utc>,
+    ) {
+        for (path, reason) in rejected {
+            self.app.metrics.render_rejected.inc();
+            let found = touched.iter().find_map(|&index| {
+                let slug = &self.catalog.feeds()[index].slug;
+                render::FeedFormat::ALL
+                    .into_iter()
+                    .find(|&f| format!("/{}", render::feed_path(slug, f)) == path)
+                    .map(|format| (index, format))
+            });
+            let articles = match found {
+                Some((index, format)) => {
+                    render::bad_items(&self.catalog, index, now, &self.items, format)
+                }
+                None => Vec::new(),
+            };
+            tracing::error!(
+                feed = %path,
+                %reason,
+                articles = %articles.join(", "),
+                "rendered feed is not well-formed; the previous version stays served"
+            );
+        }
     }
 
     fn count_problems(&self) {

@@ -16,7 +16,7 @@ use crate::config::Config;
 /// Entries are the feed's last children.
 const TAIL: &[u8] = b"</feed>";
 
-/// The feed with its entries' bytes (each rendered once, on first use)
+/// The feed with its entries' bytes (each rendered once and reused)
 /// spliced in (`None` when the crate's output is not shaped as expected:
 /// see [`render_whole`]).
 pub fn spliced(doc: &FeedDoc) -> Option<Spliced> {
@@ -43,8 +43,8 @@ pub fn render_whole(doc: &FeedDoc) -> Vec<u8> {
 fn feed(doc: &FeedDoc) -> Feed {
     let config = doc.config;
     FeedBuilder::default()
-        .title(Text::plain(doc.info.title.clone()))
-        .subtitle(Some(Text::plain(doc.info.description.clone())))
+        .title(text_construct(&doc.info.title))
+        .subtitle(Some(text_construct(&doc.info.description)))
         .id(doc.url(FeedFormat::Atom))
         .updated(doc.updated())
         .lang(Some(config.site.language.clone()))
@@ -70,14 +70,20 @@ fn feed(doc: &FeedDoc) -> Feed {
 
 fn entry(config: &Config, e: &Entry, text: &ItemText) -> AtomEntry {
     EntryBuilder::default()
-        .title(Text::plain(e.title.to_string()))
+        .title(text_construct(&e.title))
         .id(e.guid.to_string())
         .updated(e.updated)
         .published(Some(e.published))
         .authors(
             e.author
                 .iter()
-                .map(|name| PersonBuilder::default().name(name.to_string()).build())
+                .map(|author| {
+                    let (name, email) = super::author_parts(author);
+                    PersonBuilder::default()
+                        .name(name.to_string())
+                        .email(email.map(str::to_string))
+                        .build()
+                })
                 .collect::<Vec<_>>(),
         )
         .links(vec![LinkBuilder::default()
@@ -91,7 +97,7 @@ fn entry(config: &Config, e: &Entry, text: &ItemText) -> AtomEntry {
                 .map(|term| CategoryBuilder::default().term(term).build())
                 .collect::<Vec<_>>(),
         )
-        .summary(Some(Text::plain(text.summary.clone())))
+        .summary(Some(text_construct(&text.summary)))
         .content(Some(
             ContentBuilder::default()
                 .content_type(Some("html".into()))
@@ -99,6 +105,17 @@ fn entry(config: &Config, e: &Entry, text: &ItemText) -> AtomEntry {
                 .build(),
         ))
         .build()
+}
+
+/// Plain text as an Atom text construct. Text with markup characters
+/// goes as `type="html"` (escaped, so it displays as the same text):
+/// as `type="text"`, validators take `<b>` or `&amp;` in it for HTML the
+/// feed forgot to declare, and readers that guess do too.
+fn text_construct(s: &str) -> Text {
+    match s.contains(['<', '&']) {
+        true => Text::html(super::text_as_html(s)),
+        false => Text::plain(s),
+    }
 }
 
 /// The `<entry>` element as `atom_syndication` writes it inside a feed

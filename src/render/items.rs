@@ -1,17 +1,9 @@
-//! Feed items rendered once, on first use, and reused.
+//! Feed items rendered once and reused.
 //!
 //! An item's XML or JSON depends only on its article, its text and the
 //! config, so each shown article is rendered once per format and every
 //! feed showing it (`all` and its categories) copies those bytes until the
-//! article (or the config) changes.
-//!
-//! An item is rendered in a format only when a feed holding it is first
-//! written in that format: by the first reader of the feed, or by the
-//! compressor once the publisher is idle. A publish only places items. In
-//! a burst each round brought hundreds of new items into the feed windows,
-//! and rendering all of them in three formats was 40 % of a mid-sized
-//! round's time, mostly for feeds replaced before anyone read them (Atom,
-//! two thirds of that cost, is often read by nobody for minutes).
+//! article (or the config) changes: a publish renders only the new items.
 //!
 //! The fragments are produced by the format crates themselves: an item is
 //! written inside a minimal document and cut out of it (see `between`),
@@ -31,7 +23,7 @@ use crate::config::Config;
 /// How an item is written in one format (`None`: not cut out cleanly).
 type RenderFn = fn(&Config, &Entry, &ItemText) -> Option<Vec<u8>>;
 
-/// One article as an item of every feed format, each rendered on first use.
+/// One article as an item of every feed format, each rendered once.
 pub struct RenderedItem {
     pub entry: Arc<Entry>,
     pub text: Arc<ItemText>,
@@ -57,13 +49,9 @@ impl RenderedItem {
     }
 
     /// The item's bytes as they appear inside a feed of `format`, rendered
-    /// on the first call.
-    ///
-    /// Callers never wait for each other: the idle-priority compressor may
-    /// be the one rendering an item that a request (or the publisher)
-    /// needs, and may get no CPU for as long as the machine is busy. Two
-    /// threads that miss at once both render; the bytes are the same (a
-    /// pure function of the inputs) and the first stored is kept.
+    /// on the first call. Two threads that miss at once both render; the
+    /// bytes are the same (a pure function of the inputs) and the first
+    /// stored is kept.
     pub fn bytes(&self, format: FeedFormat) -> Option<&[u8]> {
         let (cell, render): (_, RenderFn) = match format {
             FeedFormat::Rss => (&self.rss, rss::item_fragment),
@@ -81,23 +69,6 @@ impl RenderedItem {
     fn is_current(&self, entry: &Arc<Entry>, text: &Arc<ItemText>) -> bool {
         Arc::ptr_eq(&self.entry, entry) && Arc::ptr_eq(&self.text, text)
     }
-
-    /// Certainly renders to the same bytes as `other`: the same inputs
-    /// (rendering is a pure function of them).
-    fn same_inputs(&self, other: &RenderedItem) -> bool {
-        (Arc::ptr_eq(&self.entry, &other.entry) || same_entry(&self.entry, &other.entry))
-            && (Arc::ptr_eq(&self.text, &other.text) || self.text == other.text)
-            && (Arc::ptr_eq(&self.config, &other.config) || self.config == other.config)
-    }
-}
-
-/// Equal entries with equal UTC offsets: chrono compares dates as
-/// instants, but an item writes its dates with their offset (`+05:00`),
-/// so the same instant in another offset is other bytes.
-fn same_entry(a: &Entry, b: &Entry) -> bool {
-    a == b
-        && a.published.offset() == b.published.offset()
-        && a.updated.offset() == b.updated.offset()
 }
 
 /// The rendered items of the articles the feeds show, by path.
@@ -190,15 +161,8 @@ pub(super) fn cut_out(document: &[u8], empty: &[u8], tail: &[u8]) -> Option<Vec<
     between(document, empty.strip_suffix(tail)?, tail).map(<[u8]>::to_vec)
 }
 
-/// A feed document in parts: its own bytes around its items'.
-///
-/// Writing a feed out copies a few hundred kB. A publish during a burst
-/// made 27 of them, hashed each for its ETag, and most were replaced
-/// before anyone read them: the copy and the hash were a fifth of the
-/// publisher's CPU in a paced burst (perf). So the daemon publishes the
-/// parts, and a feed's items are rendered, its bytes written and hashed
-/// for its ETag once a reader or the compressor asks for them (see
-/// `snapshot::Resource`).
+/// A feed document in parts: its own bytes around its items' (each
+/// rendered once and shared by every feed showing it).
 pub struct Spliced {
     /// The document up to its items.
     head: Vec<u8>,
@@ -247,14 +211,6 @@ impl Spliced {
         }
         out.extend_from_slice(self.tail);
         out.push(b'\n');
-        // Debug builds (the tests) check every feed as it is first written,
-        // on whichever thread writes it.
-        debug_assert!(
-            self.format == FeedFormat::Json || super::check_xml(&out).is_ok(),
-            "{}: {:?}",
-            self.info.slug,
-            super::check_xml(&out)
-        );
         out
     }
 
@@ -270,24 +226,6 @@ impl Spliced {
             empty_date: self.empty_date,
         }
         .render_whole(self.format)
-    }
-
-    /// Certainly the same document as `other`, without writing either:
-    /// the same parts around items with the same inputs. `false` means
-    /// "maybe different" (items whose inputs changed may still render
-    /// alike).
-    pub fn same_document(&self, other: &Spliced) -> bool {
-        self.format == other.format
-            && self.head == other.head
-            && self.open == other.open
-            && self.separator == other.separator
-            && self.tail == other.tail
-            && self.items.len() == other.items.len()
-            && self
-                .items
-                .iter()
-                .zip(&other.items)
-                .all(|(a, b)| Arc::ptr_eq(a, b) || a.same_inputs(b))
     }
 }
 
@@ -333,7 +271,7 @@ pub(super) fn splice_as(
 
 #[cfg(test)]
 mod tests {
-    use super::{between, splice, RenderedItem};
+    use super::{between, splice};
     use crate::config::Config;
     use crate::render::{FeedDoc, FeedFormat};
 
@@ -355,49 +293,6 @@ mod tests {
         // A differently shaped document is refused, never cut wrongly.
         assert_eq!(between(b"<z><i/></a>", b"<a>", b"</a>"), None);
         assert_eq!(between(b"<a><i/></z>", b"<a>", b"</a>"), None);
-    }
-
-    /// Items are reused across publishes when their inputs are equal;
-    /// equal must mean "renders the same bytes", offsets included.
-    #[test]
-    fn the_same_instant_in_another_offset_is_another_item() {
-        use crate::catalog::Entry;
-        use chrono::{FixedOffset, TimeZone};
-        use std::sync::Arc;
-        let config = Arc::new(config());
-        let entry = |hours: i32| {
-            let zone = FixedOffset::east_opt(hours * 3600).expect("offset");
-            let at = zone
-                .with_ymd_and_hms(2024, 5, 14, 14 + hours as u32, 10, 0)
-                .single()
-                .expect("date");
-            Arc::new(Entry {
-                path: "world/a.txt".into(),
-                title: "A".into(),
-                author: None,
-                tags: Box::new([]),
-                id: "world-a".into(),
-                guid: "urn:uuid:0".into(),
-                published: at,
-                updated: at,
-                own_link: None,
-                feeds: vec![0],
-            })
-        };
-        let text = Arc::new(crate::article::ItemText::default());
-        let utc = RenderedItem::new(&config, entry(0), text.clone());
-        let karachi = RenderedItem::new(&config, entry(5), text.clone());
-        assert_eq!(utc.entry.published, karachi.entry.published, "one instant");
-        assert!(!utc.same_inputs(&karachi));
-        for format in FeedFormat::ALL {
-            assert_ne!(utc.bytes(format), karachi.bytes(format), "{format:?}");
-        }
-        // Equal by value (a re-read of an unchanged file): the same bytes.
-        let again = RenderedItem::new(&config, entry(0), text);
-        assert!(utc.same_inputs(&again));
-        for format in FeedFormat::ALL {
-            assert_eq!(utc.bytes(format), again.bytes(format), "{format:?}");
-        }
     }
 
     #[test]

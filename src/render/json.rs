@@ -24,6 +24,8 @@ struct JsonFeed<'a> {
 #[derive(Serialize)]
 struct Author<'a> {
     name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -49,7 +51,7 @@ const OPEN: &[u8] = b"[\n    ";
 const SEPARATOR: &[u8] = b",\n    ";
 const CLOSE: &[u8] = b"\n  ]\n}";
 
-/// The feed with its items' bytes (each rendered once, on first use) in
+/// The feed with its items' bytes (each rendered once and reused) in
 /// its `items` array (`None` when `serde_json`'s output is not shaped as
 /// expected: see [`render_whole`]).
 pub fn spliced(doc: &FeedDoc) -> Option<Spliced> {
@@ -94,6 +96,7 @@ fn feed<'a>(doc: &'a FeedDoc) -> JsonFeed<'a> {
         language: &config.site.language,
         authors: vec![Author {
             name: &config.site.title,
+            url: None,
         }],
         items: Vec::new(),
     }
@@ -108,7 +111,17 @@ fn item<'a>(config: &Config, e: &'a Entry, text: &'a ItemText) -> Item<'a> {
         summary: &text.summary,
         date_published: e.published.to_rfc3339(),
         date_modified: e.updated.to_rfc3339(),
-        authors: e.author.iter().map(|name| Author { name }).collect(),
+        authors: e
+            .author
+            .iter()
+            .map(|author| {
+                let (name, email) = super::author_parts(author);
+                Author {
+                    name,
+                    url: email.map(|e| format!("mailto:{e}")),
+                }
+            })
+            .collect(),
         tags: item_categories(config, e),
     }
 }

@@ -30,7 +30,7 @@ pub fn empty_feed_date() -> DateTime<FixedOffset> {
 pub struct FeedDoc<'a> {
     pub config: &'a Config,
     pub info: &'a FeedInfo,
-    /// Newest first, each rendered in a format on first use.
+    /// Newest first.
     pub items: &'a [Arc<RenderedItem>],
     /// The date of the feed when it has no items: the newest item of the
     /// whole site (validators call 1970 implausible), still never the clock.
@@ -142,6 +142,28 @@ impl FeedFormat {
     }
 }
 
+/// Plain text as HTML that displays it: `&`, `<` and `>` escaped. For the
+/// fields whose format says HTML (RSS `description`, Atom `type="html"`)
+/// when what wirefeed has is text.
+pub fn text_as_html(text: &str) -> String {
+    quick_xml::escape::partial_escape(text).into_owned()
+}
+
+/// An author written `Name <address@example.com>`: the name, and the
+/// e-mail address when there is one (feed formats keep them apart).
+pub fn author_parts(author: &str) -> (&str, Option<&str>) {
+    let split = author
+        .strip_suffix('>')
+        .and_then(|rest| rest.rsplit_once('<'));
+    match split {
+        Some((name, email)) if email.contains('@') && !email.contains(char::is_whitespace) => {
+            let name = name.trim();
+            (if name.is_empty() { email } else { name }, Some(email))
+        }
+        _ => (author, None),
+    }
+}
+
 /// `feeds/{slug}.{ext}`, the path of a feed under the base URL.
 pub fn feed_path(slug: &str, format: FeedFormat) -> String {
     format!("feeds/{slug}.{}", format.extension())
@@ -180,27 +202,19 @@ pub fn feed_files(
     now: chrono::DateTime<chrono::Utc>,
     cache: &ItemCache,
 ) -> RenderedFeed {
-    let bodies = feed_bodies(catalog, index, now, cache);
-    RenderedFeed {
-        files: bodies
-            .files
-            .into_iter()
-            .map(|(path, format, body)| (path, format, body.into_vec()))
-            .collect(),
-        updated: bodies.updated,
-    }
+    let items = cache.feed_items(catalog, index, now);
+    feed_files_of(catalog, index, now, &items)
 }
 
-/// As [`feed_files`], each document kept in parts where it can be (the
-/// daemon writes a feed's bytes only once they are asked for).
-pub fn feed_bodies(
+fn feed_files_of(
     catalog: &crate::catalog::Catalog,
     index: usize,
     now: chrono::DateTime<chrono::Utc>,
-    cache: &ItemCache,
-) -> RenderedFeed<FeedBody> {
-    let items = cache.feed_items(catalog, index, now);
+    items: &[Arc<RenderedItem>],
+) -> RenderedFeed {
     let info = &catalog.feeds()[index];
+    // An empty feed takes the site's newest date (validators call 1970
+    // implausible), still never the clock.
     let empty_date = match items.is_empty() {
         true => catalog
             .items(0, now)
@@ -211,56 +225,102 @@ pub fn feed_bodies(
     let doc = FeedDoc {
         config: catalog.config(),
         info,
-        items: &items,
+        items,
         empty_date,
     };
     RenderedFeed {
-        // Debug builds check the XML as each feed is first written (see
-        // `Spliced::write`), not here: writing them here would render every
-        // item at publish, and the tests would never see items rendered on
-        // a reader's or the compressor's thread.
         files: FeedFormat::ALL
             .iter()
-            .map(|&f| {
-                let body = doc.body(f);
-                if let FeedBody::Whole(bytes) = &body {
-                    debug_assert!(
-                        f == FeedFormat::Json || check_xml(bytes).is_ok(),
-                        "{}: {:?}",
-                        info.slug,
-                        check_xml(bytes)
-                    );
-                }
-                (feed_path(&info.slug, f), f, body)
-            })
+            .map(|&f| (feed_path(&info.slug, f), f, doc.render(f)))
             .collect(),
         updated: (!items.is_empty()).then(|| doc.updated()),
     }
 }
 
-/// Checks that a rendered XML document is well-formed: it parses to the
-/// end, is UTF-8, and holds no character XML 1.0 forbids. Debug builds
-/// check every feed they render; tests and fuzz targets call it directly.
-pub fn check_xml(bytes: &[u8]) -> Result<(), String> {
-    let mut reader = quick_xml::Reader::from_reader(bytes);
-    let mut buf = Vec::new();
-    loop {
-        match reader.read_event_into(&mut buf) {
-            Ok(quick_xml::events::Event::Eof) => break,
-            Ok(_) => buf.clear(),
-            Err(e) => {
-                return Err(format!(
-                    "not well-formed at byte {}: {e}",
-                    reader.buffer_position()
-                ))
+/// A rendered feed document that is not well-formed, and the articles
+/// that make it so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    /// The document's path under the base URL (`feeds/world.rss`).
+    pub path: String,
+    pub reason: String,
+    /// Paths of the articles whose item alone makes a document of that
+    /// format ill-formed (empty when the feed's own parts are at fault).
+    pub articles: Vec<String>,
+}
+
+/// Is this document what its format says: well-formed XML for RSS and
+/// Atom ([`check_xml`]), JSON for JSON Feed? Every document the daemon
+/// publishes and `build` writes is checked; one that fails is never
+/// served (the previous version stays) nor written.
+pub fn check_document(format: FeedFormat, bytes: &[u8]) -> Result<(), String> {
+    match format {
+        FeedFormat::Json => serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+            .map(|_| ())
+            .map_err(|e| format!("not valid JSON: {e}")),
+        FeedFormat::Rss | FeedFormat::Atom => check_xml(bytes),
+    }
+}
+
+/// The articles of feed `index` whose item, alone in a feed of `format`,
+/// fails [`check_document`]: what a rejected feed's log line names.
+pub fn bad_items(
+    catalog: &crate::catalog::Catalog,
+    index: usize,
+    now: chrono::DateTime<chrono::Utc>,
+    cache: &ItemCache,
+    format: FeedFormat,
+) -> Vec<String> {
+    cache
+        .feed_items(catalog, index, now)
+        .into_iter()
+        .filter(|item| {
+            let alone = feed_files_of(catalog, index, now, std::slice::from_ref(item));
+            alone
+                .files
+                .iter()
+                .filter(|(_, f, _)| *f == format)
+                .any(|(_, f, bytes)| check_document(*f, bytes).is_err())
+        })
+        .map(|item| item.entry.path.to_string())
+        .collect()
+}
+
+/// Every feed of the catalog at `now`, rendered and checked: the documents
+/// that pass, and the ones that do not (for `build` and `check`).
+pub fn site_feeds(
+    catalog: &crate::catalog::Catalog,
+    now: chrono::DateTime<chrono::Utc>,
+) -> (Vec<(String, Vec<u8>)>, Vec<Rejected>) {
+    let all = (0..catalog.feeds().len()).collect();
+    let mut items = ItemCache::default();
+    items.refresh(catalog, &all, now);
+    let (mut good, mut bad) = (Vec::new(), Vec::new());
+    for &index in &all {
+        for (path, format, bytes) in feed_files(catalog, index, now, &items).files {
+            match check_document(format, &bytes) {
+                Ok(()) => good.push((path, bytes)),
+                Err(reason) => bad.push(Rejected {
+                    articles: bad_items(catalog, index, now, &items, format),
+                    path,
+                    reason,
+                }),
             }
         }
     }
+    (good, bad)
+}
+
+/// Checks that a rendered XML document is well-formed XML 1.0: one root,
+/// every tag closed, every entity defined, every attribute once, and no
+/// character XML forbids (roxmltree is a conforming non-validating parser).
+pub fn check_xml(bytes: &[u8]) -> Result<(), String> {
     let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8: {e}"))?;
-    match text.chars().find(|&c| {
-        (c.is_control() && !matches!(c, '\n' | '\r' | '\t')) || matches!(c, '\u{FFFE}' | '\u{FFFF}')
-    }) {
-        Some(c) => Err(format!("character {c:?} is not allowed in XML")),
-        None => Ok(()),
-    }
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: false,
+        ..Default::default()
+    };
+    roxmltree::Document::parse_with_options(text, options)
+        .map(|_| ())
+        .map_err(|e| format!("not well-formed XML: {e}"))
 }

@@ -32,12 +32,12 @@ fn namespaces() -> BTreeMap<String, String> {
     ])
 }
 
-/// The channel with its items' bytes (each rendered once, on first use)
+/// The channel with its items' bytes (each rendered once and reused)
 /// spliced in (`None` when the crate's output is not shaped as expected:
 /// see [`render_whole`]).
 pub fn spliced(doc: &FeedDoc) -> Option<Spliced> {
     let empty = channel(doc).write_to(Vec::new()).ok()?;
-    splice(empty, TAIL, doc, FeedFormat::Rss)
+    splice(profile_escapes(&empty), TAIL, doc, FeedFormat::Rss)
 }
 
 /// The channel written with all its items by the `rss` crate alone: what
@@ -50,7 +50,7 @@ pub fn render_whole(doc: &FeedDoc) -> Vec<u8> {
             .map(|i| item(doc.config, &i.entry, &i.text))
             .collect::<Vec<_>>(),
     );
-    let mut out = channel.write_to(Vec::new()).unwrap_or_default();
+    let mut out = profile_escapes(&channel.write_to(Vec::new()).unwrap_or_default());
     out.push(b'\n');
     out
 }
@@ -83,6 +83,11 @@ fn channel(doc: &FeedDoc) -> Channel {
 
 fn item(config: &Config, e: &Entry, text: &ItemText) -> Item {
     let link = e.link(config);
+    let (author_email, creator) = match e.author.as_deref().map(super::author_parts) {
+        Some((name, Some(email))) => (Some((name, email)), None),
+        Some((name, None)) => (None, Some(name)),
+        None => (None, None),
+    };
     ItemBuilder::default()
         .title(Some(e.title.to_string()))
         .guid(Some(
@@ -93,7 +98,9 @@ fn item(config: &Config, e: &Entry, text: &ItemText) -> Item {
         ))
         .link(Some(link))
         .pub_date(Some(e.published.to_rfc2822()))
-        .description(Some(text.summary.clone()))
+        // RSS readers take `description` as HTML: the plain summary is
+        // escaped, so that `<script>` in a story's text stays text.
+        .description(Some(super::text_as_html(&text.summary)))
         .content(Some(text.html.clone()))
         .categories(
             item_categories(config, e)
@@ -101,12 +108,58 @@ fn item(config: &Config, e: &Entry, text: &ItemText) -> Item {
                 .map(|name| CategoryBuilder::default().name(name).build())
                 .collect::<Vec<_>>(),
         )
-        // RSS `<author>` must be an e-mail address; a name goes in dc:creator.
-        .dublin_core_ext(e.author.as_ref().map(|name| DublinCoreExtension {
+        // RSS `<author>` is an e-mail address (the name after it); a name
+        // alone goes in dc:creator. Never both (the same thing twice).
+        .author(author_email.map(|(name, email)| format!("{email} ({name})")))
+        .dublin_core_ext(creator.map(|name| DublinCoreExtension {
             creators: vec![name.to_string()],
             ..Default::default()
         }))
         .build()
+}
+
+/// `xml` with `&` and `<` in text and attribute values written as the
+/// character references `&#x26;` and `&#x3C;`, as the RSS Best Practices
+/// Profile asks of plain text (readers that find `&lt;` in a title may
+/// take it for HTML; the W3C validator warns). The same characters to any
+/// XML parser. CDATA sections (the HTML fields) are copied as they are.
+fn profile_escapes(xml: &[u8]) -> Vec<u8> {
+    const CDATA_OPEN: &[u8] = b"<![CDATA[";
+    const CDATA_CLOSE: &[u8] = b"]]>";
+    let mut out = Vec::with_capacity(xml.len() + xml.len() / 32);
+    let mut rest = xml;
+    while !rest.is_empty() {
+        let (text, cdata) = match find(rest, CDATA_OPEN) {
+            Some(i) => {
+                let end = find(&rest[i..], CDATA_CLOSE).map_or(rest.len(), |j| i + j + 3);
+                (&rest[..i], &rest[i..end])
+            }
+            None => (rest, &rest[rest.len()..]),
+        };
+        let mut pieces = text.split(|&b| b == b'&');
+        if let Some(first) = pieces.next() {
+            out.extend_from_slice(first);
+        }
+        for piece in pieces {
+            if let Some(after) = piece.strip_prefix(b"amp;") {
+                out.extend_from_slice(b"&#x26;");
+                out.extend_from_slice(after);
+            } else if let Some(after) = piece.strip_prefix(b"lt;") {
+                out.extend_from_slice(b"&#x3C;");
+                out.extend_from_slice(after);
+            } else {
+                out.push(b'&');
+                out.extend_from_slice(piece);
+            }
+        }
+        out.extend_from_slice(cdata);
+        rest = &rest[text.len() + cdata.len()..];
+    }
+    out
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// The `<item>` element as the `rss` crate writes it inside a channel:
@@ -125,5 +178,20 @@ pub fn item_fragment(config: &Config, e: &Entry, text: &ItemText) -> Option<Vec<
         .build()
         .write_to(Vec::with_capacity(fragment_capacity(text)))
         .ok()?;
-    cut_out(&document, &EMPTY, TAIL)
+    cut_out(&profile_escapes(&document), &EMPTY, TAIL)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::profile_escapes;
+
+    #[test]
+    fn plain_text_takes_hex_references_and_cdata_is_left_alone() {
+        let xml =
+            b"<t a=\"x&amp;y\">R&amp;D &lt;b&gt; &quot;</t><d><![CDATA[a &amp; <b>]]></d>&amp;";
+        assert_eq!(
+            String::from_utf8_lossy(&profile_escapes(xml)),
+            "<t a=\"x&#x26;y\">R&#x26;D &#x3C;b&gt; &quot;</t><d><![CDATA[a &amp; <b>]]></d>&#x26;"
+        );
+    }
 }

@@ -904,6 +904,41 @@ pub fn parse_feed(path: &str, body: &[u8]) -> feed_rs::model::Feed {
     })
 }
 
+/// A feed text as the text a reader shows: `text/html` decoded (entities
+/// resolved, runs of white space as one), `text/plain` as it is. Errs on
+/// markup in it other than a body's `<p>`: text that came back as markup.
+pub fn shown_text(text: &feed_rs::model::Text) -> Result<String, String> {
+    match text.content_type.to_string().as_str() {
+        "text/html" => html_text(&text.content),
+        "text/plain" => Ok(text.content.clone()),
+        other => Err(format!("content type {other}")),
+    }
+}
+
+/// HTML as the text it displays, after checking that the only markup in it
+/// is what wirefeed writes around a plain-text body (`<p>`).
+pub fn html_text(html: &str) -> Result<String, String> {
+    let inner = html.trim();
+    let inner = match inner
+        .strip_prefix("<p>")
+        .and_then(|s| s.strip_suffix("</p>"))
+    {
+        Some(paragraph) => paragraph,
+        None => inner,
+    };
+    if inner.contains('<') {
+        return Err(format!("markup wirefeed did not write: {html:?}"));
+    }
+    quick_xml::escape::unescape_with(inner, quick_xml::escape::resolve_html5_entity)
+        .map(|t| squash(&t))
+        .map_err(|e| format!("{e}: {html:?}"))
+}
+
+/// Runs of white space as one space, trimmed.
+pub fn squash(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Deterministic pseudo-random bytes (xorshift64*).
 pub fn pseudo_random_bytes(seed: u64, len: usize) -> Vec<u8> {
     let mut x = seed | 1;
