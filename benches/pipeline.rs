@@ -176,7 +176,7 @@ fn benches(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(5))
         .warm_up_time(Duration::from_secs(1));
     for format in FeedFormat::ALL {
-        let bytes = doc.render(format);
+        let bytes = doc.render(format).expect("well-formed");
         g.throughput(Throughput::Bytes(bytes.len() as u64));
         g.bench_function(format.extension(), |b| {
             b.iter(|| doc.render(black_box(format)))
@@ -196,7 +196,7 @@ fn benches(c: &mut Criterion) {
                 .map(|i| {
                     let item = render::RenderedItem::new(&config, i.entry.clone(), i.text.clone());
                     for format in FeedFormat::ALL {
-                        black_box(item.bytes(format));
+                        black_box(item.fragment(format));
                     }
                     item
                 })
@@ -215,7 +215,7 @@ fn benches(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(5))
         .warm_up_time(Duration::from_secs(1));
     for format in FeedFormat::ALL {
-        let bytes = doc.render(format);
+        let bytes = doc.render(format).expect("well-formed");
         let updated = Some(doc.updated());
         g.throughput(Throughput::Bytes(bytes.len() as u64));
         g.bench_function(format!("resource_{}", format.extension()), |b| {
@@ -223,7 +223,7 @@ fn benches(c: &mut Criterion) {
         });
     }
     // Its parts on the RSS bytes, and cheaper settings for comparison.
-    let rss = doc.render(FeedFormat::Rss);
+    let rss = doc.render(FeedFormat::Rss).expect("well-formed");
     g.throughput(Throughput::Bytes(rss.len() as u64));
     for level in [9, 6] {
         g.bench_function(format!("gzip{level}_rss"), |b| b.iter(|| gzip(&rss, level)));
@@ -258,7 +258,11 @@ fn benches(c: &mut Criterion) {
                 for (path, format, body) in rendered.files {
                     resources.push((
                         path,
-                        Resource::new(format.content_type(), body, rendered.updated),
+                        Resource::new(
+                            format.content_type(),
+                            body.expect("well-formed"),
+                            rendered.updated,
+                        ),
                     ));
                 }
             }

@@ -246,13 +246,13 @@ impl Catalog {
     /// ([`crate::watch::maybe_being_written`], with a second's slack as
     /// their dates are kept in whole seconds) are left out, and the caller
     /// reads them once they have settled (the daemon's catch-up).
-    /// Returns how many files were read.
+    /// Returns how many files were read, and the paths held back.
     pub fn rescan(
         &mut self,
         startup: bool,
         hold_back_recent: bool,
         mut seen: impl FnMut(&[Change]),
-    ) -> usize {
+    ) -> (usize, Vec<PathBuf>) {
         let settle = self.config.articles.settle + std::time::Duration::from_secs(1);
         let held_back = |c: &Change, now: std::time::SystemTime| match c {
             Change::Parsed(_, Ok(Some(a))) if hold_back_recent => {
@@ -292,9 +292,16 @@ impl Catalog {
             s.spawn(|| parse::prefetch::prefetch(&ahead));
             scan(&root, &first, &ctx)
         });
+        let mut held = Vec::new();
         while !parsed.is_empty() {
             let now = std::time::SystemTime::now();
-            parsed.retain(|c| !held_back(c, now));
+            parsed.retain(|c| match (held_back(c, now), c) {
+                (true, Change::Parsed(key, _)) => {
+                    held.push(root.join(key));
+                    false
+                }
+                _ => true,
+            });
             let incoming = take();
             let next = std::thread::scope(|s| {
                 s.spawn(|| parse::prefetch::prefetch(&incoming));
@@ -314,7 +321,7 @@ impl Catalog {
             parsed = next;
             ahead = incoming;
         }
-        count
+        (count, held)
     }
 
     /// What may have changed on disk since `since` without the catalog

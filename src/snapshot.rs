@@ -11,25 +11,32 @@
 //! encodings are ready, clients get the identity body (with its own ETag),
 //! never a stale one. That thread compresses whatever the *current* site
 //! holds uncompressed, so a feed replaced meanwhile is never compressed
-//! for nothing, and every feed still published is compressed in the end.
+//! for nothing, and every feed still published is compressed in the end;
+//! in a burst of changes it waits for a pause (or a few seconds at most).
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::sync::mpsc;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use bytes::Bytes;
 use chrono::{DateTime, FixedOffset, Utc};
 use hyper::header::HeaderValue;
 
-use crate::render::FeedFormat;
-
 /// gzip level: 6 is zlib's default, within a few per cent of 9's size at a
 /// third of its time.
 const GZIP_LEVEL: u32 = 6;
 /// brotli quality 5: smaller than gzip 9, about four times faster than 9.
 const BROTLI_QUALITY: i32 = 5;
+/// Compression starts once no swap came for this long: in a burst of
+/// changes each publish replaces the last one's feeds, and compressing
+/// every one of them would take more CPU than publishing them.
+const QUIET: Duration = Duration::from_millis(50);
+/// ...or once the oldest uncompressed swap is this old, so that changes
+/// that never stop still get compressed bodies.
+const DEFER_AT_MOST: Duration = Duration::from_secs(3);
 
 /// One response body in every encoding, with its validators.
 #[derive(Debug, Clone)]
@@ -42,9 +49,6 @@ pub struct Resource {
     encoded: Arc<OnceLock<Encoded>>,
     /// False for per-request pages, which are never compressed.
     compressible: bool,
-    /// For a feed document: its format, which [`Published::update`] checks
-    /// it against before it is served.
-    format: Option<FeedFormat>,
     /// RFC 9110 HTTP-date; for a feed, its newest item's `updated`.
     pub last_modified: Option<HeaderValue>,
     pub last_modified_secs: Option<i64>,
@@ -75,7 +79,8 @@ impl Written {
         Written {
             etags: [etag(""), etag("-gz"), etag("-br")],
             hash,
-            bytes: Bytes::from(body),
+            // Back to the pool once no reader holds it (see `buffers`).
+            bytes: crate::buffers::body(body),
         }
     }
 }
@@ -103,18 +108,6 @@ impl Resource {
         Self::build(content_type, body, last_modified, true)
     }
 
-    /// A feed document of `format`, checked before it is served (see
-    /// [`Published::update`]).
-    pub fn feed(
-        format: FeedFormat,
-        body: Vec<u8>,
-        last_modified: Option<DateTime<FixedOffset>>,
-    ) -> Self {
-        let mut r = Self::build(format.content_type(), body, last_modified, true);
-        r.format = Some(format);
-        r
-    }
-
     /// A page rendered per request: compressing it would cost more than
     /// sending it, so it is served as is.
     pub fn uncompressed(
@@ -136,7 +129,6 @@ impl Resource {
             identity: Arc::new(Written::new(body)),
             encoded: Arc::new(OnceLock::new()),
             compressible,
-            format: None,
             last_modified: None,
             last_modified_secs: None,
             counters: OnceLock::new(),
@@ -154,14 +146,6 @@ impl Resource {
                 gzip: crate::zerocopy::sealed(gzip(self.identity())),
                 br: crate::zerocopy::sealed(brotli(self.identity())),
             });
-        }
-    }
-
-    /// Is a feed document what its format says?
-    fn check(&self) -> Result<(), String> {
-        match self.format {
-            Some(format) => crate::render::check_document(format, self.identity()),
-            None => Ok(()),
         }
     }
 
@@ -270,9 +254,10 @@ impl Site {
 /// by a thread of its own right after each swap.
 pub struct Published {
     site: Arc<ArcSwap<Site>>,
-    /// Wakes the compressor; `None` where it could not be started (then
-    /// [`Published::update`] compresses on the caller's thread).
-    compressor: Option<mpsc::Sender<()>>,
+    /// Tells the compressor when a swap happened; `None` where it could
+    /// not be started (then [`Published::update`] compresses on the
+    /// caller's thread).
+    compressor: Option<mpsc::Sender<Instant>>,
 }
 
 impl Default for Published {
@@ -285,17 +270,11 @@ impl Published {
     /// An empty site and its compressor thread.
     pub fn new() -> Self {
         let site = Arc::new(ArcSwap::from_pointee(Site::default()));
-        let (tx, rx) = mpsc::channel::<()>();
+        let (tx, rx) = mpsc::channel::<Instant>();
         let current = site.clone();
         let spawned = std::thread::Builder::new()
             .name("wirefeed-compress".into())
-            .spawn(move || {
-                // Ends when the `Published` (the only sender) is dropped.
-                while rx.recv().is_ok() {
-                    while rx.try_recv().is_ok() {}
-                    compress_current(&current);
-                }
-            });
+            .spawn(move || compressor(&current, &rx));
         let compressor = match spawned {
             Ok(_) => Some(tx),
             Err(e) => {
@@ -328,11 +307,6 @@ impl Published {
     /// Replaces the resources at the given paths and drops those `keep`
     /// refuses, in one atomic step, then has the new ones compressed.
     ///
-    /// A feed document that is not what its format says (ill-formed XML,
-    /// invalid JSON: [`crate::render::check_document`]) is not swapped in:
-    /// the previous version of that path stays served. Those are returned,
-    /// with the reason, for the caller to report.
-    ///
     /// A resource whose bytes did not change is kept as it was
     /// (validators and compressed bodies included). One that changed never
     /// keeps an older or equal `Last-Modified`: when its newest item is not
@@ -344,18 +318,7 @@ impl Published {
         changed: Vec<(String, Arc<Resource>)>,
         keep: &dyn Fn(&str) -> bool,
         now: DateTime<Utc>,
-    ) -> Vec<(String, String)> {
-        let mut rejected = Vec::new();
-        let changed: Vec<(String, Arc<Resource>)> = changed
-            .into_iter()
-            .filter(|(path, res)| match res.check() {
-                Ok(()) => true,
-                Err(reason) => {
-                    rejected.push((path.clone(), reason));
-                    false
-                }
-            })
-            .collect();
+    ) {
         self.site.rcu(|old| {
             let mut resources: HashMap<String, Arc<Resource>> = old
                 .resources
@@ -384,11 +347,42 @@ impl Published {
         let woken = self
             .compressor
             .as_ref()
-            .is_some_and(|tx| tx.send(()).is_ok());
+            .is_some_and(|tx| tx.send(Instant::now()).is_ok());
         if !woken {
             self.compress_now();
         }
-        rejected
+    }
+}
+
+/// The `wirefeed-compress` thread: after each swap (`swaps` gives its
+/// time), compresses the current site once no swap came for [`QUIET`], or
+/// once the oldest swap not compressed yet is [`DEFER_AT_MOST`] old. Ends
+/// when the `Published` (the only sender) is dropped.
+fn compressor(site: &ArcSwap<Site>, swaps: &mpsc::Receiver<Instant>) {
+    // The first and the latest swap not compressed yet.
+    let mut pending: Option<(Instant, Instant)> = None;
+    loop {
+        let (first, last) = match pending {
+            Some(p) => p,
+            None => match swaps.recv() {
+                Ok(t) => (t, t),
+                Err(_) => return,
+            },
+        };
+        let due = (last + QUIET).min(first + DEFER_AT_MOST);
+        match swaps.recv_timeout(due.saturating_duration_since(Instant::now())) {
+            Ok(t) => {
+                pending = Some((first, t));
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => return,
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        compress_current(site);
+        // Swaps made during the pass wait their turn from their own time.
+        pending = swaps
+            .try_iter()
+            .fold(None, |p, t| Some(p.map_or((t, t), |(f, _)| (f, t))));
     }
 }
 

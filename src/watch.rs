@@ -62,18 +62,6 @@ pub struct WatchOptions {
 pub struct WatchHandle {
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
-    adopt: mpsc::Sender<Vec<PathBuf>>,
-}
-
-impl WatchHandle {
-    /// Files that may still be being written though no event said so:
-    /// the daemon's catch-up found them changed moments before the watch
-    /// existed. They settle like any written path (at their close event,
-    /// or once size and mtime held still for `settle`) and are then
-    /// reported, so a file caught between two chunks is not read half.
-    pub fn settle(&self, paths: Vec<PathBuf>) {
-        let _ = self.adopt.send(paths);
-    }
 }
 
 impl Drop for WatchHandle {
@@ -96,15 +84,13 @@ pub fn spawn(
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     let (ready_tx, ready_rx) = mpsc::channel();
-    let (adopt, adopted) = mpsc::channel();
     let thread = std::thread::Builder::new()
         .name("wirefeed-watch".into())
-        .spawn(move || Watcher::new(opts).run(&flag, &send, ready_tx, &adopted))?;
+        .spawn(move || Watcher::new(opts).run(&flag, &send, ready_tx))?;
     let _ = ready_rx.recv_timeout(Duration::from_secs(10));
     Ok(WatchHandle {
         stop,
         thread: Some(thread),
-        adopt,
     })
 }
 
@@ -154,13 +140,7 @@ impl Watcher {
         }
     }
 
-    fn run(
-        mut self,
-        stop: &AtomicBool,
-        send: &dyn Fn(WatchMsg),
-        ready: mpsc::Sender<()>,
-        adopted: &mpsc::Receiver<Vec<PathBuf>>,
-    ) {
+    fn run(mut self, stop: &AtomicBool, send: &dyn Fn(WatchMsg), ready: mpsc::Sender<()>) {
         let (tx, rx) = mpsc::channel::<notify::Result<notify::Event>>();
         let mut last_root_check = Instant::now() - ROOT_CHECK;
         let mut first = true;
@@ -200,9 +180,6 @@ impl Watcher {
                     }
                 }
                 Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {}
-            }
-            for paths in adopted.try_iter() {
-                self.adopt(paths, Instant::now());
             }
             if !self.writing.is_empty() {
                 self.settle();
@@ -364,20 +341,6 @@ impl Watcher {
         }
     }
 
-    /// Paths handed over by [`WatchHandle::settle`]: treated as being
-    /// written unless an event already placed them.
-    fn adopt(&mut self, paths: Vec<PathBuf>, now: Instant) {
-        for path in paths {
-            if !self.ready.contains_key(&path) {
-                self.writing.entry(path).or_insert(Writing {
-                    stat: None,
-                    stable_since: now,
-                    since: now,
-                });
-            }
-        }
-    }
-
     /// Paths without a close event are ready once their size and mtime held
     /// still for `settle` (or once they are gone).
     fn settle(&mut self) {
@@ -431,6 +394,34 @@ pub fn maybe_being_written(mtime: SystemTime, now: SystemTime, settle: Duration)
     match now.duration_since(mtime) {
         Ok(age) => age < settle,
         Err(ahead) => ahead.duration() < settle,
+    }
+}
+
+/// Waits until none of `paths` may still be being written (its mtime moved
+/// within `settle` of now: see [`maybe_being_written`]), for at most `most`.
+/// Returns whether they all held still. Start-up reads what changed just
+/// before it this way: no event will tell when such a file is complete.
+pub fn wait_until_settled(paths: &[PathBuf], settle: Duration, most: Duration) -> bool {
+    let deadline = Instant::now() + most;
+    loop {
+        let now = SystemTime::now();
+        let newest = paths
+            .iter()
+            .filter_map(|p| std::fs::symlink_metadata(p).and_then(|m| m.modified()).ok())
+            .filter(|&t| maybe_being_written(t, now, settle))
+            .max();
+        let Some(newest) = newest else {
+            return true;
+        };
+        let left = (newest + settle)
+            .duration_since(now)
+            .unwrap_or_default()
+            .max(TICK);
+        if Instant::now() + left > deadline {
+            std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
+            return false;
+        }
+        std::thread::sleep(left);
     }
 }
 
@@ -614,38 +605,41 @@ mod tests {
     }
 
     #[test]
-    fn a_file_handed_over_by_the_catch_up_waits_for_its_close_or_to_hold_still() {
-        // The catch-up found these written just before the watch existed.
+    fn start_up_waits_for_a_fresh_file_to_hold_still() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let (x, y) = (dir.path().join("x.txt"), dir.path().join("y.txt"));
-        std::fs::write(&x, "first chunk").expect("write x");
-        std::fs::write(&y, "first chunk").expect("write y");
-        let mut w = watcher(); // settle 1 s
-        let none = |_: WatchMsg| {};
-        let t0 = Instant::now();
-        w.adopt(vec![x.clone(), y.clone()], t0);
-        w.settle();
-        assert!(w.ready.is_empty(), "just written: maybe a first chunk");
-
-        // x gets its second chunk and is closed: ready at once.
-        std::fs::write(&x, "first chunk, second chunk").expect("rewrite x");
-        w.classify(
-            notify::Event::new(EventKind::Access(AccessKind::Close(AccessMode::Write)))
-                .add_path(x.clone()),
-            Instant::now(),
-            &none,
+        let x = dir.path().join("x.txt");
+        std::fs::write(&x, "first chunk").expect("write");
+        let settle = Duration::from_millis(300);
+        let writer = {
+            let x = x.clone();
+            std::thread::spawn(move || {
+                for chunk in 0..4 {
+                    std::thread::sleep(Duration::from_millis(100));
+                    let text = format!("first chunk{}", ", more".repeat(chunk + 1));
+                    std::fs::write(&x, text).expect("rewrite");
+                }
+            })
+        };
+        let started = Instant::now();
+        assert!(wait_until_settled(
+            std::slice::from_ref(&x),
+            settle,
+            Duration::from_secs(5)
+        ));
+        let _ = writer.join();
+        assert!(
+            started.elapsed() >= Duration::from_millis(400) + settle - TICK,
+            "returned while it was still being written: {:?}",
+            started.elapsed()
         );
-        assert!(w.ready.contains_key(&x), "closed: ready");
-        // Handing x over again (its close came first) does not hold it back.
-        w.adopt(vec![x.clone()], Instant::now());
-        assert!(!w.writing.contains_key(&x));
-
-        // y never changes again: ready once it held still for `settle`.
-        assert!(!w.ready.contains_key(&y));
-        std::thread::sleep(Duration::from_millis(1050));
-        w.settle();
-        assert!(w.ready.contains_key(&y), "held still for settle: ready");
-        assert!(w.writing.is_empty());
+        let text = std::fs::read_to_string(&x).expect("read");
+        assert_eq!(text.matches(", more").count(), 4, "{text}");
+        // One that keeps changing past the limit: false, after the limit.
+        assert!(!wait_until_settled(
+            std::slice::from_ref(&x),
+            Duration::from_secs(3600),
+            Duration::from_millis(50)
+        ));
     }
 
     #[test]

@@ -513,12 +513,12 @@ fn file_written_in_two_chunks_is_never_published_half_written() {
 #[test]
 fn file_half_written_when_the_daemon_starts_is_published_once_complete() {
     let site = Site::new();
-    // A settle window no start-up outlasts, even on a slow machine: holding
-    // still that long would make the half file count as finished.
+    // Longer than the pause between the two chunks below, so the first
+    // chunk never holds still long enough to count as finished.
     site.write_raw_config(
         &site
             .config_text()
-            .replace("settle = \"1s\"", "settle = \"10s\""),
+            .replace("settle = \"1s\"", "settle = \"4s\""),
     );
     let title = "Harbour Board Approves Night Shipping Schedule";
     let last = "Port officials expect the first night convoy next week.";
@@ -539,23 +539,27 @@ fn file_half_written_when_the_daemon_starts_is_published_once_complete() {
     f.write_all(head.as_bytes()).expect("first chunk");
     f.flush().expect("flush");
 
-    let d = Daemon::start_site(site);
-    let world = || d.body("/feeds/world.rss");
+    // Start-up waits for the file being written: not ready, and nothing
+    // half-written served, while it is.
+    let mut d = Daemon::launch(site);
+    let not_ready_nor_half = || {
+        let ready = d.request_status("/readyz") == Some(200);
+        let half = d.body("/feeds/world.rss").contains(title);
+        !ready && !half
+    };
     assert!(
-        !world().contains(title),
-        "the first chunk was published at start-up\n{}",
-        d.log()
-    );
-    assert!(
-        holds_for(|| !world().contains(title), Duration::from_millis(300)),
-        "the half-written article appeared after the start\n{}",
+        holds_for(not_ready_nor_half, Duration::from_millis(1500)),
+        "ready, or the first chunk published, while the file was being written\n{}",
         d.log()
     );
     f.write_all(tail.as_bytes()).expect("second chunk");
     drop(f);
-    let body = d.wait_feed("/feeds/world.rss", "the complete article", |b| {
-        b.contains(last)
-    });
+    d.wait_until_ready();
+    let body = d.body("/feeds/world.rss");
+    assert!(
+        body.contains(last),
+        "ready without the complete article\n{body}"
+    );
     assert_eq!(rss_items_titled(&body, title).len(), 1);
 }
 

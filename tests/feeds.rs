@@ -104,7 +104,7 @@ fn feed_bytes(catalog: &Catalog, slug: &str, format: FeedFormat) -> Vec<u8> {
         .files
         .into_iter()
         .find(|(_, f, _)| *f == format)
-        .map(|(_, _, b)| b)
+        .map(|(_, _, b)| b.expect("well-formed"))
         .expect("format rendered")
 }
 
@@ -265,7 +265,7 @@ fn spliced_and_whole(
     for item in &items {
         for format in FeedFormat::ALL {
             assert!(
-                item.bytes(format).is_some(),
+                matches!(item.fragment(format), render::Fragment::Checked(_)),
                 "{}: no {format:?} fragment",
                 item.entry.path
             );
@@ -279,7 +279,7 @@ fn spliced_and_whole(
     };
     FeedFormat::ALL
         .iter()
-        .map(|&f| (f, doc.render(f), doc.render_whole(f)))
+        .map(|&f| (f, doc.render(f).expect("well-formed"), doc.render_whole(f)))
         .collect()
 }
 
@@ -362,7 +362,7 @@ fn feed_bytes_from(catalog: &Catalog, cache: &render::ItemCache, format: FeedFor
         .into_iter()
         .find(|(_, f, _)| *f == format)
         .expect("format rendered");
-    String::from_utf8(bytes).expect("utf-8")
+    String::from_utf8(bytes.expect("well-formed")).expect("utf-8")
 }
 
 #[test]

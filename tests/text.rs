@@ -73,7 +73,8 @@ fn round_trip(title: &str, body: &str) -> Result<(), String> {
     let cache = render::ItemCache::default();
     let feeds = (0..catalog.feeds().len())
         .flat_map(|index| render::feed_files(&catalog, index, now(), &cache).files);
-    for (path, _, bytes) in feeds {
+    for (path, _, body) in feeds {
+        let bytes = body.map_err(|r| format!("{path}: not published: {r:?}"))?;
         let feed = feed_rs::parser::parse(&bytes[..]).map_err(|e| format!("{path}: {e}"))?;
         let [entry] = &feed.entries[..] else {
             return Err(format!("{path}: {} entries", feed.entries.len()));

@@ -25,6 +25,10 @@ use crate::watch::{self, WatchHandle, WatchMsg, WatchOptions};
 
 /// Longest sleep of the publisher between checks for scheduled articles.
 const MAX_IDLE: Duration = Duration::from_secs(60);
+/// The least time start-up waits for files written moments before it to
+/// hold still (then `5 × articles.settle` if longer); after it they are read
+/// as they are.
+const STARTUP_SETTLE_AT_MOST: Duration = Duration::from_secs(5);
 /// How soon an idle publisher retries handing state changes to a busy writer.
 const STATE_RETRY: Duration = Duration::from_millis(10);
 
@@ -100,22 +104,33 @@ impl Publisher {
     }
 
     pub(super) fn run(mut self, rx: Receiver<Msg>) {
-        // Scan, then watch, then catch up. inotify reports every open of a
-        // file in a watched folder, so a watch in place during the scan made
-        // an event of each of our own reads (15 % of a 100k scan's CPU, and
-        // the watch's own walk stats every file first: 0.6 s on a cold
-        // cache). What changed before the watch existed is found by
-        // comparing the tree with the catalog.
+        // Scan, then watch, then catch up, then publish and say ready: the
+        // first publish shows the directory as it was at start-up, files
+        // written moments before included. inotify reports every open of
+        // a file in a watched folder, so a watch in place during the scan
+        // would make an event of each of our own reads; what changed
+        // before the watch existed is found by comparing the tree with the
+        // catalog.
+        let started = Instant::now();
         let scan_started = std::time::SystemTime::now();
-        self.full_scan("startup", true);
-        // Ready as documented: every feed is published. Setting up the
-        // watch and catching up (a walk and a stat of every file, 0.45 s at
-        // 100k) come right after; whatever changed since the scan started
-        // is published by the catch-up, whether readers came before it or not.
+        let (files, held_back) = self.scan(true);
+        self.start_watch();
+        self.catch_up(scan_started, held_back);
+        let all: BTreeSet<usize> = (0..self.catalog.feeds().len()).collect();
+        let intake = Intake {
+            files,
+            read: started.elapsed(),
+            apply: Duration::ZERO,
+        };
+        self.publish(&all, started, None, intake);
         self.app.published.compress_now();
         self.app.ready.store(true, Ordering::Release);
-        self.start_watch();
-        self.catch_up(scan_started);
+        tracing::info!(
+            files,
+            articles = self.catalog.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "ready"
+        );
         // The first start writes a record per article (seconds at 100k);
         // the feeds do not depend on it.
         self.flush_state(true);
@@ -156,7 +171,7 @@ impl Publisher {
                 );
             }
             if let Some(reason) = work.rescan {
-                self.full_scan(&reason, false);
+                self.full_scan(&reason);
             }
             if work.reload {
                 self.reload();
@@ -189,52 +204,34 @@ impl Publisher {
     }
 
     /// Reads what changed since `since` (the start of the startup scan),
-    /// now that the watch is in place.
-    fn catch_up(&mut self, since: std::time::SystemTime) {
+    /// now that the watch is in place, and what the scan held back as
+    /// maybe still being written, once it has held still for `settle`.
+    /// Applies it without publishing: start-up publishes once, after.
+    fn catch_up(&mut self, since: std::time::SystemTime, held_back: Vec<PathBuf>) {
         // Inode times come from a coarse clock (a tick behind) and are
         // compared in whole seconds: reading a few files twice is harmless.
         let since = since - Duration::from_secs(2);
-        let mut paths = self.catalog.changed_since(since);
-        // A file written moments ago may be between two chunks, and its
-        // close came before the watch could see it: the watch waits until
-        // it has settled, as it would have with the events.
-        if let Some(watch) = &self.watch {
-            let settle = self.config.articles.settle;
-            let now = std::time::SystemTime::now();
-            let (recent, old): (Vec<PathBuf>, Vec<PathBuf>) = paths.into_iter().partition(|p| {
-                std::fs::symlink_metadata(p)
-                    .and_then(|m| m.modified())
-                    .is_ok_and(|t| watch::maybe_being_written(t, now, settle))
-            });
-            if !recent.is_empty() {
-                tracing::info!(
-                    files = recent.len(),
-                    "changed during the startup scan and maybe still being written; reading once settled"
-                );
-                watch.settle(recent);
-            }
-            paths = old;
+        let mut paths: HashSet<PathBuf> = self.catalog.changed_since(since).into_iter().collect();
+        paths.extend(held_back);
+        if paths.is_empty() {
+            return;
         }
-        if !paths.is_empty() {
-            tracing::info!(
-                files = paths.len(),
-                "re-reading what changed during the startup scan"
+        let paths: Vec<PathBuf> = paths.into_iter().collect();
+        let settle = self.config.articles.settle;
+        let most = (settle * 5).max(STARTUP_SETTLE_AT_MOST);
+        if !watch::wait_until_settled(&paths, settle, most) {
+            tracing::warn!(
+                "files still being written after {most:?}; publishing them as they are now"
             );
-            self.apply_paths(paths, Instant::now());
         }
+        tracing::info!(files = paths.len(), "reading what changed around start-up");
+        self.intake(paths);
     }
 
     /// Compares the whole tree with the catalog and publishes every feed.
-    fn full_scan(&mut self, reason: &str, startup: bool) {
+    fn full_scan(&mut self, reason: &str) {
         let started = Instant::now();
-        let app = &self.app;
-        // At startup no event tells a file being written from a finished
-        // one: what changed within `settle` is left to the catch-up, which
-        // lets the watch wait for it to settle.
-        let files = self
-            .catalog
-            .rescan(startup, startup, |changes| log_problems(app, changes));
-        self.rebuild_pages();
+        let (files, _) = self.scan(false);
         let all: BTreeSet<usize> = (0..self.catalog.feeds().len()).collect();
         // The scan reads and applies in one pipeline: its time is all "read".
         let intake = Intake {
@@ -252,8 +249,40 @@ impl Publisher {
         );
     }
 
+    /// Reads the whole tree into the catalog (not published). At start-up
+    /// no event tells a file being written from a finished one: what
+    /// changed within `settle` is held back, and returned, for the
+    /// catch-up to read once it has settled.
+    fn scan(&mut self, startup: bool) -> (usize, Vec<PathBuf>) {
+        let app = &self.app;
+        let scanned = self
+            .catalog
+            .rescan(startup, startup, |changes| log_problems(app, changes));
+        self.rebuild_pages();
+        scanned
+    }
+
     /// Reads the settled paths and publishes the feeds they touched.
     fn apply_paths(&mut self, paths: Vec<PathBuf>, since: Instant) {
+        let started = Instant::now();
+        let Some((touched, intake)) = self.intake(paths) else {
+            return;
+        };
+        if touched.is_empty() {
+            // No feed changed: a file that never was an article went away
+            // (editors delete their swap and test files on every save), or
+            // an edit failed to parse and the last good version stays.
+            // Republishing the same feeds would only cost a swap and a log line.
+            self.count_problems();
+            return;
+        }
+        self.publish(&touched, started, Some(since), intake);
+    }
+
+    /// Reads the settled paths and applies them to the catalog and the
+    /// article pages; returns the feeds they touched (`None`: nothing to
+    /// apply).
+    fn intake(&mut self, paths: Vec<PathBuf>) -> Option<(BTreeSet<usize>, Intake)> {
         let started = Instant::now();
         let root = self.config.articles.dir.clone();
         let ctx = self.catalog.parse_context();
@@ -329,7 +358,7 @@ impl Publisher {
                 .collect::<Vec<_>>(),
         );
         if changes.is_empty() {
-            return;
+            return None;
         }
         let read_done = Instant::now();
         log_problems(&self.app, &changes);
@@ -350,15 +379,7 @@ impl Publisher {
             read: read_done - started,
             apply: read_done.elapsed(),
         };
-        if touched.is_empty() {
-            // No feed changed: a file that never was an article went away
-            // (editors delete their swap and test files on every save), or
-            // an edit failed to parse and the last good version stays.
-            // Republishing the same feeds would only cost a swap and a log line.
-            self.count_problems();
-            return;
-        }
-        self.publish(&touched, started, Some(since), intake);
+        Some((touched, intake))
     }
 
     /// Renders the touched feeds plus the index and OPML, checks that each
@@ -387,19 +408,35 @@ impl Publisher {
         self.items.refresh(&self.catalog, touched, now);
         let feeds_started = Instant::now();
         let (catalog, items) = (&self.catalog, &self.items);
-        let mut resources: Vec<(String, Arc<Resource>)> = touched
+        let rendered: Vec<(String, Result<Arc<Resource>, render::Rejected>)> = touched
             .par_iter()
             .flat_map_iter(|&index| {
                 let rendered = render::feed_files(catalog, index, now, items);
                 let updated = rendered.updated;
                 rendered.files.into_iter().map(move |(path, format, body)| {
-                    (
-                        format!("/{path}"),
-                        Arc::new(Resource::feed(format, body, updated)),
-                    )
+                    let resource =
+                        body.map(|b| Arc::new(Resource::new(format.content_type(), b, updated)));
+                    (format!("/{path}"), resource)
                 })
             })
             .collect();
+        // A document that would not be well-formed is not swapped in: the
+        // previous version of that feed stays served.
+        let mut resources = Vec::with_capacity(rendered.len() + 2);
+        for (path, resource) in rendered {
+            match resource {
+                Ok(resource) => resources.push((path, resource)),
+                Err(rejected) => {
+                    self.app.metrics.render_rejected.inc();
+                    tracing::error!(
+                        feed = %rejected.path,
+                        reason = %rejected.reason,
+                        articles = %rejected.articles.join(", "),
+                        "feed not published: it would not be well-formed; its previous version stays served"
+                    );
+                }
+            }
+        }
         let config = catalog.config();
         resources.push((
             "/".into(),
@@ -421,12 +458,10 @@ impl Publisher {
         let keep = self.drop_feeds.take().unwrap_or_default();
         // Served from now on (identity); the compressor thread adds the
         // encodings right after.
-        let rejected = self
-            .app
+        self.app
             .published
             .update(resources, &|p: &str| !keep.contains(p), now);
         let swapped = Instant::now();
-        self.report_rejected(rejected, touched, now);
         self.next_due = catalog.next_scheduled(now);
         self.count_problems();
 
@@ -460,38 +495,6 @@ impl Publisher {
             swap_ms = ms(swapped - swap_started),
             "published"
         );
-    }
-
-    /// Logs and counts the feed documents [`crate::snapshot::Published::update`] refused,
-    /// naming the articles whose items make them ill-formed.
-    fn report_rejected(
-        &self,
-        rejected: Vec<(String, String)>,
-        touched: &BTreeSet<usize>,
-        now: DateTime<Utc>,
-    ) {
-        for (path, reason) in rejected {
-            self.app.metrics.render_rejected.inc();
-            let found = touched.iter().find_map(|&index| {
-                let slug = &self.catalog.feeds()[index].slug;
-                render::FeedFormat::ALL
-                    .into_iter()
-                    .find(|&f| format!("/{}", render::feed_path(slug, f)) == path)
-                    .map(|format| (index, format))
-            });
-            let articles = match found {
-                Some((index, format)) => {
-                    render::bad_items(&self.catalog, index, now, &self.items, format)
-                }
-                None => Vec::new(),
-            };
-            tracing::error!(
-                feed = %path,
-                %reason,
-                articles = %articles.join(", "),
-                "rendered feed is not well-formed; the previous version stays served"
-            );
-        }
     }
 
     fn count_problems(&self) {
@@ -612,7 +615,7 @@ impl Publisher {
         if rewatch {
             self.start_watch();
         }
-        self.full_scan("config reloaded", false);
+        self.full_scan("config reloaded");
         tracing::info!(categories = new.categories.len(), "config reloaded");
     }
 }

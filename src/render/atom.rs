@@ -7,7 +7,7 @@ use atom_syndication::{
     GeneratorBuilder, LinkBuilder, PersonBuilder, Text,
 };
 
-use super::items::{cut_out, fragment_capacity, splice, Spliced};
+use super::items::{cut_out, fragment_capacity, splice, Fragment, Spliced};
 use super::{item_categories, FeedDoc, FeedFormat};
 use crate::article::ItemText;
 use crate::catalog::Entry;
@@ -120,15 +120,19 @@ fn text_construct(s: &str) -> Text {
 
 /// The `<entry>` element as `atom_syndication` writes it inside a feed
 /// (without the namespace declaration a standalone entry carries): written
-/// in a bare feed and cut out of it.
-pub fn entry_fragment(config: &Config, e: &Entry, text: &ItemText) -> Option<Vec<u8>> {
+/// in a bare feed, checked, and cut out of it.
+pub fn entry_fragment(config: &Config, e: &Entry, text: &ItemText) -> Fragment {
     static EMPTY: LazyLock<Vec<u8>> =
         LazyLock::new(|| Feed::default().write_to(Vec::new()).unwrap_or_default());
-    let document = Feed {
+    let written = Feed {
         entries: vec![entry(config, e, text)],
         ..Default::default()
     }
-    .write_to(Vec::with_capacity(fragment_capacity(text)))
-    .ok()?;
-    cut_out(&document, &EMPTY, TAIL)
+    .write_to(Vec::with_capacity(fragment_capacity(text)));
+    match written {
+        Ok(document) => {
+            Fragment::from_document(FeedFormat::Atom, &document, |d| cut_out(d, &EMPTY, TAIL))
+        }
+        Err(e) => Fragment::Invalid(format!("not written: {e}")),
+    }
 }

@@ -7,7 +7,11 @@
 //!
 //! The fragments are produced by the format crates themselves: an item is
 //! written inside a minimal document and cut out of it (see `between`),
-//! so escaping, CDATA splitting and element order stay theirs.
+//! so escaping, CDATA splitting and element order stay theirs. That
+//! minimal document is checked once ([`super::check_document`]), and so is
+//! each feed's document without items: a feed spliced from checked parts
+//! is well-formed without parsing all of it on every publish, and an item
+//! that fails names the article that broke it.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, OnceLock};
@@ -15,24 +19,52 @@ use std::sync::{Arc, OnceLock};
 use chrono::{DateTime, FixedOffset, Utc};
 use foldhash::{HashMap, HashMapExt};
 
-use super::{atom, json, rss, FeedDoc, FeedFormat};
+use super::{atom, json, rss, FeedDoc, FeedFormat, Rejected};
 use crate::article::ItemText;
 use crate::catalog::{Catalog, Entry, FeedInfo};
 use crate::config::Config;
 
-/// How an item is written in one format (`None`: not cut out cleanly).
-type RenderFn = fn(&Config, &Entry, &ItemText) -> Option<Vec<u8>>;
+/// How an item is written in one format.
+type RenderFn = fn(&Config, &Entry, &ItemText) -> Fragment;
+
+/// One item as it appears inside a feed of one format.
+#[derive(Debug)]
+pub enum Fragment {
+    /// Its bytes, from a minimal document that passed the check.
+    Checked(Box<[u8]>),
+    /// The crate wrote it in an unexpected shape: feeds holding it are
+    /// written whole (and checked whole).
+    Unshaped,
+    /// The minimal document holding it is not well-formed (or valid JSON).
+    Invalid(String),
+}
+
+impl Fragment {
+    /// Checks the minimal `document` an item was written in, then cuts the
+    /// item out of it with `cut`.
+    pub(super) fn from_document(
+        format: FeedFormat,
+        document: &[u8],
+        cut: impl FnOnce(&[u8]) -> Option<Vec<u8>>,
+    ) -> Fragment {
+        if let Err(reason) = super::check_document(format, document) {
+            return Fragment::Invalid(reason);
+        }
+        match cut(document) {
+            Some(bytes) => Fragment::Checked(bytes.into_boxed_slice()),
+            None => Fragment::Unshaped,
+        }
+    }
+}
 
 /// One article as an item of every feed format, each rendered once.
 pub struct RenderedItem {
     pub entry: Arc<Entry>,
     pub text: Arc<ItemText>,
     config: Arc<Config>,
-    /// `None` inside when a crate wrote the item in an unexpected shape:
-    /// feeds holding it are then rendered whole.
-    rss: OnceLock<Option<Box<[u8]>>>,
-    atom: OnceLock<Option<Box<[u8]>>>,
-    json: OnceLock<Option<Box<[u8]>>>,
+    rss: OnceLock<Fragment>,
+    atom: OnceLock<Fragment>,
+    json: OnceLock<Fragment>,
 }
 
 impl RenderedItem {
@@ -48,21 +80,17 @@ impl RenderedItem {
         }
     }
 
-    /// The item's bytes as they appear inside a feed of `format`, rendered
-    /// on the first call. Two threads that miss at once both render; the
-    /// bytes are the same (a pure function of the inputs) and the first
-    /// stored is kept.
-    pub fn bytes(&self, format: FeedFormat) -> Option<&[u8]> {
+    /// The item as it appears inside a feed of `format`, rendered and
+    /// checked on the first call. Two threads that miss at once both
+    /// render; the result is the same (a pure function of the inputs) and
+    /// the first stored is kept.
+    pub fn fragment(&self, format: FeedFormat) -> &Fragment {
         let (cell, render): (_, RenderFn) = match format {
             FeedFormat::Rss => (&self.rss, rss::item_fragment),
             FeedFormat::Atom => (&self.atom, atom::entry_fragment),
             FeedFormat::Json => (&self.json, json::item_fragment),
         };
-        if cell.get().is_none() {
-            let rendered = render(&self.config, &self.entry, &self.text);
-            let _ = cell.set(rendered.map(Vec::into_boxed_slice));
-        }
-        cell.get().and_then(|b| b.as_deref())
+        cell.get_or_init(|| render(&self.config, &self.entry, &self.text))
     }
 
     /// Still what the catalog would render: same entry, same text.
@@ -173,6 +201,8 @@ pub struct Spliced {
     tail: &'static [u8],
     items: Vec<Arc<RenderedItem>>,
     format: FeedFormat,
+    /// The check of the document without items.
+    skeleton: Result<(), String>,
     /// For writing the feed whole when an item's bytes cannot be cut out
     /// of the crate's output (see [`FeedDoc::render_whole`]).
     info: FeedInfo,
@@ -183,27 +213,59 @@ impl Spliced {
     /// The document's bytes, in one buffer sized for them: `head`, then
     /// `open` and the items' bytes with `separator` between them, then
     /// `tail` and a newline. Renders the items not yet rendered in this
-    /// format; if one has no bytes in it, the feed is written whole by its
-    /// crate instead.
-    pub fn write(&self) -> Vec<u8> {
-        let Some(fragments) = self
+    /// format; if one has an unexpected shape, the feed is written whole by
+    /// its crate and checked whole. Refused when the document without its
+    /// items, or an item's own minimal document, failed the check.
+    pub fn write(&self) -> Result<Vec<u8>, Rejected> {
+        let rejected = |reason: String, articles: Vec<String>| Rejected {
+            path: super::feed_path(&self.info.slug, self.format),
+            reason,
+            articles,
+        };
+        if let Err(reason) = &self.skeleton {
+            return Err(rejected(reason.clone(), Vec::new()));
+        }
+        let fragments: Vec<&Fragment> =
+            self.items.iter().map(|i| i.fragment(self.format)).collect();
+        let invalid: Vec<(&RenderedItem, &String)> = self
             .items
             .iter()
-            .map(|i| i.bytes(self.format))
-            .collect::<Option<Vec<&[u8]>>>()
-        else {
-            return self.write_whole();
-        };
+            .zip(&fragments)
+            .filter_map(|(item, f)| match f {
+                Fragment::Invalid(reason) => Some((&**item, reason)),
+                _ => None,
+            })
+            .collect();
+        if let Some((_, reason)) = invalid.first() {
+            let articles = invalid
+                .iter()
+                .map(|(i, _)| i.entry.path.to_string())
+                .collect();
+            return Err(rejected(format!("an item is {reason}"), articles));
+        }
+        let mut bytes = Vec::with_capacity(fragments.len());
+        for fragment in fragments {
+            match fragment {
+                Fragment::Checked(b) => bytes.push(&**b),
+                _ => {
+                    let whole = self.write_whole();
+                    return match super::check_document(self.format, &whole) {
+                        Ok(()) => Ok(whole),
+                        Err(reason) => Err(rejected(reason, Vec::new())),
+                    };
+                }
+            }
+        }
         let len = self.head.len()
             + self.open.len()
-            + fragments.iter().map(|f| f.len()).sum::<usize>()
-            + fragments.len().saturating_sub(1) * self.separator.len()
+            + bytes.iter().map(|f| f.len()).sum::<usize>()
+            + bytes.len().saturating_sub(1) * self.separator.len()
             + self.tail.len()
             + 1;
         let mut out = crate::buffers::take(len);
         out.extend_from_slice(&self.head);
         out.extend_from_slice(self.open);
-        for (i, fragment) in fragments.iter().enumerate() {
+        for (i, fragment) in bytes.iter().enumerate() {
             if i > 0 {
                 out.extend_from_slice(self.separator);
             }
@@ -211,7 +273,7 @@ impl Spliced {
         }
         out.extend_from_slice(self.tail);
         out.push(b'\n');
-        out
+        Ok(out)
     }
 
     fn write_whole(&self) -> Vec<u8> {
@@ -256,6 +318,7 @@ pub(super) fn splice_as(
     if !empty.ends_with(empty_end) {
         return None;
     }
+    let skeleton = super::check_document(format, &empty);
     empty.truncate(empty.len() - empty_end.len());
     Some(Spliced {
         head: empty,
@@ -264,6 +327,7 @@ pub(super) fn splice_as(
         tail: close,
         items: doc.items.to_vec(),
         format,
+        skeleton,
         info: doc.info.clone(),
         empty_date: doc.empty_date,
     })
@@ -311,7 +375,7 @@ mod tests {
         };
         let spliced = splice(b"<a><b/></a>".to_vec(), b"</a>", &doc, FeedFormat::Rss)
             .expect("ends in the tail");
-        assert_eq!(spliced.write(), b"<a><b/></a>\n");
+        assert_eq!(spliced.write().expect("well-formed"), b"<a><b/></a>\n");
         assert!(splice(b"<a></z>".to_vec(), b"</a>", &doc, FeedFormat::Rss).is_none());
     }
 }

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::items::{between, fragment_capacity, splice_as, Spliced};
+use super::items::{between, fragment_capacity, splice_as, Fragment, Spliced};
 use super::{item_categories, FeedDoc, FeedFormat};
 use crate::article::ItemText;
 use crate::catalog::Entry;
@@ -127,19 +127,20 @@ fn item<'a>(config: &Config, e: &'a Entry, text: &'a ItemText) -> Item<'a> {
 }
 
 /// The item object as `serde_json` pretty-prints it inside a feed's
-/// `items`: written in a bare document and cut out of it.
-pub fn item_fragment(config: &Config, e: &Entry, text: &ItemText) -> Option<Vec<u8>> {
+/// `items`: written in a bare document, checked, and cut out of it.
+pub fn item_fragment(config: &Config, e: &Entry, text: &ItemText) -> Fragment {
     #[derive(Serialize)]
     struct Bare<'a> {
         items: [Item<'a>; 1],
     }
     let mut document = Vec::with_capacity(fragment_capacity(text));
-    serde_json::to_writer_pretty(
-        &mut document,
-        &Bare {
-            items: [item(config, e, text)],
-        },
-    )
-    .ok()?;
-    between(&document, b"{\n  \"items\": [\n    ", CLOSE).map(<[u8]>::to_vec)
+    let bare = Bare {
+        items: [item(config, e, text)],
+    };
+    if let Err(e) = serde_json::to_writer_pretty(&mut document, &bare) {
+        return Fragment::Invalid(format!("not written: {e}"));
+    }
+    Fragment::from_document(FeedFormat::Json, &document, |d| {
+        between(d, b"{\n  \"items\": [\n    ", CLOSE).map(<[u8]>::to_vec)
+    })
 }

@@ -18,7 +18,7 @@ use chrono::{DateTime, FixedOffset};
 
 use crate::catalog::{Entry, FeedInfo};
 use crate::config::Config;
-pub use items::{ItemCache, RenderedItem, Spliced};
+pub use items::{Fragment, ItemCache, RenderedItem, Spliced};
 
 /// The date of an empty site: the Unix epoch, a fixed value rather than
 /// the render time.
@@ -65,47 +65,40 @@ impl FeedDoc<'_> {
         self.config.url("")
     }
 
-    /// The feed with its items' rendered bytes spliced in.
-    pub fn render(&self, format: FeedFormat) -> Vec<u8> {
-        self.body(format).into_vec()
-    }
-
-    /// The feed in parts (its bytes written on demand), or written whole
-    /// when the crate's output is not shaped as the splicing expects.
-    pub fn body(&self, format: FeedFormat) -> FeedBody {
+    /// The feed with its items' rendered bytes spliced in, or the reason
+    /// it is not published: a feed document is well-formed XML (RSS,
+    /// Atom) or valid JSON, checked in parts when it is spliced (see
+    /// `items`) and whole when the crate's output is not shaped as the
+    /// splicing expects.
+    pub fn render(&self, format: FeedFormat) -> Result<Vec<u8>, Rejected> {
         let spliced = match format {
             FeedFormat::Rss => rss::spliced(self),
             FeedFormat::Atom => atom::spliced(self),
             FeedFormat::Json => json::spliced(self),
         };
         match spliced {
-            Some(s) => FeedBody::Spliced(s),
-            None => FeedBody::Whole(self.render_whole(format)),
+            Some(s) => s.write(),
+            None => {
+                let whole = self.render_whole(format);
+                match check_document(format, &whole) {
+                    Ok(()) => Ok(whole),
+                    Err(reason) => Err(Rejected {
+                        path: feed_path(&self.info.slug, format),
+                        reason,
+                        articles: Vec::new(),
+                    }),
+                }
+            }
         }
     }
 
     /// The feed written whole by its format's crate, items and all: the
-    /// fallback of [`FeedDoc::body`], and the reference it must equal.
+    /// fallback of [`FeedDoc::render`], and the reference it must equal.
     pub fn render_whole(&self, format: FeedFormat) -> Vec<u8> {
         match format {
             FeedFormat::Rss => rss::render_whole(self),
             FeedFormat::Atom => atom::render_whole(self),
             FeedFormat::Json => json::render_whole(self),
-        }
-    }
-}
-
-/// A rendered feed document: in parts, or (the fallback) as bytes.
-pub enum FeedBody {
-    Spliced(Spliced),
-    Whole(Vec<u8>),
-}
-
-impl FeedBody {
-    pub fn into_vec(self) -> Vec<u8> {
-        match self {
-            FeedBody::Spliced(s) => s.write(),
-            FeedBody::Whole(b) => b,
         }
     }
 }
@@ -187,9 +180,10 @@ pub fn item_categories(config: &Config, entry: &Entry) -> Vec<String> {
 }
 
 /// One feed rendered in every format.
-pub struct RenderedFeed<B = Vec<u8>> {
-    /// `(path, format, body)`; the path is relative to the site root.
-    pub files: Vec<(String, FeedFormat, B)>,
+pub struct RenderedFeed {
+    /// `(path, format, body or the reason it is not published)`; the path
+    /// is relative to the site root.
+    pub files: Vec<(String, FeedFormat, Result<Vec<u8>, Rejected>)>,
     /// The feed's date (newest item's `updated`); `None` when it is empty.
     pub updated: Option<DateTime<FixedOffset>>,
 }
@@ -237,22 +231,21 @@ fn feed_files_of(
     }
 }
 
-/// A rendered feed document that is not well-formed, and the articles
-/// that make it so.
+/// A feed document that is not published because it would not be
+/// well-formed, and the articles that make it so.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejected {
     /// The document's path under the base URL (`feeds/world.rss`).
     pub path: String,
     pub reason: String,
-    /// Paths of the articles whose item alone makes a document of that
-    /// format ill-formed (empty when the feed's own parts are at fault).
+    /// Paths of the articles whose items are not well-formed (empty when
+    /// the feed's own parts are at fault).
     pub articles: Vec<String>,
 }
 
 /// Is this document what its format says: well-formed XML for RSS and
-/// Atom ([`check_xml`]), JSON for JSON Feed? Every document the daemon
-/// publishes and `build` writes is checked; one that fails is never
-/// served (the previous version stays) nor written.
+/// Atom ([`check_xml`]), JSON for JSON Feed? No feed document is served or
+/// written without passing it (see [`FeedDoc::render`]).
 pub fn check_document(format: FeedFormat, bytes: &[u8]) -> Result<(), String> {
     match format {
         FeedFormat::Json => serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
@@ -260,30 +253,6 @@ pub fn check_document(format: FeedFormat, bytes: &[u8]) -> Result<(), String> {
             .map_err(|e| format!("not valid JSON: {e}")),
         FeedFormat::Rss | FeedFormat::Atom => check_xml(bytes),
     }
-}
-
-/// The articles of feed `index` whose item, alone in a feed of `format`,
-/// fails [`check_document`]: what a rejected feed's log line names.
-pub fn bad_items(
-    catalog: &crate::catalog::Catalog,
-    index: usize,
-    now: chrono::DateTime<chrono::Utc>,
-    cache: &ItemCache,
-    format: FeedFormat,
-) -> Vec<String> {
-    cache
-        .feed_items(catalog, index, now)
-        .into_iter()
-        .filter(|item| {
-            let alone = feed_files_of(catalog, index, now, std::slice::from_ref(item));
-            alone
-                .files
-                .iter()
-                .filter(|(_, f, _)| *f == format)
-                .any(|(_, f, bytes)| check_document(*f, bytes).is_err())
-        })
-        .map(|item| item.entry.path.to_string())
-        .collect()
 }
 
 /// Every feed of the catalog at `now`, rendered and checked: the documents
@@ -297,14 +266,10 @@ pub fn site_feeds(
     items.refresh(catalog, &all, now);
     let (mut good, mut bad) = (Vec::new(), Vec::new());
     for &index in &all {
-        for (path, format, bytes) in feed_files(catalog, index, now, &items).files {
-            match check_document(format, &bytes) {
-                Ok(()) => good.push((path, bytes)),
-                Err(reason) => bad.push(Rejected {
-                    articles: bad_items(catalog, index, now, &items, format),
-                    path,
-                    reason,
-                }),
+        for (path, _, body) in feed_files(catalog, index, now, &items).files {
+            match body {
+                Ok(bytes) => good.push((path, bytes)),
+                Err(rejected) => bad.push(rejected),
             }
         }
     }

@@ -7,7 +7,7 @@ use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::DublinCoreExtension;
 use rss::{CategoryBuilder, Channel, ChannelBuilder, GuidBuilder, Item, ItemBuilder};
 
-use super::items::{cut_out, fragment_capacity, splice, Spliced};
+use super::items::{cut_out, fragment_capacity, splice, Fragment, Spliced};
 use super::{item_categories, FeedDoc, FeedFormat};
 use crate::article::ItemText;
 use crate::catalog::Entry;
@@ -163,8 +163,8 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// The `<item>` element as the `rss` crate writes it inside a channel:
-/// written in a bare channel and cut out of it.
-pub fn item_fragment(config: &Config, e: &Entry, text: &ItemText) -> Option<Vec<u8>> {
+/// written in a bare channel, checked, and cut out of it.
+pub fn item_fragment(config: &Config, e: &Entry, text: &ItemText) -> Fragment {
     static EMPTY: LazyLock<Vec<u8>> = LazyLock::new(|| {
         ChannelBuilder::default()
             .namespaces(namespaces())
@@ -172,13 +172,19 @@ pub fn item_fragment(config: &Config, e: &Entry, text: &ItemText) -> Option<Vec<
             .write_to(Vec::new())
             .unwrap_or_default()
     });
-    let document = ChannelBuilder::default()
+    let written = ChannelBuilder::default()
         .namespaces(namespaces())
         .items(vec![item(config, e, text)])
         .build()
-        .write_to(Vec::with_capacity(fragment_capacity(text)))
-        .ok()?;
-    cut_out(&profile_escapes(&document), &EMPTY, TAIL)
+        .write_to(Vec::with_capacity(fragment_capacity(text)));
+    match written {
+        Ok(document) => {
+            Fragment::from_document(FeedFormat::Rss, &profile_escapes(&document), |d| {
+                cut_out(d, &EMPTY, TAIL)
+            })
+        }
+        Err(e) => Fragment::Invalid(format!("not written: {e}")),
+    }
 }
 
 #[cfg(test)]

@@ -334,20 +334,37 @@ impl Daemon {
 
     /// Starts the daemon on `site` and waits until it is ready.
     pub fn start_site(site: Site) -> Daemon {
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(5)))
-            .build();
-        let mut d = Daemon {
-            site,
-            child: None,
-            agent: config.new_agent(),
-        };
+        let mut d = Self::new_unstarted(site);
         d.spawn();
         d
     }
 
+    /// Starts the daemon on `site` and returns at once (see
+    /// [`Daemon::wait_until_ready`]).
+    pub fn launch(site: Site) -> Daemon {
+        let mut d = Self::new_unstarted(site);
+        d.spawn_process();
+        d
+    }
+
+    fn new_unstarted(site: Site) -> Daemon {
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(5)))
+            .build();
+        Daemon {
+            site,
+            child: None,
+            agent: config.new_agent(),
+        }
+    }
+
     fn spawn(&mut self) {
+        self.spawn_process();
+        self.wait_ready();
+    }
+
+    fn spawn_process(&mut self) {
         assert!(self.child.is_none(), "daemon already running");
         let log = OpenOptions::new()
             .create(true)
@@ -378,11 +395,26 @@ impl Daemon {
         // The default log filter (no WIREFEED_LOG): what operators see.
         cmd.env("NO_COLOR", "1");
         self.child = Some(cmd.spawn().expect("spawn wirefeed"));
-        self.wait_ready();
     }
 
     /// Waits for `/readyz` = 200, then for the inotify watches to be in place.
     fn wait_ready(&mut self) {
+        self.wait_until_ready();
+        // `/readyz` turns 200 once the start-up state is published; wait
+        // for the inotify watches too (one per directory under articles/,
+        // plus the config directory's) so a test's first write raises
+        // events.
+        let want = count_dirs(&self.site.articles()) + 1;
+        let pid = self.pid();
+        let _ = wait_until(
+            || inotify_watches(pid).is_none_or(|n| n >= want),
+            DEFAULT_WAIT,
+        );
+    }
+
+    /// Returns at the first `/readyz` answered 200 (polled every 5 ms);
+    /// panics if the daemon exits or is not ready within [`START_TIMEOUT`].
+    pub fn wait_until_ready(&mut self) {
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
             if let Some(status) = self
@@ -399,27 +431,15 @@ impl Daemon {
                 .try_request("GET", "/readyz", &[])
                 .is_some_and(|r| r.status == 200)
             {
-                break;
+                return;
             }
             assert!(
                 Instant::now() < deadline,
                 "wirefeed not ready within {START_TIMEOUT:?}; log:\n{}",
                 self.log()
             );
-            std::thread::sleep(POLL);
+            std::thread::sleep(Duration::from_millis(5));
         }
-        // `/readyz` turns 200 once the startup scan is published; the watch
-        // set-up and the catch-up of what changed meanwhile follow
-        // (`Publisher::run`). Wait for the inotify watches (one per
-        // directory under articles/, plus the config directory's) so a
-        // test's first write raises events; what it writes during the
-        // catch-up is the catch-up's to get right.
-        let want = count_dirs(&self.site.articles()) + 1;
-        let pid = self.pid();
-        let _ = wait_until(
-            || inotify_watches(pid).is_none_or(|n| n >= want),
-            DEFAULT_WAIT,
-        );
     }
 
     pub fn pid(&self) -> u32 {
@@ -460,6 +480,11 @@ impl Daemon {
             headers,
             body,
         })
+    }
+
+    /// The status of a GET, `None` while nothing answers.
+    pub fn request_status(&self, path: &str) -> Option<u16> {
+        self.try_request("GET", path, &[]).map(|r| r.status)
     }
 
     /// Any method, with extra request headers.
