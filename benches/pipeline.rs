@@ -44,11 +44,11 @@ use std::time::{Duration, SystemTime};
 use chrono::Utc;
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 use wirefeed::catalog;
+use wirefeed::catalog::StateStore;
 use wirefeed::config::Config;
 use wirefeed::parse::{self, ParseContext};
 use wirefeed::render::{self, FeedDoc, FeedFormat};
-use wirefeed::snapshot::Resource;
-use wirefeed::state::StateStore;
+use wirefeed::site::Resource;
 
 struct Corpus {
     _dir: tempfile::TempDir,
@@ -90,7 +90,7 @@ fn corpus() -> Corpus {
 
 /// The first article of each format (corpus.py: index 0 is .txt, 7 .md, 9 .json).
 fn sample_files(root: &Path) -> Vec<(&'static str, PathBuf)> {
-    let all = catalog::list_articles(root);
+    let all = wirefeed::source::list_articles(root);
     ["txt", "md", "json"]
         .into_iter()
         .map(|ext| {
@@ -117,7 +117,7 @@ fn benches(c: &mut Criterion) {
         .warm_up_time(Duration::from_secs(1));
     for (ext, path) in sample_files(root) {
         let bytes = std::fs::read(&path).expect("read sample");
-        let key = parse::relative_key(root, &path);
+        let key = wirefeed::source::relative_key(root, &path);
         let parsed = parse::parse_bytes(&key, &bytes, SystemTime::UNIX_EPOCH, &ctx);
         assert!(
             matches!(parsed, Ok(Some(_))),
@@ -248,7 +248,7 @@ fn benches(c: &mut Criterion) {
         .warm_up_time(Duration::from_secs(1));
     g.bench_function("one_file", |b| {
         b.iter(|| {
-            let touched = catalog.apply(vec![catalog::read(root, &newest, &ctx)]);
+            let touched = catalog.apply(vec![catalog::read_change(root, &newest, &ctx)]);
             let now = Utc::now();
             catalog.cache_texts(now);
             cache.refresh(&catalog, &touched, now);

@@ -12,10 +12,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::catalog::{self, Catalog, Problem};
+use crate::catalog::{self, Catalog, StateStore};
 use crate::config::Config;
+use crate::model::Problem;
 use crate::render;
-use crate::state::StateStore;
 
 #[derive(Debug)]
 pub struct BuildReport {
@@ -28,7 +28,7 @@ pub struct BuildReport {
 
 /// Reads the articles and writes the site under `out`. Stateless: GUIDs and
 /// dates come from the files alone, so any machine builds the same bytes.
-pub fn build(config: Arc<Config>, out: &Path, now: DateTime<Utc>) -> std::io::Result<BuildReport> {
+pub fn build(config: Arc<Config>, out: &Path, now: DateTime<Utc>) -> crate::Result<BuildReport> {
     let catalog = catalog::load(config, StateStore::in_memory());
     let (files, rejected) = write_site(&catalog, out, now)?;
     Ok(BuildReport {
@@ -66,9 +66,10 @@ pub fn write_site(
         "index.html",
         &render::html::index(config, catalog.feeds(), &catalog.counts()),
     )?;
+    let (root, ctx) = (&config.articles.dir, catalog.parse_context());
     for entry in catalog.entries() {
         if entry.published.with_timezone(&Utc) <= now {
-            let text = catalog.text(entry);
+            let text = catalog::load_text(root, ctx, entry);
             write(
                 &format!("articles/{}.html", entry.id),
                 &render::html::article(config, entry, &text),

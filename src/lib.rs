@@ -3,52 +3,73 @@
 //!
 //! # Layout
 //!
-//! Data flows one way along the pipeline **watch → parse → catalog → render → serve**:
+//! Data flows one way along the pipeline
+//! **source → watch → parse → catalog → render → site → http**, driven by
+//! [`daemon`] (`wirefeed serve`) or [`build`] (`wirefeed build`). A module
+//! uses only the ones before it; file I/O happens in `source`, `catalog`
+//! (its state store, the texts it reads back) and `site` (article pages),
+//! never in `parse` or `render`.
 //!
-//! - [`config`]: the TOML config file, `WIREFEED_*` environment overrides and
-//!   their validation (errors name the key and the line).
-//! - [`watch`]: a `notify` watcher over the articles directory; settles paths
-//!   (written and closed, or size/mtime stable) and hands over batches of
-//!   changed paths, or "rescan everything" after an overflow.
-//! - [`parse`]: one file in, one [`article::Article`] or one
-//!   [`parse::ParseError`] out. Submodules per concern: `decode` (bytes to
-//!   clean text), `dates`, `scraped` (the scraped news page layout),
-//!   `markdown` (front matter), `json`, `meta` (the keys front matter and
-//!   JSON share), `prefetch` (asks the disk for a scan's next files).
-//! - [`catalog`]: every parsed article, with identity (id, GUID), categories
-//!   resolved against the config and per-feed ordering. [`state`] is its
-//!   memory across restarts (first-seen dates, content hashes, GUIDs).
-//! - [`render`]: feeds, OPML and HTML pages as bytes, each feed checked
-//!   well-formed before it is published. Pure functions of the catalog:
-//!   same articles and config, same bytes. `render::items` keeps each
-//!   shown article as a feed item, rendered once per format and reused by
-//!   every feed showing it.
-//! - [`buffers`]: feed bodies' memory, reused from one render to the next.
-//! - [`snapshot`]: immutable, ETagged resources that are swapped
-//!   atomically as a whole; a thread of its own adds their gzip and
-//!   brotli bodies right after each swap.
-//! - `sched`: notify's thread under Linux `SCHED_BATCH`.
-//! - [`serve`]: the hyper HTTP server, a thread per core, each connection
-//!   on the thread for the CPU its packets come in on; it never changes
-//!   a snapshot, only reads it.
-//!   [`zerocopy`] keeps compressed bodies in sealed memfds and gives hyper
-//!   a connection that `sendfile`s them.
-//! - [`daemon`] ties them together for `wirefeed serve` (start-up: scan,
-//!   then watch, then catch up on what changed meanwhile); [`build`] for
-//!   `wirefeed build`; [`metrics`] holds the Prometheus registry.
+//! Beside the pipeline, used by every stage:
+//! - [`config`]: the TOML config file, `WIREFEED_*` environment overrides,
+//!   their validation (errors name the key and the line), paths resolved
+//!   once where they enter.
+//! - [`model`]: the data passed between stages: [`model::Article`] (what a
+//!   parser makes of a file), [`model::Change`] (what happened to a path),
+//!   [`model::Entry`] (what the catalog keeps of an article),
+//!   [`model::FeedInfo`].
+//! - [`metrics`]: the Prometheus registry.
+//! - [`tune`]: optional speed-ups (the `tune` Cargo feature), each with a
+//!   plain fallback; every `unsafe` block is there.
+//!
+//! The stages:
+//! - [`source`]: all article-file I/O: which paths hold articles and their
+//!   keys, reading a file's bytes, walking the tree, what a changed path is
+//!   now, the whole tree read in one pipeline.
+//! - [`watch`]: a `notify` watcher over the articles directory: file
+//!   events to settled paths (written and closed, or held still), or
+//!   "rescan everything" after an overflow.
+//! - [`parse`]: pure: a file's bytes, key and modification time to an
+//!   [`model::Article`] or the reason it is not one.
+//! - [`catalog`]: every article indexed: identity (GUIDs, ids, dates) and
+//!   its state store across restarts, feed order, problems, the texts of
+//!   the shown articles.
+//! - [`render`]: pure: feeds, OPML and HTML pages as bytes, every feed
+//!   document checked well-formed; each item rendered once and reused.
+//! - [`site`]: the published site behind one handle: resources swapped
+//!   atomically and compressed after, article pages, readiness, metrics.
+//! - [`http`]: the hyper server: connections, routes, conditional GET,
+//!   content negotiation.
 
-pub mod article;
-pub mod buffers;
 pub mod build;
 pub mod catalog;
 pub mod config;
 pub mod daemon;
+pub mod http;
 pub mod metrics;
+pub mod model;
 pub mod parse;
 pub mod render;
-mod sched;
-pub mod serve;
-pub mod snapshot;
-pub mod state;
+pub mod site;
+pub mod source;
+pub mod tune;
 pub mod watch;
-pub mod zerocopy;
+
+/// What can stop a command: its config, its listening socket, its output
+/// directory, a thread that died.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error("cannot listen on {addr} (server.listen): {source}")]
+    Listen {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0} panicked")]
+    Panicked(&'static str),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,15 +1,15 @@
 //! The `wirefeed` command line: a thin layer over the library.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use wirefeed::catalog::{Catalog, Change};
+use wirefeed::catalog::{self, Catalog, StateStore};
 use wirefeed::config::Config;
-use wirefeed::parse::{self, ParseContext};
-use wirefeed::state::StateStore;
+use wirefeed::model::Change;
+use wirefeed::parse::ParseContext;
 
 #[derive(Parser)]
 #[command(
@@ -55,7 +55,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    tune_allocator();
+    wirefeed::tune::alloc::pin_mmap_threshold();
     let cli = Cli::parse();
     wirefeed::daemon::init_logging();
     match run(cli) {
@@ -64,21 +64,6 @@ fn main() -> ExitCode {
             eprintln!("wirefeed: {e:#}");
             ExitCode::from(2)
         }
-    }
-}
-
-/// glibc raises its mmap threshold to the size of the largest block freed
-/// (up to 32 MB), after which big temporary buffers (the file list of a
-/// scan, rendered feeds) are carved from the heap between long-lived
-/// catalog data, and their pages stay resident once freed. Pinned at the
-/// default 128 KiB, they get their own mappings, returned on free: peak RSS
-/// at 100 000 articles 153 -> 143 MB (BENCHMARKS.md).
-fn tune_allocator() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets an allocator parameter; it is called
-    // before any other thread exists.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
     }
 }
 
@@ -92,108 +77,103 @@ fn rejected_line(r: &wirefeed::render::Rejected) -> String {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let load = || Config::load(&cli.config).map(Arc::new);
+    let config = Arc::new(Config::load(&cli.config)?);
     match cli.command {
         Command::Serve => {
-            wirefeed::daemon::run(cli.config.clone(), load()?)?;
+            wirefeed::daemon::run(cli.config.clone(), config)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Build { out } => {
-            let report = wirefeed::build::build(load()?, &out, chrono::Utc::now())
-                .with_context(|| format!("writing {}", out.display()))?;
-            for p in &report.problems {
-                eprintln!("{}: {}", p.path, p.reason);
-            }
-            for r in &report.rejected {
-                eprintln!("{}", rejected_line(r));
-            }
-            println!(
-                "wrote {} files for {} articles to {} ({} problems)",
-                report.files,
-                report.articles,
-                out.display(),
-                report.problems.len()
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Check { strict } => {
-            let config = load()?;
-            let dir = &config.articles.dir;
-            if !dir.is_dir() {
-                anyhow::bail!(
-                    "{}: articles.dir {} is not a directory",
-                    cli.config.display(),
-                    dir.display()
-                );
-            }
-            let catalog = wirefeed::catalog::load(config.clone(), StateStore::in_memory());
-            let problems = catalog.problems();
-            for p in &problems {
-                println!("{}: {}", dir.join(&p.path).display(), p.reason);
-            }
-            let (_, rejected) = wirefeed::render::site_feeds(&catalog, chrono::Utc::now());
-            for r in &rejected {
-                println!("{}", rejected_line(r));
-            }
-            let counts = catalog.counts();
-            for (feed, count) in catalog.feeds().iter().zip(counts) {
-                eprintln!("feed {:<12} {count} articles", feed.slug);
-            }
-            eprintln!("{} articles, {} problems", catalog.len(), problems.len());
-            if !rejected.is_empty() {
-                return Ok(ExitCode::FAILURE);
-            }
-            Ok(if strict && !problems.is_empty() {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            })
-        }
-        Command::Inspect { file } => {
-            let config = load()?;
-            let ctx = ParseContext::from_config(&config);
-            let file = wirefeed::config::resolve_dir(&file);
-            let root = if file.starts_with(&config.articles.dir) {
-                config.articles.dir.clone()
-            } else {
-                file.parent().map(PathBuf::from).unwrap_or_default()
-            };
-            let article = parse::parse_file(&root, &file, &ctx)?;
-            let Some(article) = article else {
-                println!("{}: a draft (draft: true): not published", file.display());
-                return Ok(ExitCode::SUCCESS);
-            };
-            let path = article.path.clone();
-            let mut catalog = Catalog::new(config.clone(), StateStore::in_memory());
-            catalog.apply(vec![Change::Parsed(
-                path.clone(),
-                Ok(Some(Box::new(article.clone()))),
-            )]);
-            let entry = catalog.by_path(&path).context("article vanished")?;
-            let feeds: Vec<&str> = entry
-                .feeds
-                .iter()
-                .map(|&f| catalog.feeds()[f].slug.as_str())
-                .collect();
-            let mut json = serde_json::to_value(entry.as_ref())?;
-            // Everything parsed, not only what the catalog keeps.
-            json["article"] = serde_json::to_value(&article)?;
-            json["link"] = serde_json::json!(entry.link(&config));
-            json["feeds"] = serde_json::json!(feeds);
-            json["problems"] = serde_json::json!(catalog.problems());
-            println!("{}", serde_json::to_string_pretty(&json)?);
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Build { out } => build(config, &out),
+        Command::Check { strict } => check(&cli.config, config, strict),
+        Command::Inspect { file } => inspect(config, &file),
         Command::Healthcheck { url } => {
-            let url = match url {
-                Some(u) => u,
-                None => wirefeed::serve::health_url(load()?.server.listen),
-            };
-            Ok(if wirefeed::serve::probe(&url)? {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
+            let url = url.unwrap_or_else(|| wirefeed::http::health_url(config.server.listen));
+            Ok(match wirefeed::http::probe(&url)? {
+                true => ExitCode::SUCCESS,
+                false => ExitCode::FAILURE,
             })
         }
     }
+}
+
+/// `wirefeed build --out DIR`.
+fn build(config: Arc<Config>, out: &Path) -> anyhow::Result<ExitCode> {
+    let report = wirefeed::build::build(config, out, chrono::Utc::now())
+        .with_context(|| format!("writing {}", out.display()))?;
+    for p in &report.problems {
+        eprintln!("{}: {}", p.path, p.reason);
+    }
+    for r in &report.rejected {
+        eprintln!("{}", rejected_line(r));
+    }
+    println!(
+        "wrote {} files for {} articles to {} ({} problems)",
+        report.files,
+        report.articles,
+        out.display(),
+        report.problems.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `wirefeed check [--strict]`.
+fn check(config_path: &Path, config: Arc<Config>, strict: bool) -> anyhow::Result<ExitCode> {
+    let dir = &config.articles.dir;
+    if !dir.is_dir() {
+        anyhow::bail!(
+            "{}: articles.dir {} is not a directory",
+            config_path.display(),
+            dir.display()
+        );
+    }
+    let catalog = catalog::load(config.clone(), StateStore::in_memory());
+    let problems = catalog.problems();
+    for p in &problems {
+        println!("{}: {}", dir.join(&p.path).display(), p.reason);
+    }
+    let (_, rejected) = wirefeed::render::site_feeds(&catalog, chrono::Utc::now());
+    for r in &rejected {
+        println!("{}", rejected_line(r));
+    }
+    for (feed, count) in catalog.feeds().iter().zip(catalog.counts()) {
+        eprintln!("feed {:<12} {count} articles", feed.slug);
+    }
+    eprintln!("{} articles, {} problems", catalog.len(), problems.len());
+    let failed = !rejected.is_empty() || (strict && !problems.is_empty());
+    Ok(match failed {
+        true => ExitCode::FAILURE,
+        false => ExitCode::SUCCESS,
+    })
+}
+
+/// `wirefeed inspect FILE`: one article as JSON, every field.
+fn inspect(config: Arc<Config>, file: &Path) -> anyhow::Result<ExitCode> {
+    let ctx = ParseContext::from_config(&config);
+    let file = wirefeed::config::resolve_dir(file);
+    let root = match file.starts_with(&config.articles.dir) {
+        true => config.articles.dir.clone(),
+        false => file.parent().map(PathBuf::from).unwrap_or_default(),
+    };
+    let Some(article) = catalog::read_article(&root, &file, &ctx)? else {
+        println!("{}: a draft (draft: true): not published", file.display());
+        return Ok(ExitCode::SUCCESS);
+    };
+    let path = article.path.clone();
+    let mut catalog = Catalog::new(config.clone(), StateStore::in_memory());
+    let change = Change::Parsed(path.clone(), Ok(Some(Box::new(article.clone()))));
+    catalog.apply(vec![change]);
+    let entry = catalog.by_path(&path).context("article vanished")?;
+    let feeds: Vec<&str> = entry
+        .feeds
+        .iter()
+        .map(|&f| catalog.feeds()[f].slug.as_str())
+        .collect();
+    let mut json = serde_json::to_value(entry.as_ref())?;
+    // Everything parsed, not only what the catalog keeps.
+    json["article"] = serde_json::to_value(&article)?;
+    json["link"] = serde_json::json!(entry.link(&config));
+    json["feeds"] = serde_json::json!(feeds);
+    json["problems"] = serde_json::json!(catalog.problems());
+    println!("{}", serde_json::to_string_pretty(&json)?);
+    Ok(ExitCode::SUCCESS)
 }

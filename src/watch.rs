@@ -24,7 +24,7 @@
 
 use std::collections::VecDeque;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
@@ -434,31 +434,18 @@ fn falls_back_to_polling(e: &notify::Error) -> bool {
     }
 }
 
-/// Is `path` inside `root` (lexically, no `..`)?
-pub fn is_inside(root: &Path, path: &Path) -> bool {
-    if crate::parse::clean_tail(root, path).is_some() {
-        return true;
-    }
-    path.strip_prefix(root).is_ok_and(|rel| {
-        rel.components()
-            .all(|c| matches!(c, std::path::Component::Normal(_)))
-    })
-}
-
 /// Puts the calling thread (notify's: the event handler runs on it) under
-/// `SCHED_BATCH`, once per thread. inotify reports each of our own reads
-/// of an article (`IN_OPEN`, which notify 8 always watches for), so a big
-/// round's parse woke that thread once per file, and every wake-up
-/// preempted a parsing thread: parse time per file of a 5 000-file round
-/// fell from 24 to 19 us without that. A batch thread does not preempt on
-/// wake-up; it runs at the next scheduling point (well within the debounce
-/// window) and then takes many events at once, with its full share of CPU.
+/// `SCHED_BATCH` ([`crate::tune::sched`]), once per thread: inotify reports
+/// each of our own reads of an article (`IN_OPEN`, which notify 8 always
+/// watches for), and a wake-up for each must not preempt the parsing
+/// threads; a batch thread runs at the next scheduling point (well within
+/// the debounce window) and then takes many events at once.
 fn batch_priority_once() {
     thread_local!(static DONE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
     if DONE.with(|done| done.replace(true)) {
         return;
     }
-    crate::sched::set(0, crate::sched::Policy::Batch);
+    crate::tune::sched::batch();
 }
 
 #[cfg(test)]
@@ -477,7 +464,7 @@ mod tests {
     }
 
     /// Scheduling policy of each thread of this process named like notify's.
-    #[cfg(target_os = "linux")]
+    #[cfg(all(target_os = "linux", feature = "tune"))]
     fn notify_thread_policies() -> Vec<i32> {
         let tasks = std::fs::read_dir("/proc/self/task").expect("tasks");
         tasks
@@ -495,7 +482,7 @@ mod tests {
             .collect()
     }
 
-    #[cfg(target_os = "linux")]
+    #[cfg(all(target_os = "linux", feature = "tune"))]
     #[test]
     fn notify_thread_does_not_preempt_the_parse_once_it_reported_an_event() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -672,13 +659,5 @@ mod tests {
             .add_path(PathBuf::from("/nonexistent"));
         w.classify(gone, Instant::now(), &none);
         assert!(w.root_gone);
-    }
-
-    #[test]
-    fn paths_outside_the_root_or_with_dot_dot_are_not_inside() {
-        let root = Path::new("/srv/articles");
-        assert!(is_inside(root, Path::new("/srv/articles/world/a.txt")));
-        assert!(!is_inside(root, Path::new("/srv/articles/../etc/passwd")));
-        assert!(!is_inside(root, Path::new("/etc/passwd")));
     }
 }

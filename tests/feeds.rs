@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use wirefeed::catalog::StateStore;
 use wirefeed::catalog::{self, Catalog};
 use wirefeed::config::Config;
-use wirefeed::parse::{self, ParseContext};
+use wirefeed::parse::ParseContext;
 use wirefeed::render::{self, FeedFormat};
-use wirefeed::state::StateStore;
 
 const CONFIG: &str = r#"
 [site]
@@ -160,7 +160,7 @@ fn every_feed_round_trips_through_feed_rs() {
                 // article's own.
                 let summary = got.summary.as_ref().map(common::shown_text);
                 let want_summary =
-                    parse::parse_file(dir.path(), &dir.path().join(&*entry.path), &ctx)
+                    catalog::read_article(dir.path(), &dir.path().join(&*entry.path), &ctx)
                         .expect("parses")
                         .expect("published")
                         .summary;
@@ -325,7 +325,7 @@ fn a_changed_article_is_rendered_again_and_the_others_are_reused() {
     )
     .expect("write");
     let ctx = catalog.parse_context().clone();
-    catalog.apply(vec![catalog::read(dir.path(), &path, &ctx)]);
+    catalog.apply(vec![catalog::read_change(dir.path(), &path, &ctx)]);
     catalog.cache_texts(now());
     cache.refresh(&catalog, &all, now());
 

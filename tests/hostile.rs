@@ -5,11 +5,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use proptest::prelude::*;
-use wirefeed::catalog::{self, Catalog, Change};
+use wirefeed::catalog::StateStore;
+use wirefeed::catalog::{self, Catalog};
 use wirefeed::config::Config;
+use wirefeed::model::Change;
 use wirefeed::parse::{self, ParseContext};
 use wirefeed::render::{self, FeedFormat};
-use wirefeed::state::StateStore;
 
 fn config(dir: &Path) -> Arc<Config> {
     let text = format!(

@@ -5,10 +5,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use wirefeed::catalog::{self, Catalog, Change};
+use wirefeed::catalog::StateStore;
+use wirefeed::catalog::{self, Catalog};
 use wirefeed::config::Config;
+use wirefeed::model::Change;
 use wirefeed::parse::ParseContext;
-use wirefeed::state::StateStore;
 
 fn config(dir: &Path) -> Arc<Config> {
     let text = format!(
@@ -70,7 +71,7 @@ impl World {
         let ctx = ParseContext::from_config(&self.config);
         let path = self.root.join(rel);
         let change = if path.exists() {
-            catalog::read(&self.root, &path, &ctx)
+            catalog::read_change(&self.root, &path, &ctx)
         } else {
             Change::Removed(rel.to_string())
         };
@@ -133,7 +134,7 @@ fn a_rename_keeps_the_guid_within_a_batch_and_across_batches() {
     std::fs::rename(w.root.join("world/a.txt"), w.root.join("archive/b.txt")).expect("mv");
     let ctx = ParseContext::from_config(&w.config);
     c.apply(vec![
-        catalog::read(&w.root, &w.root.join("archive/b.txt"), &ctx),
+        catalog::read_change(&w.root, &w.root.join("archive/b.txt"), &ctx),
         Change::Removed("world/a.txt".into()),
     ]);
     assert_eq!(c.by_path("archive/b.txt").expect("b").guid, guid);

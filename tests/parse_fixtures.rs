@@ -2,9 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use wirefeed::article::{Article, CategorySource, DateSource};
+use wirefeed::catalog;
 use wirefeed::config::Config;
-use wirefeed::parse::{self, ParseContext, Reason};
+use wirefeed::model::Reason;
+use wirefeed::model::{Article, CategorySource, DateSource};
+use wirefeed::parse::{self, ParseContext};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -19,7 +21,7 @@ fn ctx(tz: &str) -> ParseContext {
 }
 
 fn parse_in(name: &str, tz: &str) -> Result<Option<Article>, Reason> {
-    parse::parse_file(&fixtures(), &fixtures().join(name), &ctx(tz)).map_err(|e| e.reason)
+    catalog::read_article(&fixtures(), &fixtures().join(name), &ctx(tz)).map_err(|e| e.reason)
 }
 
 fn article(name: &str) -> Article {
@@ -243,7 +245,7 @@ fn bad_files_are_rejected_with_a_reason() {
         ("no_title.json", "no title"),
     ];
     for (name, want) in cases {
-        let err = parse::parse_file(&fixtures(), &fixtures().join(name), &ctx("Asia/Karachi"))
+        let err = catalog::read_article(&fixtures(), &fixtures().join(name), &ctx("Asia/Karachi"))
             .expect_err(name);
         let msg = err.to_string();
         assert!(msg.contains(name), "error names the file: {msg}");
@@ -253,9 +255,9 @@ fn bad_files_are_rejected_with_a_reason() {
 
 #[test]
 fn swap_and_temp_files_are_skipped_by_the_scan() {
-    let found: Vec<String> = wirefeed::catalog::list_articles(&fixtures())
+    let found: Vec<String> = wirefeed::source::list_articles(&fixtures())
         .iter()
-        .map(|p| parse::relative_key(&fixtures(), p))
+        .map(|p| wirefeed::source::relative_key(&fixtures(), p))
         .collect();
     for ignored in [
         ".hidden.txt",
@@ -279,7 +281,7 @@ fn oversized_files_are_refused_before_reading() {
     std::fs::write(&path, "Title\nBody line.\n".repeat(10)).expect("write");
     let mut c = ctx("UTC");
     c.max_file_bytes = 64;
-    let err = parse::parse_file(dir.path(), &path, &c).expect_err("too large");
+    let err = catalog::read_article(dir.path(), &path, &c).expect_err("too large");
     assert!(err.to_string().contains("over the 64-byte limit"), "{err}");
 }
 
@@ -297,7 +299,7 @@ fn a_metadata_only_parse_decides_and_finds_what_a_full_parse_does() {
         if !path.is_file() {
             continue;
         }
-        let parse = |c: &ParseContext| match parse::parse_file(&fixtures(), &path, c) {
+        let parse = |c: &ParseContext| match catalog::read_article(&fixtures(), &path, c) {
             Ok(Some(mut a)) => {
                 let text = a.take_text();
                 let meta = serde_json::to_value(&a).expect("serialize");

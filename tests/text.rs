@@ -11,11 +11,12 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use feed_rs::model::Entry;
 use proptest::prelude::*;
-use wirefeed::catalog::{Catalog, Change};
+use wirefeed::catalog::Catalog;
+use wirefeed::catalog::StateStore;
 use wirefeed::config::Config;
+use wirefeed::model::Change;
 use wirefeed::parse::{self, ParseContext};
 use wirefeed::render;
-use wirefeed::state::StateStore;
 
 use common::{html_text, shown_text as shown, squash};
 

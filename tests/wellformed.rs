@@ -9,11 +9,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use wirefeed::article::{Article, CategorySource, DateSource, Format};
-use wirefeed::catalog::{Catalog, Change};
+use wirefeed::catalog::Catalog;
+use wirefeed::catalog::StateStore;
 use wirefeed::config::Config;
+use wirefeed::model::Change;
+use wirefeed::model::{Article, CategorySource, DateSource, Format};
 use wirefeed::render;
-use wirefeed::state::StateStore;
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2025-01-01T00:00:00Z")

@@ -1,23 +1,20 @@
-//! `wirefeed serve`: the watcher, the publisher and the HTTP server.
+//! `wirefeed serve`: the threads and the signals.
 //!
 //! Threads and their jobs:
-//! - `wirefeed-watch` ([`crate::watch`]) turns file events into settled paths;
-//! - `wirefeed-publish` (the `publisher` submodule) owns the
-//!   [`crate::catalog::Catalog`]: it parses changed files, places the new
-//!   or changed items in the feeds they touched (a feed's items are
-//!   rendered when it is first read), swaps the new snapshot in and hands
-//!   the state changes over; it also wakes for scheduled articles. A
-//!   round's reads fan out on a rayon pool it is itself a thread of (the
-//!   others are `wirefeed-read-N`); a full scan parses ahead on rayon's
-//!   global pool while the publisher applies;
-//! - `wirefeed-state` ([`crate::state`]) commits those changes to disk, so
-//!   that an `fsync` never holds up the next publish;
-//! - `wirefeed-compress` ([`crate::snapshot::Published`]) adds the gzip
-//!   and brotli bodies of each published change;
-//! - `wirefeed-http-N`, one per core ([`serve::serve_per_core`]), answer
-//!   requests from the current snapshot; the first also accepts, and hands
-//!   each connection to a thread by the CPU its packets come in on, kept
-//!   balanced (`serve::placement`);
+//! - `wirefeed-watch` ([`crate::watch`]) turns file events into settled
+//!   paths;
+//! - `wirefeed-publish` (`publisher`, with `intake`, `publish` and
+//!   `reload`) owns the [`crate::catalog::Catalog`]: it reads what
+//!   changed, renders the feeds it touched and publishes them on the
+//!   [`Site`]; it also wakes for scheduled articles. A round's reads fan out
+//!   on a rayon pool it is itself a thread of (the others are
+//!   `wirefeed-read-N`);
+//! - `wirefeed-state` ([`crate::catalog::state`]) commits the state store,
+//!   so that an `fsync` never holds up the next publish;
+//! - `wirefeed-compress` ([`crate::site`]) adds the gzip and brotli bodies
+//!   of each published change;
+//! - the HTTP server's threads ([`crate::http::serve`]) answer requests
+//!   from the site;
 //! - the `wirefeed-main` tokio runtime handles start-up and signals.
 //!
 //! Signals: SIGTERM/SIGINT stop accepting, finish in-flight requests and
@@ -28,30 +25,25 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Sender};
 use std::sync::Arc;
 
-use anyhow::Context;
 use tokio::sync::Semaphore;
 
+use crate::catalog::StateStore;
 use crate::config::Config;
-use crate::serve::{self, App};
-use crate::state::StateStore;
-use crate::watch::WatchMsg;
+use crate::http;
+use crate::site::Site;
+use crate::{Error, Result};
 
+mod intake;
+mod publish;
 mod publisher;
+mod reload;
 
-use publisher::Publisher;
+use publisher::{Msg, Publisher};
 
 /// The log filter without `WIREFEED_LOG`. notify reports at `info` that it
 /// could not remove the watch of a deleted folder (the kernel dropped it
 /// with the folder): nothing an operator can act on, so only its warnings.
 const DEFAULT_LOG: &str = "info,notify=warn";
-
-/// What the publisher thread is told: by the watcher, by SIGHUP or a config
-/// save, and at shutdown.
-enum Msg {
-    Watch(WatchMsg),
-    Reload,
-    Shutdown,
-}
 
 /// Logs to stderr; `WIREFEED_LOG` sets the filter (default `info,notify=warn`).
 pub fn init_logging() {
@@ -65,9 +57,9 @@ pub fn init_logging() {
 }
 
 /// Runs the daemon until SIGTERM or SIGINT.
-pub fn run(config_path: PathBuf, config: Arc<Config>) -> anyhow::Result<()> {
+pub fn run(config_path: PathBuf, config: Arc<Config>) -> Result<()> {
     // Signals and start-up; requests are served on threads of their own
-    // (see serve::serve_per_core).
+    // (see `http::serve`).
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -76,15 +68,17 @@ pub fn run(config_path: PathBuf, config: Arc<Config>) -> anyhow::Result<()> {
     runtime.block_on(serve_main(config_path, config))
 }
 
-async fn serve_main(config_path: PathBuf, config: Arc<Config>) -> anyhow::Result<()> {
+async fn serve_main(config_path: PathBuf, config: Arc<Config>) -> Result<()> {
     raise_open_file_limit(config.server.max_connections);
     let (listen, max_connections) = (config.server.listen, config.server.max_connections);
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let listener = serve::bind(listen)
-        .with_context(|| format!("cannot listen on {listen} (server.listen)"))?;
+    let listener = http::bind(listen).map_err(|source| Error::Listen {
+        addr: listen,
+        source,
+    })?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, articles = %config.articles.dir.display(), "listening");
-    let app = Arc::new(App::new(config.clone()));
+    let site = Arc::new(Site::new(config.clone()));
     let (tx, rx) = mpsc::channel::<Msg>();
 
     let (state, warning) = tokio::task::block_in_place(|| StateStore::open(&config.state_dir()));
@@ -92,11 +86,11 @@ async fn serve_main(config_path: PathBuf, config: Arc<Config>) -> anyhow::Result
         tracing::warn!("{w}");
     }
     let publisher = {
-        let (app, tx, config_path) = (app.clone(), tx.clone(), config_path.clone());
+        let (site, tx, config_path) = (site.clone(), tx.clone(), config_path.clone());
         std::thread::Builder::new()
             .name("wirefeed-publish".into())
             .spawn(move || {
-                let publisher = Publisher::new(config_path, config, app, state, tx);
+                let publisher = Publisher::new(config_path, config, site, state, tx);
                 in_own_pool(cores, move || publisher.run(rx))
             })?
     };
@@ -120,23 +114,19 @@ async fn serve_main(config_path: PathBuf, config: Arc<Config>) -> anyhow::Result
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let limit = Arc::new(Semaphore::new(max_connections));
     let serving = {
-        let app = app.clone();
-        tokio::task::spawn_blocking(move || {
-            serve::serve_per_core(listener, cores, app, limit, stop_rx)
-        })
+        let site = site.clone();
+        tokio::task::spawn_blocking(move || http::serve(listener, cores, site, limit, stop_rx))
     };
     shutdown.await;
     let _ = stop_tx.send(true);
     serving
         .await
-        .context("serving threads")?
-        .context("serving threads")?;
+        .map_err(|_| Error::Panicked("a serving thread"))??;
     let _ = tx.send(Msg::Shutdown);
-    tokio::task::spawn_blocking(move || publisher.join())
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .context("publisher thread panicked")?;
+    let joined = tokio::task::spawn_blocking(move || publisher.join()).await;
+    if !matches!(joined, Ok(Ok(()))) {
+        return Err(Error::Panicked("the publisher thread"));
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use super::Reason;
+use crate::model::Reason;
 
 /// How much of the file the binary sniffing looks at.
 const SNIFF_BYTES: usize = 8192;

@@ -3,7 +3,9 @@
 
 use serde_json::Value;
 
-use super::{markdown, meta, ParseContext, Parts, Reason};
+use super::context::{ParseContext, Parts};
+use super::{markdown, meta};
+use crate::model::Reason;
 
 pub fn parse(text: &str, ctx: &ParseContext) -> Result<Parts, Reason> {
     // serde_json refuses nesting deeper than 128 levels: no stack overflow.

@@ -4,12 +4,12 @@
 //! every body (Markdown or HTML from JSON) is sanitized by ammonia: no
 //! scripts, no event handlers, no `javascript:` URLs.
 
-use std::collections::HashSet;
-
 use pulldown_cmark::{Options, Parser};
 use serde_json::Value;
 
-use super::{decode, meta, ParseContext, Parts, Reason};
+use super::context::{ParseContext, Parts};
+use super::{decode, meta};
+use crate::model::Reason;
 
 pub fn parse(text: &str, ctx: &ParseContext) -> Result<Parts, Reason> {
     let mut parts = Parts::default();
@@ -159,16 +159,6 @@ pub fn body_html(src: &str, is_html: bool, ctx: &ParseContext) -> (String, Strin
         false => String::new(),
     };
     (html, first)
-}
-
-/// ammonia's defaults (no script/style, no `on*` attributes, links marked
-/// `noopener noreferrer`), only http(s) and mailto URLs, and relative URLs
-/// made absolute: feed readers have no base to resolve them against.
-pub fn sanitizer(base: &url::Url) -> ammonia::Builder<'static> {
-    let mut b = ammonia::Builder::default();
-    b.url_schemes(HashSet::from(["http", "https", "mailto"]));
-    b.url_relative(ammonia::UrlRelative::RewriteWithBase(base.clone()));
-    b
 }
 
 /// The text of the first non-empty `<p>` (or of the whole body if it has

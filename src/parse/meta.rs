@@ -3,9 +3,10 @@
 
 use serde_json::{Map, Value};
 
+use super::context::{ParseContext, Parts};
 use super::dates::parse_date_str;
-use super::{ParseContext, Parts, Reason};
-use crate::article::{CategorySource, DateSource};
+use crate::model::Reason;
+use crate::model::{CategorySource, DateSource};
 
 const DATE_KEYS: &[&str] = &[
     "date",

@@ -19,9 +19,11 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::context::{ParseContext, Parts};
 use super::dates::{is_dateline_date, localize, parse_byline, parse_dateline_date, start_of_day};
-use super::{decode, ParseContext, Parts, Reason};
-use crate::article::{CategorySource, DateSource, Dateline};
+use super::decode;
+use crate::model::Reason;
+use crate::model::{CategorySource, DateSource, Dateline};
 
 /// `City, (inside) rest`; the inside must end in a date to be a dateline.
 static DATELINE: LazyLock<Regex> = LazyLock::new(|| {

@@ -7,31 +7,29 @@ use atom_syndication::{
     GeneratorBuilder, LinkBuilder, PersonBuilder, Text,
 };
 
-use super::items::{cut_out, fragment_capacity, splice, Fragment, Spliced};
-use super::{item_categories, FeedDoc, FeedFormat};
-use crate::article::ItemText;
-use crate::catalog::Entry;
+use super::doc::{author_parts, item_categories, text_as_html, FeedFormat, View};
+use super::splice::{cut_out, fragment_capacity, Fragment, Skeleton};
 use crate::config::Config;
+use crate::model::{Entry, ItemText};
 
 /// Entries are the feed's last children.
 const TAIL: &[u8] = b"</feed>";
 
-/// The feed with its entries' bytes (each rendered once and reused)
-/// spliced in (`None` when the crate's output is not shaped as expected:
-/// see [`render_whole`]).
-pub fn spliced(doc: &FeedDoc) -> Option<Spliced> {
+/// The feed without its entries, for them to be spliced in (`None` when
+/// the crate's output is not shaped as expected: see [`render_whole`]).
+pub fn skeleton(doc: &View) -> Option<Skeleton> {
     let empty = feed(doc).write_to(Vec::new()).ok()?;
-    splice(empty, TAIL, doc, FeedFormat::Atom)
+    Skeleton::new(empty, TAIL, FeedFormat::Atom)
 }
 
 /// The feed written with all its entries by `atom_syndication` alone: what
-/// [`spliced`] falls back to, and what tests compare it with.
-pub fn render_whole(doc: &FeedDoc) -> Vec<u8> {
+/// the splicing falls back to, and what tests compare it with.
+pub fn render_whole(doc: &View) -> Vec<u8> {
     let mut feed = feed(doc);
     feed.set_entries(
         doc.items
             .iter()
-            .map(|i| entry(doc.config, &i.entry, &i.text))
+            .map(|i| entry(doc.config, i.entry, i.text))
             .collect::<Vec<_>>(),
     );
     let mut out = feed.write_to(Vec::new()).unwrap_or_default();
@@ -40,7 +38,7 @@ pub fn render_whole(doc: &FeedDoc) -> Vec<u8> {
 }
 
 /// The feed element, without entries.
-fn feed(doc: &FeedDoc) -> Feed {
+fn feed(doc: &View) -> Feed {
     let config = doc.config;
     FeedBuilder::default()
         .title(text_construct(&doc.info.title))
@@ -78,7 +76,7 @@ fn entry(config: &Config, e: &Entry, text: &ItemText) -> AtomEntry {
             e.author
                 .iter()
                 .map(|author| {
-                    let (name, email) = super::author_parts(author);
+                    let (name, email) = author_parts(author);
                     PersonBuilder::default()
                         .name(name.to_string())
                         .email(email.map(str::to_string))
@@ -113,7 +111,7 @@ fn entry(config: &Config, e: &Entry, text: &ItemText) -> AtomEntry {
 /// feed forgot to declare, and readers that guess do too.
 fn text_construct(s: &str) -> Text {
     match s.contains(['<', '&']) {
-        true => Text::html(super::text_as_html(s)),
+        true => Text::html(text_as_html(s)),
         false => Text::plain(s),
     }
 }

@@ -2,10 +2,10 @@
 
 use quick_xml::escape::escape;
 
-use super::{feed_path, FeedFormat};
-use crate::article::ItemText;
-use crate::catalog::{Entry, FeedInfo};
+use super::doc::{feed_path, FeedFormat};
 use crate::config::Config;
+use crate::model::ItemText;
+use crate::model::{Entry, FeedInfo};
 
 const STYLE: &str =
     "body{font:18px/1.6 Georgia,serif;max-width:42em;margin:2em auto;padding:0 1em;color:#222}\

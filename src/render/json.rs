@@ -2,11 +2,10 @@
 
 use serde::Serialize;
 
-use super::items::{between, fragment_capacity, splice_as, Fragment, Spliced};
-use super::{item_categories, FeedDoc, FeedFormat};
-use crate::article::ItemText;
-use crate::catalog::Entry;
+use super::doc::{author_parts, item_categories, FeedFormat, View};
+use super::splice::{between, fragment_capacity, Fragment, Skeleton};
 use crate::config::Config;
+use crate::model::{Entry, ItemText};
 
 #[derive(Serialize)]
 struct JsonFeed<'a> {
@@ -51,33 +50,25 @@ const OPEN: &[u8] = b"[\n    ";
 const SEPARATOR: &[u8] = b",\n    ";
 const CLOSE: &[u8] = b"\n  ]\n}";
 
-/// The feed with its items' bytes (each rendered once and reused) in
-/// its `items` array (`None` when `serde_json`'s output is not shaped as
-/// expected: see [`render_whole`]).
-pub fn spliced(doc: &FeedDoc) -> Option<Spliced> {
+/// The feed without its items, for them to be spliced into its `items`
+/// array (`None` when `serde_json`'s output is not shaped as expected: see
+/// [`render_whole`]).
+pub fn skeleton(doc: &View) -> Option<Skeleton> {
     let empty = serde_json::to_vec_pretty(&feed(doc)).ok()?;
     if doc.items.is_empty() {
-        return splice_as(empty, b"", b"", b"", b"", doc, FeedFormat::Json);
+        return Skeleton::with(empty, b"", b"", b"", b"", FeedFormat::Json);
     }
-    splice_as(
-        empty,
-        EMPTY_TAIL,
-        OPEN,
-        SEPARATOR,
-        CLOSE,
-        doc,
-        FeedFormat::Json,
-    )
+    Skeleton::with(empty, EMPTY_TAIL, OPEN, SEPARATOR, CLOSE, FeedFormat::Json)
 }
 
-/// The feed written with all its items by `serde_json` alone: what
-/// [`spliced`] falls back to, and what tests compare it with.
-pub fn render_whole(doc: &FeedDoc) -> Vec<u8> {
+/// The feed written with all its items by `serde_json` alone: what the
+/// splicing falls back to, and what tests compare it with.
+pub fn render_whole(doc: &View) -> Vec<u8> {
     let mut feed = feed(doc);
     feed.items = doc
         .items
         .iter()
-        .map(|i| item(doc.config, &i.entry, &i.text))
+        .map(|i| item(doc.config, i.entry, i.text))
         .collect();
     let mut out = serde_json::to_vec_pretty(&feed).unwrap_or_default();
     out.push(b'\n');
@@ -85,7 +76,7 @@ pub fn render_whole(doc: &FeedDoc) -> Vec<u8> {
 }
 
 /// The feed object, without items.
-fn feed<'a>(doc: &'a FeedDoc) -> JsonFeed<'a> {
+fn feed<'a>(doc: &'a View) -> JsonFeed<'a> {
     let config = doc.config;
     JsonFeed {
         version: "https://jsonfeed.org/version/1.1",
@@ -115,7 +106,7 @@ fn item<'a>(config: &Config, e: &'a Entry, text: &'a ItemText) -> Item<'a> {
             .author
             .iter()
             .map(|author| {
-                let (name, email) = super::author_parts(author);
+                let (name, email) = author_parts(author);
                 Author {
                     name,
                     url: email.map(|e| format!("mailto:{e}")),

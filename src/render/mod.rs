@@ -1,30 +1,40 @@
 //! Feeds, OPML and HTML pages as bytes.
 //!
-//! Rendering is a pure function of the entries and the config: no wall
-//! clock, no randomness. A feed's date (`lastBuildDate`, Atom `updated`,
-//! HTTP `Last-Modified`) is its newest item's `updated`, so the same
-//! articles always render to the same bytes.
+//! Rendering is a pure function of the catalog and the config: no wall
+//! clock, no randomness, no file read. A feed's date (`lastBuildDate`,
+//! Atom `updated`, HTTP `Last-Modified`) is its newest item's `updated`,
+//! so the same articles always render to the same bytes. No feed document
+//! is served or written unless it is well-formed XML (RSS, Atom) or valid
+//! JSON ([`check_document`]): checked in parts when it is spliced from its
+//! items (see `splice`), whole when it is written whole.
+//!
+//! Files: `doc` (what the formats render from, and their shared rules),
+//! `check`, `splice` (documents from checked parts), `rss`, `atom`,
+//! `json`, `items` (each item rendered once, reused), `html`, `opml`.
 
 pub mod atom;
+mod check;
+mod doc;
 pub mod html;
-pub mod items;
+mod items;
 pub mod json;
 pub mod opml;
 pub mod rss;
+mod splice;
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, Utc};
 
-use crate::catalog::{Entry, FeedInfo};
+pub use check::{check_document, check_xml};
+pub use doc::{empty_feed_date, feed_path, item_categories, FeedFormat};
+pub use items::{ItemCache, RenderedItem};
+pub use splice::Fragment;
+
+use crate::catalog::Catalog;
 use crate::config::Config;
-pub use items::{Fragment, ItemCache, RenderedItem, Spliced};
-
-/// The date of an empty site: the Unix epoch, a fixed value rather than
-/// the render time.
-pub fn empty_feed_date() -> DateTime<FixedOffset> {
-    DateTime::UNIX_EPOCH.fixed_offset()
-}
+use crate::model::FeedInfo;
 
 /// One feed, ready to render in any format.
 pub struct FeedDoc<'a> {
@@ -38,196 +48,82 @@ pub struct FeedDoc<'a> {
 }
 
 impl FeedDoc<'_> {
-    /// Newest `updated` among the items.
-    pub fn updated(&self) -> DateTime<FixedOffset> {
-        self.items
-            .iter()
-            .map(|i| i.entry.updated)
-            .max()
-            .unwrap_or(self.empty_date)
-    }
-
-    /// Newest `published` among the items.
-    pub fn published(&self) -> DateTime<FixedOffset> {
-        self.items
-            .iter()
-            .map(|i| i.entry.published)
-            .max()
-            .unwrap_or(self.empty_date)
-    }
-
-    pub fn url(&self, format: FeedFormat) -> String {
-        self.config.url(&feed_path(&self.info.slug, format))
-    }
-
-    /// The HTML page a feed stands for: the site's index.
-    pub fn home_url(&self) -> String {
-        self.config.url("")
+    fn view(&self) -> doc::View<'_> {
+        doc::View {
+            config: self.config,
+            info: self.info,
+            items: self.items.iter().map(|i| i.view()).collect(),
+            empty_date: self.empty_date,
+        }
     }
 
     /// The feed with its items' rendered bytes spliced in, or the reason
-    /// it is not published: a feed document is well-formed XML (RSS,
-    /// Atom) or valid JSON, checked in parts when it is spliced (see
-    /// `items`) and whole when the crate's output is not shaped as the
-    /// splicing expects.
+    /// it is not published.
     pub fn render(&self, format: FeedFormat) -> Result<Vec<u8>, Rejected> {
-        let spliced = match format {
-            FeedFormat::Rss => rss::spliced(self),
-            FeedFormat::Atom => atom::spliced(self),
-            FeedFormat::Json => json::spliced(self),
+        let view = self.view();
+        let rejected = |reason: String, articles: Vec<String>| Rejected {
+            path: feed_path(&self.info.slug, format),
+            reason,
+            articles,
         };
-        match spliced {
-            Some(s) => s.write(),
-            None => {
-                let whole = self.render_whole(format);
-                match check_document(format, &whole) {
-                    Ok(()) => Ok(whole),
-                    Err(reason) => Err(Rejected {
-                        path: feed_path(&self.info.slug, format),
-                        reason,
-                        articles: Vec::new(),
-                    }),
+        let skeleton = match format {
+            FeedFormat::Rss => rss::skeleton(&view),
+            FeedFormat::Atom => atom::skeleton(&view),
+            FeedFormat::Json => json::skeleton(&view),
+        };
+        let Some(skeleton) = skeleton else {
+            return self.render_checked_whole(format);
+        };
+        if let Err(reason) = &skeleton.checked {
+            return Err(rejected(reason.clone(), Vec::new()));
+        }
+        let fragments: Vec<&Fragment> = self.items.iter().map(|i| i.fragment(format)).collect();
+        let invalid: Vec<String> = self
+            .items
+            .iter()
+            .zip(&fragments)
+            .filter(|(_, f)| matches!(f, Fragment::Invalid(_)))
+            .map(|(i, _)| i.entry.path.to_string())
+            .collect();
+        let mut bytes = Vec::with_capacity(fragments.len());
+        for fragment in fragments {
+            match fragment {
+                Fragment::Checked(b) => bytes.push(&**b),
+                Fragment::Invalid(reason) => {
+                    return Err(rejected(format!("an item is {reason}"), invalid));
                 }
+                Fragment::Unshaped => return self.render_checked_whole(format),
             }
         }
+        Ok(skeleton.assemble(&bytes))
     }
 
-    /// The feed written whole by its format's crate, items and all: the
-    /// fallback of [`FeedDoc::render`], and the reference it must equal.
+    /// The feed written whole by its format's crate, items and all: what
+    /// [`FeedDoc::render`] falls back to, and the reference it must equal.
     pub fn render_whole(&self, format: FeedFormat) -> Vec<u8> {
+        let view = self.view();
         match format {
-            FeedFormat::Rss => rss::render_whole(self),
-            FeedFormat::Atom => atom::render_whole(self),
-            FeedFormat::Json => json::render_whole(self),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FeedFormat {
-    Rss,
-    Atom,
-    Json,
-}
-
-impl FeedFormat {
-    pub const ALL: [FeedFormat; 3] = [FeedFormat::Rss, FeedFormat::Atom, FeedFormat::Json];
-
-    pub fn extension(self) -> &'static str {
-        match self {
-            FeedFormat::Rss => "rss",
-            FeedFormat::Atom => "atom",
-            FeedFormat::Json => "json",
+            FeedFormat::Rss => rss::render_whole(&view),
+            FeedFormat::Atom => atom::render_whole(&view),
+            FeedFormat::Json => json::render_whole(&view),
         }
     }
 
-    pub fn content_type(self) -> &'static str {
-        match self {
-            FeedFormat::Rss => "application/rss+xml; charset=utf-8",
-            FeedFormat::Atom => "application/atom+xml; charset=utf-8",
-            FeedFormat::Json => "application/feed+json",
+    fn render_checked_whole(&self, format: FeedFormat) -> Result<Vec<u8>, Rejected> {
+        let whole = self.render_whole(format);
+        match check_document(format, &whole) {
+            Ok(()) => Ok(whole),
+            Err(reason) => Err(Rejected {
+                path: feed_path(&self.info.slug, format),
+                reason,
+                articles: Vec::new(),
+            }),
         }
     }
 
-    /// The MIME type alone, for `type=` attributes.
-    pub fn mime(self) -> &'static str {
-        self.content_type().split(';').next().unwrap_or_default()
-    }
-}
-
-/// Plain text as HTML that displays it: `&`, `<` and `>` escaped. For the
-/// fields whose format says HTML (RSS `description`, Atom `type="html"`)
-/// when what wirefeed has is text.
-pub fn text_as_html(text: &str) -> String {
-    quick_xml::escape::partial_escape(text).into_owned()
-}
-
-/// An author written `Name <address@example.com>`: the name, and the
-/// e-mail address when there is one (feed formats keep them apart).
-pub fn author_parts(author: &str) -> (&str, Option<&str>) {
-    let split = author
-        .strip_suffix('>')
-        .and_then(|rest| rest.rsplit_once('<'));
-    match split {
-        Some((name, email)) if email.contains('@') && !email.contains(char::is_whitespace) => {
-            let name = name.trim();
-            (if name.is_empty() { email } else { name }, Some(email))
-        }
-        _ => (author, None),
-    }
-}
-
-/// `feeds/{slug}.{ext}`, the path of a feed under the base URL.
-pub fn feed_path(slug: &str, format: FeedFormat) -> String {
-    format!("feeds/{slug}.{}", format.extension())
-}
-
-/// Category names an item is filed under: the titles of the configured
-/// feeds it is in, then its tags.
-pub fn item_categories(config: &Config, entry: &Entry) -> Vec<String> {
-    let mut names: Vec<String> = entry
-        .feeds
-        .iter()
-        .filter(|&&f| f > 0)
-        .filter_map(|&f| config.categories.get(f - 1).map(|c| c.title.clone()))
-        .collect();
-    for tag in &entry.tags {
-        if !names.iter().any(|n| n.eq_ignore_ascii_case(tag)) {
-            names.push(tag.to_string());
-        }
-    }
-    names
-}
-
-/// One feed rendered in every format.
-pub struct RenderedFeed {
-    /// `(path, format, body or the reason it is not published)`; the path
-    /// is relative to the site root.
-    pub files: Vec<(String, FeedFormat, Result<Vec<u8>, Rejected>)>,
-    /// The feed's date (newest item's `updated`); `None` when it is empty.
-    pub updated: Option<DateTime<FixedOffset>>,
-}
-
-/// Feed `index` of the catalog, as published at `now`, its items taken
-/// from `cache` (see [`ItemCache::refresh`]), written out.
-pub fn feed_files(
-    catalog: &crate::catalog::Catalog,
-    index: usize,
-    now: chrono::DateTime<chrono::Utc>,
-    cache: &ItemCache,
-) -> RenderedFeed {
-    let items = cache.feed_items(catalog, index, now);
-    feed_files_of(catalog, index, now, &items)
-}
-
-fn feed_files_of(
-    catalog: &crate::catalog::Catalog,
-    index: usize,
-    now: chrono::DateTime<chrono::Utc>,
-    items: &[Arc<RenderedItem>],
-) -> RenderedFeed {
-    let info = &catalog.feeds()[index];
-    // An empty feed takes the site's newest date (validators call 1970
-    // implausible), still never the clock.
-    let empty_date = match items.is_empty() {
-        true => catalog
-            .items(0, now)
-            .first()
-            .map_or_else(empty_feed_date, |e| e.updated),
-        false => empty_feed_date(),
-    };
-    let doc = FeedDoc {
-        config: catalog.config(),
-        info,
-        items,
-        empty_date,
-    };
-    RenderedFeed {
-        files: FeedFormat::ALL
-            .iter()
-            .map(|&f| (feed_path(&info.slug, f), f, doc.render(f)))
-            .collect(),
-        updated: (!items.is_empty()).then(|| doc.updated()),
+    /// Newest `updated` among the items.
+    pub fn updated(&self) -> DateTime<FixedOffset> {
+        self.view().updated()
     }
 }
 
@@ -243,25 +139,56 @@ pub struct Rejected {
     pub articles: Vec<String>,
 }
 
-/// Is this document what its format says: well-formed XML for RSS and
-/// Atom ([`check_xml`]), JSON for JSON Feed? No feed document is served or
-/// written without passing it (see [`FeedDoc::render`]).
-pub fn check_document(format: FeedFormat, bytes: &[u8]) -> Result<(), String> {
-    match format {
-        FeedFormat::Json => serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
-            .map(|_| ())
-            .map_err(|e| format!("not valid JSON: {e}")),
-        FeedFormat::Rss | FeedFormat::Atom => check_xml(bytes),
+/// One feed rendered in every format.
+pub struct RenderedFeed {
+    /// `(path, format, body or the reason it is not published)`; the path
+    /// is relative to the site root.
+    pub files: Vec<(String, FeedFormat, Result<Vec<u8>, Rejected>)>,
+    /// The feed's date (newest item's `updated`); `None` when it is empty.
+    pub updated: Option<DateTime<FixedOffset>>,
+}
+
+/// Feed `index` of the catalog, as published at `now`, its items taken
+/// from `cache` (see [`ItemCache::refresh`]), written out.
+pub fn feed_files(
+    catalog: &Catalog,
+    index: usize,
+    now: DateTime<Utc>,
+    cache: &ItemCache,
+) -> RenderedFeed {
+    let items = cache.feed_items(catalog, index, now);
+    let info = &catalog.feeds()[index];
+    // An empty feed takes the site's newest date (validators call 1970
+    // implausible), still never the clock.
+    let empty_date = match items.is_empty() {
+        true => catalog
+            .items(0, now)
+            .first()
+            .map_or_else(empty_feed_date, |e| e.updated),
+        false => empty_feed_date(),
+    };
+    let doc = FeedDoc {
+        config: catalog.config(),
+        info,
+        items: &items,
+        empty_date,
+    };
+    RenderedFeed {
+        files: FeedFormat::ALL
+            .iter()
+            .map(|&f| (feed_path(&info.slug, f), f, doc.render(f)))
+            .collect(),
+        updated: (!items.is_empty()).then(|| doc.updated()),
     }
 }
 
 /// Every feed of the catalog at `now`, rendered and checked: the documents
 /// that pass, and the ones that do not (for `build` and `check`).
 pub fn site_feeds(
-    catalog: &crate::catalog::Catalog,
-    now: chrono::DateTime<chrono::Utc>,
+    catalog: &Catalog,
+    now: DateTime<Utc>,
 ) -> (Vec<(String, Vec<u8>)>, Vec<Rejected>) {
-    let all = (0..catalog.feeds().len()).collect();
+    let all: BTreeSet<usize> = (0..catalog.feeds().len()).collect();
     let mut items = ItemCache::default();
     items.refresh(catalog, &all, now);
     let (mut good, mut bad) = (Vec::new(), Vec::new());
@@ -274,18 +201,4 @@ pub fn site_feeds(
         }
     }
     (good, bad)
-}
-
-/// Checks that a rendered XML document is well-formed XML 1.0: one root,
-/// every tag closed, every entity defined, every attribute once, and no
-/// character XML forbids (roxmltree is a conforming non-validating parser).
-pub fn check_xml(bytes: &[u8]) -> Result<(), String> {
-    let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8: {e}"))?;
-    let options = roxmltree::ParsingOptions {
-        allow_dtd: false,
-        ..Default::default()
-    };
-    roxmltree::Document::parse_with_options(text, options)
-        .map(|_| ())
-        .map_err(|e| format!("not well-formed XML: {e}"))
 }

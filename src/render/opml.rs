@@ -3,9 +3,9 @@
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 
-use super::{feed_path, FeedFormat};
-use crate::catalog::FeedInfo;
+use super::doc::{feed_path, FeedFormat};
 use crate::config::Config;
+use crate::model::FeedInfo;
 
 pub fn render(config: &Config, feeds: &[FeedInfo]) -> Vec<u8> {
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);

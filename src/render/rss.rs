@@ -7,11 +7,10 @@ use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::DublinCoreExtension;
 use rss::{CategoryBuilder, Channel, ChannelBuilder, GuidBuilder, Item, ItemBuilder};
 
-use super::items::{cut_out, fragment_capacity, splice, Fragment, Spliced};
-use super::{item_categories, FeedDoc, FeedFormat};
-use crate::article::ItemText;
-use crate::catalog::Entry;
+use super::doc::{author_parts, item_categories, text_as_html, FeedFormat, View};
+use super::splice::{cut_out, fragment_capacity, Fragment, Skeleton};
 use crate::config::Config;
+use crate::model::{Entry, ItemText};
 
 /// The `content` module's namespace (the `rss` crate has no constant).
 const CONTENT_NAMESPACE: &str = "http://purl.org/rss/1.0/modules/content/";
@@ -32,22 +31,21 @@ fn namespaces() -> BTreeMap<String, String> {
     ])
 }
 
-/// The channel with its items' bytes (each rendered once and reused)
-/// spliced in (`None` when the crate's output is not shaped as expected:
-/// see [`render_whole`]).
-pub fn spliced(doc: &FeedDoc) -> Option<Spliced> {
+/// The channel without its items, for them to be spliced in (`None` when
+/// the crate's output is not shaped as expected: see [`render_whole`]).
+pub fn skeleton(doc: &View) -> Option<Skeleton> {
     let empty = channel(doc).write_to(Vec::new()).ok()?;
-    splice(profile_escapes(&empty), TAIL, doc, FeedFormat::Rss)
+    Skeleton::new(profile_escapes(&empty), TAIL, FeedFormat::Rss)
 }
 
 /// The channel written with all its items by the `rss` crate alone: what
-/// [`spliced`] falls back to, and what tests compare it with.
-pub fn render_whole(doc: &FeedDoc) -> Vec<u8> {
+/// the splicing falls back to, and what tests compare it with.
+pub fn render_whole(doc: &View) -> Vec<u8> {
     let mut channel = channel(doc);
     channel.set_items(
         doc.items
             .iter()
-            .map(|i| item(doc.config, &i.entry, &i.text))
+            .map(|i| item(doc.config, i.entry, i.text))
             .collect::<Vec<_>>(),
     );
     let mut out = profile_escapes(&channel.write_to(Vec::new()).unwrap_or_default());
@@ -56,7 +54,7 @@ pub fn render_whole(doc: &FeedDoc) -> Vec<u8> {
 }
 
 /// The feed's channel, without items.
-fn channel(doc: &FeedDoc) -> Channel {
+fn channel(doc: &View) -> Channel {
     let config = doc.config;
     let self_link = Link {
         href: doc.url(FeedFormat::Rss),
@@ -83,7 +81,7 @@ fn channel(doc: &FeedDoc) -> Channel {
 
 fn item(config: &Config, e: &Entry, text: &ItemText) -> Item {
     let link = e.link(config);
-    let (author_email, creator) = match e.author.as_deref().map(super::author_parts) {
+    let (author_email, creator) = match e.author.as_deref().map(author_parts) {
         Some((name, Some(email))) => (Some((name, email)), None),
         Some((name, None)) => (None, Some(name)),
         None => (None, None),
@@ -100,7 +98,7 @@ fn item(config: &Config, e: &Entry, text: &ItemText) -> Item {
         .pub_date(Some(e.published.to_rfc2822()))
         // RSS readers take `description` as HTML: the plain summary is
         // escaped, so that `<script>` in a story's text stays text.
-        .description(Some(super::text_as_html(&text.summary)))
+        .description(Some(text_as_html(&text.summary)))
         .content(Some(text.html.clone()))
         .categories(
             item_categories(config, e)

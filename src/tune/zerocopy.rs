@@ -138,6 +138,11 @@ impl Drop for Sealed {
     }
 }
 
+/// The connection type the server hands to hyper.
+pub fn stream(stream: TcpStream) -> SendfileStream {
+    SendfileStream::new(stream)
+}
+
 /// A served connection: like a [`TcpStream`], except that a buffer lying in
 /// a [`sealed`] body is sent with `sendfile`.
 pub struct SendfileStream(TcpStream);

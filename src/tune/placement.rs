@@ -34,11 +34,11 @@ use std::sync::Arc;
 /// other's come in, and at 4 the tail of those went to the other thread
 /// (`bench/serve.sh` 304 p99 5.6-7.6 ms in 5 of 6 rounds, against 0.7-2.5
 /// ms at 16).
-pub(super) const SLACK: usize = 16;
+pub const SLACK: usize = 16;
 
 /// The serving threads' live connection counts, and which thread serves
 /// connections coming in on which CPU.
-pub(super) struct Threads {
+pub struct Threads {
     live: Arc<[AtomicUsize]>,
     /// The CPUs this process may run on, in order: the n-th maps to thread
     /// `n % threads`.
@@ -46,7 +46,7 @@ pub(super) struct Threads {
 }
 
 impl Threads {
-    pub(super) fn new(threads: usize) -> Self {
+    pub fn new(threads: usize) -> Self {
         let live = (0..threads.max(1)).map(|_| AtomicUsize::new(0)).collect();
         Threads {
             live,
@@ -56,7 +56,7 @@ impl Threads {
 
     /// A place on the thread for a connection whose packets come in on
     /// `cpu` (if known), within [`SLACK`] of the least busy thread.
-    pub(super) fn place(&self, cpu: Option<usize>) -> LiveSlot {
+    pub fn place(&self, cpu: Option<usize>) -> LiveSlot {
         let counts: Vec<usize> = self
             .live
             .iter()
@@ -93,7 +93,7 @@ fn choose(counts: &[usize], preferred: Option<usize>) -> usize {
 }
 
 /// The CPU the kernel last processed this connection's incoming packets on.
-pub(super) fn incoming_cpu(socket: impl AsFd) -> Option<usize> {
+pub fn incoming_cpu(socket: impl AsFd) -> Option<usize> {
     #[cfg(target_os = "linux")]
     {
         rustix::net::sockopt::socket_incoming_cpu(socket)
@@ -118,13 +118,13 @@ fn allowed_cpus() -> Vec<usize> {
 }
 
 /// Counts a connection on the thread serving it until it is dropped.
-pub(super) struct LiveSlot {
+pub struct LiveSlot {
     live: Arc<[AtomicUsize]>,
     thread: usize,
 }
 
 impl LiveSlot {
-    pub(super) fn thread(&self) -> usize {
+    pub fn thread(&self) -> usize {
         self.thread
     }
 }

@@ -40,7 +40,13 @@ pub fn prefetch(files: &[PathBuf]) {
 }
 
 fn advise(path: &Path) {
-    let Ok(file) = super::open_article(path) else {
+    // Never blocking (a FIFO), never through a link, as articles are read.
+    use std::os::unix::fs::OpenOptionsExt;
+    let opened = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
+        .open(path);
+    let Ok(file) = opened else {
         return;
     };
     #[cfg(target_os = "linux")]
@@ -65,7 +71,8 @@ mod tests {
         let real = dir.path().join("a.txt");
         std::fs::write(&real, "Title\n").expect("write");
         let pipe = dir.path().join("pipe.txt");
-        crate::parse::tests::mkfifo(&pipe);
+        let status = std::process::Command::new("mkfifo").arg(&pipe).status();
+        assert!(status.is_ok_and(|s| s.success()), "mkfifo");
         // A pipe would block a plain open until a writer came: the scan
         // would hang. A missing file and a directory are skipped.
         let files = vec![real, pipe, dir.path().join("gone.txt"), dir.path().into()];

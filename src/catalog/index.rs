@@ -1,0 +1,336 @@
+//! The index: every article's entry by path, its id, its place in each
+//! feed's order, and the problems of the files that are not articles.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use foldhash::{HashMap, HashMapExt};
+
+use super::state::StateStore;
+use crate::config::Config;
+use crate::model::{Article, CategorySource, Change, Entry, FeedInfo, ItemText, Problem};
+use crate::parse::ParseContext;
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct SortKey {
+    published: Reverse<i64>,
+    guid: Arc<str>,
+    pub(super) path: Arc<str>,
+}
+
+pub struct Catalog {
+    pub(super) config: Arc<Config>,
+    pub(super) feeds: Vec<FeedInfo>,
+    /// By path, sorted: a folder's entries are one range (see
+    /// [`Catalog::paths_under`]), not a scan of the whole archive.
+    /// The keys are the one shared copy of each path: the id index, the
+    /// feed order and the state store hold the same `Arc<str>`.
+    pub(super) entries: BTreeMap<Arc<str>, Arc<Entry>>,
+    /// id → path, to serve `/articles/{id}` and keep ids unique.
+    pub(super) ids: HashMap<Arc<str>, Arc<str>>,
+    pub(super) order: Vec<BTreeSet<SortKey>>,
+    pub(super) problems: BTreeMap<String, String>,
+    pub(super) state: StateStore,
+    /// Summaries, bodies and datelines by path, only for entries some feed
+    /// shows (see [`Catalog::cache_texts`]); others are read again when
+    /// needed.
+    pub(super) texts: HashMap<Arc<str>, Arc<ItemText>>,
+    pub(super) ctx: ParseContext,
+}
+
+impl Catalog {
+    pub fn new(config: Arc<Config>, state: StateStore) -> Self {
+        let feeds = feed_list(&config);
+        let order = vec![BTreeSet::new(); feeds.len()];
+        Catalog {
+            ctx: ParseContext::from_config(&config),
+            config,
+            feeds,
+            entries: BTreeMap::new(),
+            ids: HashMap::new(),
+            order,
+            problems: BTreeMap::new(),
+            state,
+            texts: HashMap::new(),
+        }
+    }
+
+    pub fn config(&self) -> &Arc<Config> {
+        &self.config
+    }
+
+    pub fn feeds(&self) -> &[FeedInfo] {
+        &self.feeds
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn by_id(&self, id: &str) -> Option<&Arc<Entry>> {
+        self.ids.get(id).and_then(|p| self.entries.get(p))
+    }
+
+    pub fn entries(&self) -> impl Iterator<Item = &Arc<Entry>> {
+        self.entries.values()
+    }
+
+    pub fn by_path(&self, path: &str) -> Option<&Arc<Entry>> {
+        self.entries.get(path)
+    }
+
+    pub fn problems(&self) -> Vec<Problem> {
+        self.problems
+            .iter()
+            .map(|(path, reason)| Problem {
+                path: path.clone(),
+                reason: reason.clone(),
+            })
+            .collect()
+    }
+
+    /// How many files failed to parse (the gauge operators alert on).
+    pub fn problem_count(&self) -> usize {
+        self.problems.len()
+    }
+
+    pub fn state(&self) -> &StateStore {
+        &self.state
+    }
+
+    pub fn state_mut(&mut self) -> &mut StateStore {
+        &mut self.state
+    }
+
+    /// Starts over under a new config (a reload), keeping what the state
+    /// store remembers; the caller rescans.
+    pub fn reconfigure(&mut self, config: Arc<Config>) {
+        let state = std::mem::replace(&mut self.state, StateStore::in_memory());
+        *self = Catalog::new(config, state);
+    }
+
+    /// Paths of the entries under directory `dir` (relative key).
+    pub fn paths_under(&self, dir: &str) -> Vec<String> {
+        let prefix = format!("{dir}/");
+        self.entries
+            .range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded))
+            .map(|(p, _)| p)
+            .take_while(|p| p.starts_with(&prefix))
+            .map(|p| p.to_string())
+            .collect()
+    }
+
+    /// Applies a batch; returns the indexes of the feeds whose items changed.
+    /// Removals go first so a rename within one batch is seen as one.
+    pub fn apply(&mut self, changes: Vec<Change>) -> BTreeSet<usize> {
+        let mut touched = BTreeSet::new();
+        let (removed, parsed): (Vec<_>, Vec<_>) = changes
+            .into_iter()
+            .partition(|c| matches!(c, Change::Removed(_)));
+        for change in removed.into_iter().chain(parsed) {
+            match change {
+                // Gone, or a draft: not (or no longer) published.
+                Change::Removed(path) | Change::Parsed(path, Ok(None)) => {
+                    self.problems.remove(&path);
+                    touched.extend(self.remove(&path));
+                    self.state.mark_gone(&path);
+                }
+                Change::Parsed(path, Ok(Some(article))) => {
+                    self.problems.remove(&path);
+                    touched.extend(self.insert(*article));
+                }
+                Change::Parsed(path, Err(e)) => {
+                    // The last good version (if any) stays in the feeds: a
+                    // half-saved or broken edit must not unpublish a story.
+                    self.problems.insert(path, e.reason.to_string());
+                }
+            }
+        }
+        touched
+    }
+
+    /// How this catalog reads files (built once per config).
+    pub fn parse_context(&self) -> &ParseContext {
+        &self.ctx
+    }
+
+    pub(super) fn remove(&mut self, path: &str) -> Vec<usize> {
+        self.texts.remove(path);
+        let Some(entry) = self.entries.remove(path) else {
+            return Vec::new();
+        };
+        if self.ids.get(&entry.id).is_some_and(|p| &**p == path) {
+            self.ids.remove(&entry.id);
+        }
+        let key = sort_key(&entry);
+        for &f in &entry.feeds {
+            self.order[f].remove(&key);
+        }
+        entry.feeds.clone()
+    }
+
+    fn insert(&mut self, mut article: Article) -> Vec<usize> {
+        let path = self
+            .state
+            .shared_path(&article.path)
+            .unwrap_or_else(|| Arc::from(article.path.as_str()));
+        let text = article.take_text();
+        let mut touched = self.remove(&path);
+        // A scanned article comes without its text (see [`scan`]).
+        if !(text.html.is_empty() && text.summary.is_empty()) {
+            self.texts.insert(path.clone(), Arc::new(text));
+        }
+        let identity = self.identity(&article, &path);
+        let feeds = self.feeds_of(&article);
+        let entry = Arc::new(Entry {
+            path: path.clone(),
+            title: article.title.into(),
+            author: article.author.map(String::into_boxed_str),
+            tags: article
+                .tags
+                .into_iter()
+                .map(String::into_boxed_str)
+                .collect(),
+            id: identity.id,
+            guid: identity.guid,
+            published: identity.published,
+            updated: identity.updated,
+            own_link: article.link.map(String::into_boxed_str),
+            feeds,
+        });
+        let key = sort_key(&entry);
+        for &f in &entry.feeds {
+            self.order[f].insert(key.clone());
+            touched.push(f);
+        }
+        self.ids.insert(entry.id.clone(), path.clone());
+        self.entries.insert(path, entry);
+        touched
+    }
+
+    /// Feed indexes for an article: `all`, plus every category one of its
+    /// names matches. Folder names count only when no other source gave
+    /// names, and only the nearest folder that names a feed.
+    fn feeds_of(&mut self, a: &Article) -> Vec<usize> {
+        let mut feeds = vec![0];
+        let cats = &self.config.categories;
+        match a.category_source {
+            CategorySource::Folder => {
+                if let Some(i) = a
+                    .categories
+                    .iter()
+                    .find_map(|name| cats.iter().position(|c| c.matches(name)))
+                {
+                    feeds.push(i + 1);
+                }
+            }
+            _ => {
+                for name in &a.categories {
+                    match cats.iter().position(|c| c.matches(name)) {
+                        Some(i) if !feeds.contains(&(i + 1)) => feeds.push(i + 1),
+                        Some(_) => {}
+                        None => {
+                            self.problems.insert(
+                                a.path.clone(),
+                                format!(
+                                    "category {name:?} matches no configured feed (only in `all`)"
+                                ),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        feeds
+    }
+
+    /// The newest `feeds.items` entries of feed `index` published by `now`.
+    pub fn items(&self, index: usize, now: DateTime<Utc>) -> Vec<Arc<Entry>> {
+        self.window(index, now)
+            .filter_map(|k| self.entries.get(&k.path).cloned())
+            .collect()
+    }
+
+    pub(super) fn window(
+        &self,
+        index: usize,
+        now: DateTime<Utc>,
+    ) -> impl Iterator<Item = &SortKey> {
+        let now = now.timestamp();
+        self.order[index]
+            .iter()
+            .filter(move |k| k.published.0 <= now)
+            .take(self.config.feeds.items)
+    }
+
+    /// How many entries each feed holds (published or scheduled).
+    pub fn counts(&self) -> Vec<usize> {
+        self.order.iter().map(BTreeSet::len).collect()
+    }
+
+    /// The earliest publication time after `now`: when scheduled articles
+    /// must appear without any file event.
+    pub fn next_scheduled(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let now = now.timestamp();
+        self.order[0]
+            .iter()
+            .take_while(|k| k.published.0 > now)
+            .last()
+            .and_then(|k| DateTime::from_timestamp(k.published.0, 0))
+    }
+
+    /// Which feeds hold articles published in `(after, until]`.
+    pub fn feeds_with_items_between(
+        &self,
+        after: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> BTreeSet<usize> {
+        let (after, until) = (after.timestamp(), until.timestamp());
+        self.entries
+            .values()
+            .filter(|e| {
+                let t = e.published.timestamp();
+                t > after && t <= until
+            })
+            .flat_map(|e| e.feeds.iter().copied())
+            .collect()
+    }
+}
+
+fn sort_key(e: &Entry) -> SortKey {
+    SortKey {
+        published: Reverse(e.published.timestamp()),
+        guid: e.guid.clone(),
+        path: e.path.clone(),
+    }
+}
+
+/// `all` first, then the configured categories in file order.
+pub fn feed_list(config: &Config) -> Vec<FeedInfo> {
+    let mut feeds = vec![FeedInfo {
+        slug: "all".into(),
+        title: config.site.title.clone(),
+        description: if config.site.description.is_empty() {
+            format!("Every story from {}", config.site.title)
+        } else {
+            config.site.description.clone()
+        },
+    }];
+    feeds.extend(config.categories.iter().map(|c| FeedInfo {
+        slug: c.slug.clone(),
+        title: format!("{} - {}", config.site.title, c.title),
+        description: if c.description.is_empty() {
+            format!("{} stories from {}", c.title, config.site.title)
+        } else {
+            c.description.clone()
+        },
+    }));
+    feeds
+}

@@ -1,0 +1,80 @@
+//! The texts of the articles the feeds show: summaries, bodies and
+//! datelines are most of an article's size, so the catalog keeps them only
+//! for what the feeds show and reads the others back from their files.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use foldhash::HashSet;
+use rayon::prelude::*;
+
+use super::files::read_article;
+use super::index::Catalog;
+use crate::model::{Entry, ItemText};
+use crate::parse::ParseContext;
+
+impl Catalog {
+    /// An entry's summary, body and dateline as kept for the articles the
+    /// feeds show (see [`Catalog::cache_texts`]); for any other, its title
+    /// stands in ([`title_text`]): read it with [`load_text`].
+    pub fn text(&self, entry: &Entry) -> Arc<ItemText> {
+        match self.shown_text(&entry.path) {
+            Some(t) => t.clone(),
+            None => Arc::new(title_text(ItemText::default(), entry)),
+        }
+    }
+
+    /// The text of an article the feeds show (kept by
+    /// [`Catalog::cache_texts`]); `None` for any other.
+    pub fn shown_text(&self, path: &str) -> Option<&Arc<ItemText>> {
+        self.texts.get(path)
+    }
+
+    /// Keeps in memory exactly the texts the feeds show at `now` (reading
+    /// the missing ones in parallel): memory stays bounded by feeds × items,
+    /// not by the size of the archive.
+    pub fn cache_texts(&mut self, now: DateTime<Utc>) {
+        let shown: HashSet<Arc<str>> = (0..self.feeds.len())
+            .flat_map(|i| self.window(i, now))
+            .map(|k| k.path.clone())
+            .collect();
+        self.texts.retain(|p, _| shown.contains(p));
+        let missing: Vec<(Arc<str>, Arc<Entry>)> = shown
+            .into_iter()
+            .filter(|p| !self.texts.contains_key(p))
+            .filter_map(|p| self.entries.get(&p).map(|e| (p, e.clone())))
+            .collect();
+        let (root, ctx) = (&self.config.articles.dir, &self.ctx);
+        let loaded: Vec<(Arc<str>, Arc<ItemText>)> = missing
+            .into_par_iter()
+            .map(|(p, e)| (p, load_text(root, ctx, &e)))
+            .collect();
+        self.texts.extend(loaded);
+    }
+}
+
+/// Reads an entry's summary, body and dateline from its file again. If the
+/// file no longer parses (it is changing right now), its title stands in
+/// until the watcher reports the change.
+pub fn load_text(root: &Path, ctx: &ParseContext, entry: &Entry) -> Arc<ItemText> {
+    let path = root.join(&*entry.path);
+    let text = match read_article(root, &path, ctx) {
+        Ok(Some(mut a)) => a.take_text(),
+        _ => ItemText::default(),
+    };
+    Arc::new(title_text(text, entry))
+}
+
+/// `text`, with a body made of its summary (or else the entry's title)
+/// when it has none.
+fn title_text(mut text: ItemText, entry: &Entry) -> ItemText {
+    if text.html.is_empty() {
+        let said = match text.summary.is_empty() {
+            true => &*entry.title,
+            false => &text.summary,
+        };
+        text.html = format!("<p>{}</p>", quick_xml::escape::partial_escape(said));
+    }
+    text
+}

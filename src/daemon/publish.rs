@@ -1,0 +1,178 @@
+//! One publish: the touched feeds rendered (render), checked, and swapped
+//! in on the site with the index and OPML (site); then the metrics and the
+//! log line that say what it cost.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use rayon::prelude::*;
+
+use super::publisher::{Intake, Publisher};
+use crate::metrics::FeedLabels;
+use crate::render;
+use crate::site::Resource;
+
+/// When a publish's steps ended, for its log line.
+struct Steps {
+    started: Instant,
+    items: Instant,
+    feeds: Instant,
+    swap: Instant,
+    swapped: Instant,
+}
+
+impl Publisher {
+    /// Renders the touched feeds plus the index and OPML and swaps them in
+    /// at once. A feed document that would not be well-formed is not
+    /// swapped in: its previous version stays served.
+    pub(super) fn publish(
+        &mut self,
+        touched: &BTreeSet<usize>,
+        started: Instant,
+        since: Option<Instant>,
+        intake: Intake,
+    ) {
+        let now = Utc::now();
+        let items = Instant::now();
+        self.catalog.cache_texts(now);
+        let touched = self.with_empty_feeds(touched, now);
+        self.items.refresh(&self.catalog, &touched, now);
+        let feeds = Instant::now();
+        let mut resources = self.render_feeds(&touched, now);
+        resources.extend(self.pages());
+        let swap = Instant::now();
+        let keep = self.drop_feeds.take().unwrap_or_default();
+        // Served from now on (identity); the compressor thread adds the
+        // encodings right after.
+        self.site
+            .publish(resources, &|p: &str| !keep.contains(p), now);
+        let swapped = Instant::now();
+        self.next_due = self.catalog.next_scheduled(now);
+        self.count_problems();
+        let steps = Steps {
+            started,
+            items,
+            feeds,
+            swap,
+            swapped,
+        };
+        self.report(&touched, now, since, intake, steps);
+    }
+
+    /// `touched`, and when `all` is among them the empty feeds too: an
+    /// empty feed is dated by the site's newest article.
+    fn with_empty_feeds(&self, touched: &BTreeSet<usize>, now: DateTime<Utc>) -> BTreeSet<usize> {
+        let mut touched = touched.clone();
+        if touched.contains(&0) {
+            let empty = (1..self.catalog.feeds().len())
+                .filter(|&i| self.catalog.items(i, now).is_empty())
+                .collect::<Vec<_>>();
+            touched.extend(empty);
+        }
+        touched
+    }
+
+    /// The touched feeds in every format, on all cores; a document that
+    /// would not be well-formed is counted and logged, and left out.
+    fn render_feeds(
+        &self,
+        touched: &BTreeSet<usize>,
+        now: DateTime<Utc>,
+    ) -> Vec<(String, Arc<Resource>)> {
+        let (catalog, items) = (&self.catalog, &self.items);
+        let rendered: Vec<(String, Result<Arc<Resource>, render::Rejected>)> = touched
+            .par_iter()
+            .flat_map_iter(|&index| {
+                let rendered = render::feed_files(catalog, index, now, items);
+                let updated = rendered.updated;
+                rendered.files.into_iter().map(move |(path, format, body)| {
+                    let resource =
+                        body.map(|b| Arc::new(Resource::new(format.content_type(), b, updated)));
+                    (format!("/{path}"), resource)
+                })
+            })
+            .collect();
+        let mut resources = Vec::with_capacity(rendered.len() + 2);
+        for (path, resource) in rendered {
+            match resource {
+                Ok(resource) => resources.push((path, resource)),
+                Err(rejected) => {
+                    self.site.metrics().render_rejected.inc();
+                    tracing::error!(
+                        feed = %rejected.path,
+                        reason = %rejected.reason,
+                        articles = %rejected.articles.join(", "),
+                        "feed not published: it would not be well-formed; its previous version stays served"
+                    );
+                }
+            }
+        }
+        resources
+    }
+
+    /// The index page and the OPML.
+    fn pages(&self) -> [(String, Arc<Resource>); 2] {
+        let (config, feeds) = (self.catalog.config(), self.catalog.feeds());
+        let index = render::html::index(config, feeds, &self.catalog.counts());
+        let opml = render::opml::render(config, feeds);
+        [
+            (
+                "/".into(),
+                Arc::new(Resource::new("text/html; charset=utf-8", index, None)),
+            ),
+            (
+                "/feeds.opml".into(),
+                Arc::new(Resource::new("text/x-opml; charset=utf-8", opml, None)),
+            ),
+        ]
+    }
+
+    /// The metrics and the log line of a publish.
+    fn report(
+        &self,
+        touched: &BTreeSet<usize>,
+        now: DateTime<Utc>,
+        since: Option<Instant>,
+        intake: Intake,
+        steps: Steps,
+    ) {
+        let catalog = &self.catalog;
+        let m = self.site.metrics();
+        for (feed, count) in catalog.feeds().iter().zip(catalog.counts()) {
+            let labels = FeedLabels {
+                feed: feed.slug.clone(),
+            };
+            m.articles.get_or_create(&labels).set(count as i64);
+        }
+        m.publish_duration
+            .observe(steps.started.elapsed().as_secs_f64());
+        if let Some(since) = since {
+            m.watch_lag.observe(since.elapsed().as_secs_f64());
+        }
+        m.last_publish.set(now.timestamp_millis() as f64 / 1000.0);
+        let feeds: Vec<&str> = touched
+            .iter()
+            .map(|&i| catalog.feeds()[i].slug.as_str())
+            .collect();
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        tracing::info!(
+            feeds = %feeds.join(","),
+            articles = catalog.len(),
+            ms = ms(steps.started.elapsed()),
+            files = intake.files,
+            read_ms = ms(intake.read),
+            apply_ms = ms(intake.apply),
+            items_ms = ms(steps.feeds - steps.items),
+            feeds_ms = ms(steps.swap - steps.feeds),
+            swap_ms = ms(steps.swapped - steps.swap),
+            "published"
+        );
+    }
+
+    pub(super) fn count_problems(&self) {
+        let count = self.catalog.problem_count() as i64;
+        self.site.metrics().problems.set(count);
+    }
+}

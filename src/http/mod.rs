@@ -1,0 +1,62 @@
+//! The HTTP server (hyper 1): the listener and its connections, the routes
+//! (`routes`), conditional GET and content negotiation (`respond`), and
+//! the probe of `wirefeed healthcheck` (`probe`). Answers come from the
+//! published [`Site`]; no request path is mapped to a file
+//! (`/articles/../../etc/passwd` is just an unknown id), and the one read a
+//! request can cause (an article page, from the file its catalog entry
+//! names) runs on a blocking thread, off the runtime.
+//!
+//! Routes: `/` (index), `/feeds/{slug}.rss|.atom|.json`, `/feeds.opml`,
+//! `/articles/{id}`, `/healthz`, `/readyz`, `/metrics`.
+//!
+//! Connections are served on a multi-threaded tokio runtime (`plain`), or
+//! with the `tune` feature on threads of one current-thread runtime per
+//! core, each connection on the thread for the CPU its packets come in on
+//! (`percore`).
+
+mod conn;
+#[cfg(feature = "tune")]
+mod percore;
+#[cfg(not(feature = "tune"))]
+mod plain;
+mod probe;
+mod respond;
+mod routes;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+
+pub use probe::{health_url, probe};
+pub use respond::Resp;
+pub use routes::handle;
+
+use crate::site::Site;
+use crate::tune;
+
+/// The listening socket on `addr`. One socket, without `SO_REUSEPORT`: a
+/// second daemon started on the same port fails to bind instead of
+/// silently sharing the connections.
+pub fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    let listener = std::net::TcpListener::bind(addr)?;
+    listener.set_nonblocking(true)?;
+    tune::socket::size_send_buffer(&listener);
+    Ok(listener)
+}
+
+/// Serves `listener` on `threads` threads until `stop` turns true, then
+/// lets in-flight requests finish; `limit` caps the connections held at
+/// once. Blocks the calling thread.
+pub fn serve(
+    listener: std::net::TcpListener,
+    threads: usize,
+    site: Arc<Site>,
+    limit: Arc<Semaphore>,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    #[cfg(feature = "tune")]
+    return percore::serve(listener, threads.max(1), site, limit, stop);
+    #[cfg(not(feature = "tune"))]
+    plain::serve(listener, threads.max(1), site, limit, stop)
+}

@@ -1,0 +1,89 @@
+//! Which answer a request gets, and the counting of it.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+
+use super::respond::{plain, respond, Resp};
+use crate::metrics::RequestLabels;
+use crate::site::Site;
+
+/// Answers one request: from memory, or for an article page from its file
+/// (read on a blocking thread, so a slow disk never stalls the runtime).
+pub async fn handle<B>(site: &Arc<Site>, req: Request<B>) -> Resp {
+    let (route, resp) = route(site, &req).await;
+    let metrics = site.metrics();
+    metrics
+        .requests
+        .get_or_create(&RequestLabels {
+            route: route.to_string(),
+            status: resp.status().as_u16(),
+        })
+        .inc();
+    if resp.status() == StatusCode::NOT_MODIFIED {
+        metrics.not_modified.inc();
+    }
+    resp
+}
+
+/// The response, and the route label to count it under.
+async fn route<'a, B>(site: &Arc<Site>, req: &'a Request<B>) -> (&'a str, Resp) {
+    let path = req.uri().path();
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return ("other", r);
+    }
+    // HEAD gets the GET response: hyper sends its headers (Content-Length
+    // included) and drops the body.
+    match path {
+        "/healthz" => return ("/healthz", plain(StatusCode::OK, "ok\n")),
+        "/readyz" => {
+            let r = match site.is_ready() {
+                true => plain(StatusCode::OK, "ready\n"),
+                false => plain(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "starting: the articles directory is not published yet\n",
+                ),
+            };
+            return ("/readyz", r);
+        }
+        "/metrics" => {
+            let mut r = Response::new(Full::new(Bytes::from(site.metrics().encode())));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            );
+            return ("/metrics", r);
+        }
+        _ => {}
+    }
+    let key = if path == "/index.html" { "/" } else { path };
+    if let Some(res) = site.resource(key) {
+        let label = match key.starts_with("/feeds/") || key == "/" || key == "/feeds.opml" {
+            true => key,
+            false => "other",
+        };
+        return (label, respond(site, req, &res));
+    }
+    if let Some(id) = path.strip_prefix("/articles/") {
+        let id = percent_encoding::percent_decode_str(id).decode_utf8_lossy();
+        let id = id.trim_end_matches(".html").to_string();
+        let (site_for_read, now) = (site.clone(), chrono::Utc::now());
+        // The article's own file (a catalog path, never the URL) is read.
+        let page = tokio::task::spawn_blocking(move || site_for_read.article_page(&id, now))
+            .await
+            .ok()
+            .flatten();
+        let resp = match page {
+            Some(res) => respond(site, req, &res),
+            None => plain(StatusCode::NOT_FOUND, "no such article\n"),
+        };
+        return ("/articles", resp);
+    }
+    ("other", plain(StatusCode::NOT_FOUND, "not found\n"))
+}

@@ -1,0 +1,264 @@
+//! The data passed between the stages: what a parser makes of a file
+//! ([`Article`]), what the source reports about a path ([`Change`]), what
+//! the catalog keeps of each article ([`Entry`]) and the feeds it serves
+//! ([`FeedInfo`]).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset};
+use serde::Serialize;
+
+use crate::config::Config;
+
+/// A file that is not (or not yet) an article, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {reason}")]
+pub struct ParseError {
+    pub path: PathBuf,
+    pub reason: Reason,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Reason {
+    #[error("cannot read: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("not a regular file")]
+    NotAFile,
+    #[error("file is {size} bytes, over the {max}-byte limit (articles.max_file_bytes)")]
+    TooLarge { size: u64, max: u64 },
+    #[error("empty file")]
+    Empty,
+    #[error("binary data, not text")]
+    Binary,
+    #[error("no title")]
+    NoTitle,
+    #[error("no body text")]
+    NoBody,
+    #[error("{0}")]
+    BadDate(String),
+    #[error("front matter: {0}")]
+    BadFrontMatter(String),
+    #[error("JSON: {0}")]
+    BadJson(String),
+    #[error("unsupported file extension (want .txt, .md, .markdown or .json)")]
+    UnsupportedExtension,
+}
+
+/// The file format an article was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// A scraped news page (`.txt`): title, byline, dateline, body, chrome.
+    Scraped,
+    /// Markdown with YAML or TOML front matter.
+    Markdown,
+    Json,
+}
+
+/// Where an article's publication date came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DateSource {
+    /// `Author Published May 14, 2024 | 02:10 PM`.
+    Byline,
+    /// `date`/`published` in front matter or a JSON article.
+    FrontMatter,
+    /// `City, (Agency - Source - 14th May, 2024)`: a date without a time.
+    Dateline,
+    /// The file's modification time (no date written anywhere).
+    File,
+}
+
+/// Where an article's category names came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CategorySource {
+    FrontMatter,
+    /// `More Stories From <X>` in a scraped page's chrome.
+    Page,
+    /// The folders the file sits in, nearest first.
+    Folder,
+    None,
+}
+
+/// `Beijing, (APP - UrduPoint / Pakistan Point News - 14th May, 2024)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Dateline {
+    pub city: String,
+    pub agency: String,
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Article {
+    /// Path relative to the articles directory, `/`-separated.
+    pub path: String,
+    pub format: Format,
+    pub title: String,
+    pub author: Option<String>,
+    pub published: DateTime<FixedOffset>,
+    pub date_source: DateSource,
+    /// A later modification date written in the article itself.
+    pub updated: Option<DateTime<FixedOffset>>,
+    /// The file's modification time: when an edit is noticed, `updated`
+    /// moves to it (so two servers over one directory agree).
+    pub modified: DateTime<FixedOffset>,
+    /// Category names in the order found; the catalog maps them to feeds.
+    pub categories: Vec<String>,
+    pub category_source: CategorySource,
+    pub tags: Vec<String>,
+    /// Plain text, cut on a word boundary. Like `content_html` and
+    /// `dateline`, empty on a catalog [`Entry`]: see
+    /// [`ItemText`].
+    pub summary: String,
+    /// Sanitized HTML.
+    pub content_html: String,
+    /// The article's own URL, if it names one.
+    pub link: Option<String>,
+    /// The article's own id, if it names one.
+    pub id: Option<String>,
+    pub dateline: Option<Dateline>,
+    /// xxh3 of the file's bytes: tells a real edit from a touch, and a
+    /// renamed file from a new one.
+    #[serde(serialize_with = "as_hex")]
+    pub content_hash: u64,
+    /// Things that were cleaned up while reading (control characters
+    /// dropped, text cut at a limit...): reported, not fatal.
+    pub warnings: Vec<String>,
+}
+
+/// The parts of an article only a feed item or its page shows: most of an
+/// article's size. The catalog keeps them for the items the feeds show and
+/// reads them back from the file otherwise, so memory grows with the feed
+/// windows, not with the archive.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ItemText {
+    pub summary: String,
+    /// Sanitized HTML.
+    pub html: String,
+    pub dateline: Option<Dateline>,
+}
+
+impl Article {
+    /// Moves the [`ItemText`] parts out, leaving them empty.
+    pub fn take_text(&mut self) -> ItemText {
+        ItemText {
+            summary: std::mem::take(&mut self.summary),
+            html: std::mem::take(&mut self.content_html),
+            dateline: self.dateline.take(),
+        }
+    }
+}
+
+fn as_hex<S: serde::Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format!("{v:016x}"))
+}
+
+/// One article as the feeds see it. The catalog holds one for every
+/// article in the archive, so it keeps only what an item needs to be
+/// placed and listed; the summary, body and dateline are read back for the
+/// items the feeds show ([`ItemText`]).
+#[derive(Debug, PartialEq, Serialize)]
+pub struct Entry {
+    /// Relative to the articles directory, `/`-separated: the catalog's key
+    /// (one shared copy).
+    pub path: Arc<str>,
+    pub title: Box<str>,
+    pub author: Option<Box<str>>,
+    pub tags: Box<[Box<str>]>,
+    /// URL-safe id: the page is `/articles/{id}`.
+    pub id: Arc<str>,
+    pub guid: Arc<str>,
+    pub published: DateTime<FixedOffset>,
+    pub updated: DateTime<FixedOffset>,
+    /// The article's own URL, if it names one.
+    pub own_link: Option<Box<str>>,
+    /// Indexes into the catalog's feeds (0 is `all`).
+    pub feeds: Vec<usize>,
+}
+
+impl Entry {
+    /// The article's own URL, else its page on this site.
+    pub fn link(&self, config: &Config) -> String {
+        match &self.own_link {
+            Some(link) => link.to_string(),
+            None => config.url(&format!("articles/{}", encode_id(&self.id))),
+        }
+    }
+}
+
+/// A feed wirefeed publishes: `all` or a configured category.
+#[derive(Debug, Clone, Serialize)]
+pub struct FeedInfo {
+    pub slug: String,
+    pub title: String,
+    pub description: String,
+}
+
+/// Something that happened to one path under the articles directory.
+#[derive(Debug)]
+pub enum Change {
+    /// The file was read: an article, a draft (`None`) or a problem.
+    Parsed(String, Result<Option<Box<Article>>, ParseError>),
+    Removed(String),
+}
+
+/// An article problem, for `check`, logs and metrics.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Problem {
+    pub path: String,
+    pub reason: String,
+}
+
+/// Ids may hold non-ASCII letters: percent-encode them for URLs. Every
+/// render asks for every item's link, so the usual id (letters, digits,
+/// `-`: nothing to encode) is returned as is.
+pub fn encode_id(id: &str) -> std::borrow::Cow<'_, str> {
+    if id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return id.into();
+    }
+    percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC)
+        .to_string()
+        .replace("%2D", "-")
+        .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_item_link_is_its_page_with_the_id_percent_encoded() {
+        let config = Config::from_str_with_env(
+            "[site]\ntitle='t'\nbase_url='https://news.test/wire/'\ntimezone='UTC'\n",
+            std::path::Path::new("t.toml"),
+            Vec::new(),
+        )
+        .expect("config");
+        let entry = |id: &str, own: Option<&str>| Entry {
+            path: "a.txt".into(),
+            title: "T".into(),
+            author: None,
+            tags: Box::new([]),
+            id: id.into(),
+            guid: "g".into(),
+            published: DateTime::UNIX_EPOCH.fixed_offset(),
+            updated: DateTime::UNIX_EPOCH.fixed_offset(),
+            own_link: own.map(Box::from),
+            feeds: vec![0],
+        };
+        assert_eq!(
+            entry("world-putin-visit-2", None).link(&config),
+            "https://news.test/wire/articles/world-putin-visit-2"
+        );
+        assert_eq!(
+            entry("اردو-خبر", None).link(&config),
+            "https://news.test/wire/articles/%D8%A7%D8%B1%D8%AF%D9%88-%D8%AE%D8%A8%D8%B1"
+        );
+        assert_eq!(
+            entry("x", Some("https://example.com/s")).link(&config),
+            "https://example.com/s"
+        );
+    }
+}

@@ -1,0 +1,137 @@
+//! What every format renders from: a feed's items and the config
+//! ([`View`]), the formats themselves ([`FeedFormat`]), and the small
+//! rules they share (paths, categories, text in HTML fields, authors).
+
+use chrono::{DateTime, FixedOffset};
+
+use crate::config::Config;
+use crate::model::{Entry, FeedInfo, ItemText};
+
+/// One feed as the format modules see it.
+pub struct View<'a> {
+    pub config: &'a Config,
+    pub info: &'a FeedInfo,
+    /// Newest first.
+    pub items: Vec<ItemView<'a>>,
+    /// The date of the feed when it has no items (see
+    /// [`crate::render::FeedDoc::empty_date`]).
+    pub empty_date: DateTime<FixedOffset>,
+}
+
+/// One item of a [`View`].
+#[derive(Clone, Copy)]
+pub struct ItemView<'a> {
+    pub entry: &'a Entry,
+    pub text: &'a ItemText,
+}
+
+impl View<'_> {
+    /// Newest `updated` among the items.
+    pub fn updated(&self) -> DateTime<FixedOffset> {
+        self.items
+            .iter()
+            .map(|i| i.entry.updated)
+            .max()
+            .unwrap_or(self.empty_date)
+    }
+
+    /// Newest `published` among the items.
+    pub fn published(&self) -> DateTime<FixedOffset> {
+        self.items
+            .iter()
+            .map(|i| i.entry.published)
+            .max()
+            .unwrap_or(self.empty_date)
+    }
+
+    pub fn url(&self, format: FeedFormat) -> String {
+        self.config.url(&feed_path(&self.info.slug, format))
+    }
+
+    /// The HTML page a feed stands for: the site's index.
+    pub fn home_url(&self) -> String {
+        self.config.url("")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedFormat {
+    Rss,
+    Atom,
+    Json,
+}
+
+impl FeedFormat {
+    pub const ALL: [FeedFormat; 3] = [FeedFormat::Rss, FeedFormat::Atom, FeedFormat::Json];
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            FeedFormat::Rss => "rss",
+            FeedFormat::Atom => "atom",
+            FeedFormat::Json => "json",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            FeedFormat::Rss => "application/rss+xml; charset=utf-8",
+            FeedFormat::Atom => "application/atom+xml; charset=utf-8",
+            FeedFormat::Json => "application/feed+json",
+        }
+    }
+
+    /// The MIME type alone, for `type=` attributes.
+    pub fn mime(self) -> &'static str {
+        self.content_type().split(';').next().unwrap_or_default()
+    }
+}
+
+/// `feeds/{slug}.{ext}`, the path of a feed under the base URL.
+pub fn feed_path(slug: &str, format: FeedFormat) -> String {
+    format!("feeds/{slug}.{}", format.extension())
+}
+
+/// The date of an empty site: the Unix epoch, a fixed value rather than
+/// the render time.
+pub fn empty_feed_date() -> DateTime<FixedOffset> {
+    DateTime::UNIX_EPOCH.fixed_offset()
+}
+
+/// Category names an item is filed under: the titles of the configured
+/// feeds it is in, then its tags.
+pub fn item_categories(config: &Config, entry: &Entry) -> Vec<String> {
+    let mut names: Vec<String> = entry
+        .feeds
+        .iter()
+        .filter(|&&f| f > 0)
+        .filter_map(|&f| config.categories.get(f - 1).map(|c| c.title.clone()))
+        .collect();
+    for tag in &entry.tags {
+        if !names.iter().any(|n| n.eq_ignore_ascii_case(tag)) {
+            names.push(tag.to_string());
+        }
+    }
+    names
+}
+
+/// Plain text as HTML that displays it: `&`, `<` and `>` escaped. For the
+/// fields whose format says HTML (RSS `description`, Atom `type="html"`)
+/// when what wirefeed has is text.
+pub fn text_as_html(text: &str) -> String {
+    quick_xml::escape::partial_escape(text).into_owned()
+}
+
+/// An author written `Name <address@example.com>`: the name, and the
+/// e-mail address when there is one (feed formats keep them apart).
+pub fn author_parts(author: &str) -> (&str, Option<&str>) {
+    let split = author
+        .strip_suffix('>')
+        .and_then(|rest| rest.rsplit_once('<'));
+    match split {
+        Some((name, email)) if email.contains('@') && !email.contains(char::is_whitespace) => {
+            let name = name.trim();
+            (if name.is_empty() { email } else { name }, Some(email))
+        }
+        _ => (author, None),
+    }
+}

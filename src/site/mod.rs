@@ -1,0 +1,158 @@
+//! The published site behind one handle: what the publisher puts out
+//! ([`Site::publish`], [`Site::set_pages`], [`Site::mark_ready`]) and what
+//! the server reads ([`Site::resource`], [`Site::article_page`], ...).
+//!
+//! Feeds, the index and the OPML are [`Resource`]s in an immutable
+//! snapshot, swapped atomically (`published`), and compressed right after
+//! by a thread of their own (`compress`). Article pages are not kept: one
+//! is rendered when it is asked for, from the article's own file.
+
+mod compress;
+mod published;
+mod resource;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+
+use arc_swap::ArcSwap;
+use chrono::{DateTime, Utc};
+use hyper::header::HeaderValue;
+
+pub use resource::{Encoding, Resource};
+
+use crate::catalog;
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::model::Entry;
+use crate::parse::ParseContext;
+use crate::render;
+use published::Published;
+
+/// The site: published resources, article pages, readiness, metrics.
+pub struct Site {
+    published: Published,
+    /// Article pages by id (rendered on request; they are not feeds).
+    pages: RwLock<HashMap<Arc<str>, Arc<Entry>>>,
+    config: ArcSwap<Config>,
+    /// For reading article bodies back (built once per config).
+    parse_ctx: ArcSwap<ParseContext>,
+    /// `Cache-Control` of every feed answer (from `server.cache_max_age`).
+    cache_control: ArcSwap<HeaderValue>,
+    /// Set once the start-up state is published.
+    ready: AtomicBool,
+    metrics: Metrics,
+}
+
+impl Site {
+    pub fn new(config: Arc<Config>) -> Self {
+        Site {
+            published: Published::new(),
+            pages: RwLock::new(HashMap::new()),
+            parse_ctx: ArcSwap::from_pointee(ParseContext::from_config(&config)),
+            cache_control: ArcSwap::from_pointee(cache_control(&config)),
+            config: ArcSwap::new(config),
+            ready: AtomicBool::new(false),
+            metrics: Metrics::new(),
+        }
+    }
+
+    /// Replaces the resources at the given paths (and drops those `keep`
+    /// refuses) in one atomic step; their compressed bodies follow.
+    pub fn publish(
+        &self,
+        changed: Vec<(String, Arc<Resource>)>,
+        keep: &dyn Fn(&str) -> bool,
+        now: DateTime<Utc>,
+    ) {
+        self.published.update(changed, keep, now);
+    }
+
+    /// Compresses, on the calling threads, everything published and not
+    /// compressed yet (before saying ready).
+    pub fn compress_now(&self) {
+        self.published.compress_now();
+    }
+
+    /// Every path published.
+    pub fn paths(&self) -> Vec<String> {
+        self.published.load().resources.keys().cloned().collect()
+    }
+
+    pub fn resource(&self, path: &str) -> Option<Arc<Resource>> {
+        self.published.load().resources.get(path).cloned()
+    }
+
+    /// Replaces every article page.
+    pub fn set_pages(&self, pages: HashMap<Arc<str>, Arc<Entry>>) {
+        if let Ok(mut p) = self.pages.write() {
+            *p = pages;
+        }
+    }
+
+    /// Drops the pages of `gone` (id, path), unless their id now names
+    /// another article, and adds `added`.
+    pub fn update_pages(&self, gone: &[(Arc<str>, String)], added: Vec<Arc<Entry>>) {
+        let Ok(mut pages) = self.pages.write() else {
+            return;
+        };
+        for (id, path) in gone {
+            if pages.get(id).is_some_and(|e| *e.path == **path) {
+                pages.remove(id);
+            }
+        }
+        for entry in added {
+            pages.insert(entry.id.clone(), entry);
+        }
+    }
+
+    /// The page of article `id`, read from its file and rendered: blocking
+    /// I/O, for a thread that may block. `None`: no such article (yet).
+    pub fn article_page(&self, id: &str, now: DateTime<Utc>) -> Option<Resource> {
+        let entry = self.pages.read().ok()?.get(id).cloned()?;
+        if entry.published > now {
+            return None;
+        }
+        let config = self.config.load();
+        let text = catalog::load_text(&config.articles.dir, &self.parse_ctx.load(), &entry);
+        Some(Resource::uncompressed(
+            "text/html; charset=utf-8",
+            render::html::article(&config, &entry, &text),
+            Some(entry.updated),
+        ))
+    }
+
+    /// Swaps in a reloaded config (the listen address and the connection
+    /// limit stay; the other `[server]` limits hold for new connections).
+    pub fn set_config(&self, config: Arc<Config>, ctx: ParseContext) {
+        self.cache_control.store(Arc::new(cache_control(&config)));
+        self.parse_ctx.store(Arc::new(ctx));
+        self.config.store(config);
+    }
+
+    pub fn config(&self) -> Arc<Config> {
+        self.config.load_full()
+    }
+
+    pub fn cache_control(&self) -> HeaderValue {
+        HeaderValue::clone(&self.cache_control.load())
+    }
+
+    /// From now on `/readyz` answers 200.
+    pub fn mark_ready(&self) {
+        self.ready.store(true, Ordering::Release);
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+}
+
+fn cache_control(config: &Config) -> HeaderValue {
+    HeaderValue::from_str(&format!("public, max-age={}", config.server.cache_max_age))
+        .unwrap_or_else(|_| HeaderValue::from_static("public, max-age=60"))
+}
