@@ -41,7 +41,7 @@ pub fn build(config: Arc<Config>, out: &Path, now: DateTime<Utc>) -> crate::Resu
 
 /// Writes every page and every well-formed feed document; returns how many
 /// files were written and the feed documents that were not.
-pub fn write_site(
+pub(crate) fn write_site(
     catalog: &Catalog,
     out: &Path,
     now: DateTime<Utc>,

@@ -12,9 +12,9 @@
 //! and then once no event came for it for `articles.debounce` (so a burst on
 //! one path is read once). This is what `notify-debouncer-full` did, less
 //! what we do not use (rename pairing: the catalog recognises moved
-//! content itself); with it gone, the events our own reads cause (inotify
+//! content itself); without it, the events our own reads cause (inotify
 //! `IN_OPEN`) are dropped in notify's thread instead of being queued,
-//! timed and sorted: 4.6 % of the daemon's CPU in a startup scan.
+//! timed and sorted.
 //!
 //! An event-queue overflow or a watcher error asks for a full rescan. The
 //! directory itself is checked every second: if it is removed, or replaced
@@ -164,8 +164,7 @@ impl Watcher {
                     // Events come in runs (a save is a create, writes and a
                     // close; a copied folder is thousands): a moment's wait
                     // takes a run in with one wake-up instead of one per
-                    // event (which cost the watch 20 % of the daemon's CPU
-                    // at 10 000 files/s).
+                    // event.
                     std::thread::sleep(GATHER);
                     let now = Instant::now();
                     for event in std::iter::once(first).chain(rx.try_iter()) {
@@ -390,7 +389,7 @@ fn is_noise(ev: &notify::Event) -> bool {
 /// Could a file last modified at `mtime` still have been being written at
 /// `now`? Yes if it changed within `settle` before (or, clocks being coarse,
 /// after) `now`; a date further ahead was set, not written.
-pub fn maybe_being_written(mtime: SystemTime, now: SystemTime, settle: Duration) -> bool {
+pub(crate) fn maybe_being_written(mtime: SystemTime, now: SystemTime, settle: Duration) -> bool {
     match now.duration_since(mtime) {
         Ok(age) => age < settle,
         Err(ahead) => ahead.duration() < settle,
@@ -401,7 +400,7 @@ pub fn maybe_being_written(mtime: SystemTime, now: SystemTime, settle: Duration)
 /// within `settle` of now: see [`maybe_being_written`]), for at most `most`.
 /// Returns whether they all held still. Start-up reads what changed just
 /// before it this way: no event will tell when such a file is complete.
-pub fn wait_until_settled(paths: &[PathBuf], settle: Duration, most: Duration) -> bool {
+pub(crate) fn wait_until_settled(paths: &[PathBuf], settle: Duration, most: Duration) -> bool {
     let deadline = Instant::now() + most;
     loop {
         let now = SystemTime::now();

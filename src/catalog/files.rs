@@ -91,13 +91,13 @@ impl Catalog {
 
     /// Reads the whole articles directory in: first a removal for each
     /// entry whose file is gone (so a file renamed meanwhile takes its GUID
-    /// over), then every file, [`SCAN_CHUNK`] at a time parsed on all cores
+    /// over), then every file, `SCAN_CHUNK` at a time parsed on all cores
     /// and applied, so a whole archive's parsed articles are never in memory
     /// at once. `seen` gets each batch before it is applied (for logging).
     /// `startup`: state records of paths no longer on disk are marked gone
     /// too, so renames done while wirefeed was stopped are recognised.
     /// `hold_back_recent`: articles that may still be being written
-    /// ([`crate::watch::maybe_being_written`], with a second's slack as
+    /// (`maybe_being_written`, with a second's slack as
     /// their dates are kept in whole seconds) are left out, and the caller
     /// reads them once they have settled (the daemon's catch-up).
     /// Returns how many files were read, and the paths held back.

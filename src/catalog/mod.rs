@@ -2,20 +2,20 @@
 //! (newest `published` first, ties by GUID), and the problems of the files
 //! that are not articles.
 //!
-//! The catalog is fed batches of [`Change`]s (from the start-up scan or
+//! The catalog is fed batches of `Change`s (from the start-up scan or
 //! the watcher) and answers which feeds a batch touched, so only those are
-//! rendered again. [`identity`] holds the rules that make GUIDs and dates
-//! stable, [`state`] the store that remembers them across restarts,
-//! [`texts`] the texts of the shown articles, and [`files`] turns files
+//! rendered again. `identity` holds the rules that make GUIDs and dates
+//! stable, `state` the store that remembers them across restarts,
+//! `texts` the texts of the shown articles, and `files` turns files
 //! into changes.
 
 mod files;
 mod identity;
 mod index;
-pub mod state;
+mod state;
 mod texts;
 
-pub use files::{load, read_article, read_change, to_change};
+pub use files::{load, read_article, read_change};
 pub use index::{feed_list, Catalog};
-pub use state::StateStore;
-pub use texts::load_text;
+pub use state::{StateError, StateStore};
+pub(crate) use texts::load_text;

@@ -2,14 +2,12 @@
 //! `state.dir`: per article path its GUID, id, first published date, last
 //! content hash and `updated` date.
 //!
-//! The whole store is held in memory (a record is ~150 bytes) and written
-//! through by a thread of its own, one transaction per batch of changes
-//! (at most one per 100 ms in a burst, `COMMIT_EVERY`): a commit's `fdatasync`
-//! took 20-130 ms while a burst of new files was being written back, and
-//! the publisher used to wait for it between two publishes (the p99 of
-//! write->visible, see BENCHMARKS.md). That thread also serializes the
-//! records, and between rounds the publisher hands it only what its queue
-//! takes without waiting. The store only refines identity: if it is lost,
+//! The whole store is held in memory and written through by a thread of
+//! its own, one transaction per batch of changes (at most one per
+//! `COMMIT_EVERY` in a burst): a commit's `fdatasync` can take long while
+//! the disk is busy, and the publisher must never wait for it between two
+//! publishes. That thread also serializes the records, and between rounds
+//! the publisher hands it only what its queue takes without waiting. The store only refines identity: if it is lost,
 //! corrupt or unwritable, GUIDs and dates fall back to what the files
 //! themselves say, and wirefeed keeps serving.
 
@@ -30,17 +28,15 @@ const FILE_NAME: &str = "state.redb";
 /// redb's page cache: enough for the B-tree's upper levels.
 const CACHE_BYTES: usize = 4 << 20;
 /// Records per message to the writer, and messages it may fall behind by:
-/// a first start hands over 100k records at once. 1024 x 16 raised the
-/// start's peak RSS by 19 MB (rows in flight, bigger transactions);
-/// 256 x 4 keeps ~300 kB in flight, +1.5 MB, and still writes the 100k
-/// records within seconds of being ready.
+/// a first start hands over a record per article at once, and what is in
+/// flight (and in one transaction) adds to the peak memory.
 const CHUNK: usize = 256;
 const QUEUE: usize = 4;
-/// The shortest time between two commits. A paced burst hands the writer
-/// a few records per round, hundreds of rounds a second, and every commit
-/// writes and syncs pages whatever it holds: 14 % of the daemon's CPU
-/// during a 5 000 files/s burst (perf), for records that only refine what
-/// the files say. Changes after a quiet spell are committed at once.
+/// The shortest time between two commits. A burst hands the writer a few
+/// records per round, hundreds of rounds a second, and every commit writes
+/// and syncs pages whatever it holds: CPU taken from the burst for records
+/// that only refine what the files say. Changes after a quiet spell are
+/// committed at once.
 const COMMIT_EVERY: Duration = Duration::from_millis(100);
 
 #[derive(Debug, thiserror::Error)]
@@ -255,8 +251,8 @@ impl StateStore {
             for path in &paths {
                 self.pending.remove(path);
             }
-            // Records, not their JSON: the writer thread serializes them
-            // (5 us each, a 25 ms pause per 5 000-file round otherwise).
+            // Records, not their JSON: the writer thread serializes them,
+            // not the publisher in the middle of a round.
             let rows: Rows = paths
                 .into_iter()
                 .map(|path| {
@@ -337,8 +333,8 @@ fn write_loop(db: &Database, path: &Path, rx: Receiver<Rows>) {
         // Soon after a commit, gather (and keep the queue empty, so the
         // publisher never finds it full) until the interval is over, or
         // until as much waits as the queue holds: a first start hands over
-        // a record per article, and gathering 100 000 of them into one
-        // commit raised the peak RSS by 12 MB.
+        // a record per article, and one commit of all of them would raise
+        // the peak memory.
         if let Some(deadline) = last_commit.map(|t| t + COMMIT_EVERY) {
             while unwritten.len() < CHUNK * QUEUE {
                 let Some(left) = deadline.checked_duration_since(Instant::now()) else {

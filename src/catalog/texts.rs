@@ -17,7 +17,7 @@ use crate::parse::ParseContext;
 impl Catalog {
     /// An entry's summary, body and dateline as kept for the articles the
     /// feeds show (see [`Catalog::cache_texts`]); for any other, its title
-    /// stands in ([`title_text`]): read it with [`load_text`].
+    /// stands in (`title_text`): read it with `load_text`.
     pub fn text(&self, entry: &Entry) -> Arc<ItemText> {
         match self.shown_text(&entry.path) {
             Some(t) => t.clone(),

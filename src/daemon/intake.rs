@@ -38,8 +38,8 @@ impl Publisher {
             ms = started.elapsed().as_millis() as u64,
             "ready"
         );
-        // The first start writes a record per article (seconds at 100k);
-        // the feeds do not depend on it.
+        // The first start writes a record per article, which takes a
+        // while for a big archive; the feeds do not depend on it.
         self.flush_state(true);
     }
 

@@ -9,7 +9,7 @@
 //!   [`Site`]; it also wakes for scheduled articles. A round's reads fan out
 //!   on a rayon pool it is itself a thread of (the others are
 //!   `wirefeed-read-N`);
-//! - `wirefeed-state` ([`crate::catalog::state`]) commits the state store,
+//! - `wirefeed-state` (`state`) commits the state store,
 //!   so that an `fsync` never holds up the next publish;
 //! - `wirefeed-compress` ([`crate::site`]) adds the gzip and brotli bodies
 //!   of each published change;
@@ -134,11 +134,9 @@ async fn serve_main(config_path: PathBuf, config: Arc<Config>) -> Result<()> {
 /// Runs `work` (the publisher) as one of the threads of its own rayon pool,
 /// so that its reads fan out from a thread that takes part in them.
 /// Called from outside a pool, a parallel step waits until a sleeping
-/// worker wakes and gets a core; in a burst, with the writer on one core
-/// and readers on the other, the first rounds of a dozen files spent more
-/// time in that wait than in reading (7 ms for 11 files). A worker that
-/// starts the step itself reads on at once, and the others join it as
-/// they wake.
+/// worker wakes and gets a core, which for a round of a few files takes
+/// longer than reading them; a worker that starts the step itself reads on
+/// at once, and the others join it as they wake.
 fn in_own_pool(threads: usize, work: impl FnOnce() + Send) {
     match rayon::ThreadPoolBuilder::new()
         .num_threads(threads)

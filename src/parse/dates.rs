@@ -102,20 +102,14 @@ pub fn parse_dateline_date(text: &str) -> Result<NaiveDate, String> {
         .map_err(|_| format!("impossible date in dateline: {text:?}"))
 }
 
-/// A parsed date and whether it carried a time of day.
-pub struct Parsed {
-    pub at: DateTime<FixedOffset>,
-    pub date_only: bool,
-}
-
 /// Dates as front matter and JSON write them: RFC 3339, RFC 2822, naive
 /// `YYYY-MM-DD[T ]HH:MM[:SS[.f]]`, or a bare `YYYY-MM-DD`.
-pub fn parse_date_str(s: &str, tz: Tz) -> Result<Parsed, String> {
+pub fn parse_date_str(s: &str, tz: Tz) -> Result<DateTime<FixedOffset>, String> {
     let s = s.trim();
     let at = if let Ok(d) = DateTime::parse_from_rfc3339(s) {
-        Some((d, false))
+        Some(d)
     } else if let Ok(d) = DateTime::parse_from_rfc2822(s) {
-        Some((d, false))
+        Some(d)
     } else if let Some(n) = [
         "%Y-%m-%dT%H:%M:%S%.f",
         "%Y-%m-%d %H:%M:%S%.f",
@@ -125,15 +119,15 @@ pub fn parse_date_str(s: &str, tz: Tz) -> Result<Parsed, String> {
     .iter()
     .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
     {
-        Some((localize(n, tz), false))
+        Some(localize(n, tz))
     } else {
         NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .ok()
-            .map(|d| (start_of_day(d, tz), true))
+            .map(|d| start_of_day(d, tz))
     };
-    let (at, date_only) = at.ok_or_else(|| format!("unreadable or impossible date {s:?}"))?;
+    let at = at.ok_or_else(|| format!("unreadable or impossible date {s:?}"))?;
     check_range(at)?;
-    Ok(Parsed { at, date_only })
+    Ok(at)
 }
 
 /// Midnight at the start of `day` in `tz` (the documented time of day for a
@@ -282,14 +276,13 @@ mod tests {
     #[test]
     fn front_matter_formats() {
         let p = parse_date_str("2024-05-21T10:00:00+05:00", New_York).expect("rfc3339");
-        assert_eq!(p.at.to_rfc3339(), "2024-05-21T10:00:00+05:00");
+        assert_eq!(p.to_rfc3339(), "2024-05-21T10:00:00+05:00");
         let p = parse_date_str("2024-05-20T08:30:00", Karachi).expect("naive");
-        assert_eq!(p.at.to_rfc3339(), "2024-05-20T08:30:00+05:00");
+        assert_eq!(p.to_rfc3339(), "2024-05-20T08:30:00+05:00");
         let p = parse_date_str("2024-05-23", Karachi).expect("date");
-        assert!(p.date_only);
-        assert_eq!(p.at.to_rfc3339(), "2024-05-23T00:00:00+05:00");
+        assert_eq!(p.to_rfc3339(), "2024-05-23T00:00:00+05:00");
         let p = parse_date_str("Tue, 14 May 2024 14:10:00 +0500", Karachi).expect("2822");
-        assert_eq!(p.at.to_rfc3339(), "2024-05-14T14:10:00+05:00");
+        assert_eq!(p.to_rfc3339(), "2024-05-14T14:10:00+05:00");
     }
 
     #[test]

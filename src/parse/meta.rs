@@ -32,13 +32,13 @@ pub fn read(
         let text = scalar(v).ok_or_else(|| bad(format!("`{key}` must be a date")))?;
         let parsed =
             parse_date_str(&text, ctx.tz).map_err(|e| Reason::BadDate(format!("`{key}`: {e}")))?;
-        parts.date = Some((parsed.at, DateSource::FrontMatter));
+        parts.date = Some((parsed, DateSource::FrontMatter));
     }
     if let Some((key, v)) = first(obj, UPDATED_KEYS) {
         let text = scalar(v).ok_or_else(|| bad(format!("`{key}` must be a date")))?;
         let parsed =
             parse_date_str(&text, ctx.tz).map_err(|e| Reason::BadDate(format!("`{key}`: {e}")))?;
-        parts.updated = Some(parsed.at);
+        parts.updated = Some(parsed);
     }
     let taxonomy = obj.get("taxonomies").and_then(|t| t.get("categories"));
     let categories = [obj.get("categories"), obj.get("category"), taxonomy]

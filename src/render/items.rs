@@ -85,7 +85,7 @@ pub struct ItemCache {
 
 impl ItemCache {
     /// Adds the items of `feeds` the cache lacks (unrendered: see
-    /// [`RenderedItem::bytes`]) and forgets those no longer shown or no
+    /// `RenderedItem::bytes`) and forgets those no longer shown or no
     /// longer current. Call after [`Catalog::cache_texts`] for the same
     /// `now`.
     pub fn refresh(&mut self, catalog: &Catalog, feeds: &BTreeSet<usize>, now: DateTime<Utc>) {

@@ -12,14 +12,14 @@
 //! `check`, `splice` (documents from checked parts), `rss`, `atom`,
 //! `json`, `items` (each item rendered once, reused), `html`, `opml`.
 
-pub mod atom;
+mod atom;
 mod check;
 mod doc;
-pub mod html;
+pub(crate) mod html;
 mod items;
-pub mod json;
-pub mod opml;
-pub mod rss;
+mod json;
+pub(crate) mod opml;
+mod rss;
 mod splice;
 
 use std::collections::BTreeSet;

@@ -20,8 +20,8 @@ pub(super) fn gzip(body: &[u8]) -> Vec<u8> {
 pub(super) fn brotli(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len() / 4);
     // A window no bigger than the body (brotli allows 2^10..2^24): the
-    // encoder's buffers follow the window, and a 4 MB window for a 300 kB
-    // feed is tens of MB of memory for nothing.
+    // encoder's buffers follow the window, and the default window is many
+    // times a feed's size.
     let lgwin = (body.len().max(1).next_power_of_two().trailing_zeros() as i32).clamp(10, 22);
     let params = brotli::enc::BrotliEncoderParams {
         quality: BROTLI_QUALITY,

@@ -1,18 +1,18 @@
 //! Feed bodies' memory, reused from one publish to the next.
 //!
-//! In a burst every publish could write up to 27 feeds of 100-500 kB (now
-//! only those read) and free the ones they replace. glibc serves blocks
-//! that size with fresh `mmap`s, so each new body was page-faulted in 4 kB
-//! at a time: 18 % of the publisher's CPU in a paced 10k-file burst
-//! (perf). A body's buffer now comes back here when its last reader drops
-//! it ([`body`]), and the next write fills it ([`take`]), its pages still
-//! mapped. At most [`POOL_BYTES`] are kept; the rest is freed as before.
+//! In a burst every publish writes every feed (a few hundred kB each) and
+//! frees the ones they replace. glibc serves blocks that size with fresh
+//! `mmap`s, so each new body would be page-faulted in a page at a time.
+//! Instead a body's buffer comes back here when its last reader drops it
+//! ([`body`]), and the next write fills it ([`take`]), its pages still
+//! mapped. At most [`POOL_BYTES`] are kept; the rest is freed.
 
 use std::sync::Mutex;
 
 use bytes::Bytes;
 
-/// Room for one publish of every feed (27 bodies of a few hundred kB).
+/// Room for one publish of every feed (a few dozen bodies of a few hundred
+/// kB).
 pub const POOL_BYTES: usize = 16 << 20;
 /// Smaller buffers come cheaply from malloc's own free lists.
 const MIN_POOLED: usize = 64 << 10;

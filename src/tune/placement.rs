@@ -13,13 +13,8 @@
 //! are grouped by that CPU once the client's first bytes have come in, and
 //! kept balanced: a thread more than [`SLACK`] connections ahead of the
 //! least busy one takes no more until the others catch up.
-//!
-//! `wrk -t2 -c64` asking for a 304 on 2 cores, alternating with the old
-//! least-busy placement (BENCHMARKS.md, thirteenth session): p99 5.5-7.9
-//! ms before; after, 0.7-3.3 ms in 10 of 12 rounds and ~7.3 ms in 2. Those
-//! two are runs where both of wrk's threads sent their first requests from
-//! one CPU (traced in 3 of 10 runs, each ~7 ms): nothing told their
-//! connections apart, and they split as before.
+//! When every client thread sends its first bytes from one CPU, nothing
+//! tells their connections apart, and they split by balance alone.
 
 use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -28,12 +23,9 @@ use std::sync::Arc;
 /// How many connections above the least busy thread the CPU's own thread
 /// may have and still take one more. Bounded, so one busy receive CPU (a
 /// single-queue card, or every client thread starting on one core) cannot
-/// pile every connection on one thread: 64 connections from one CPU split
-/// 40/24. Not small, because a client's threads do not connect in lockstep:
-/// `wrk -t2 -c64` often opens 10-15 connections from one thread before the
-/// other's come in, and at 4 the tail of those went to the other thread
-/// (`bench/serve.sh` 304 p99 5.6-7.6 ms in 5 of 6 rounds, against 0.7-2.5
-/// ms at 16).
+/// pile every connection on one thread. Not small, because a client's
+/// threads do not connect in lockstep: one often opens a dozen connections
+/// before another's come in, and those must still go to its CPU's thread.
 pub const SLACK: usize = 16;
 
 /// The serving threads' live connection counts, and which thread serves

@@ -2,8 +2,8 @@
 //!
 //! A full scan on a cold page cache waits on the disk for every file (its
 //! inode, then its data). Parsing runs on one thread per core, so read one
-//! by one that is two requests in flight: the scan of a 100 000-article
-//! archive took 1.6× as long as `cat` of it. [`prefetch`] keeps [`DEPTH`]
+//! by one that is only as many requests in flight as cores, far fewer than
+//! a disk serves at once. [`prefetch`] keeps [`DEPTH`]
 //! opens in flight and asks the kernel to start reading each file's data
 //! (`posix_fadvise(WILLNEED)`, which does not wait for it), so the parsers
 //! then find the bytes in the page cache. Nothing is read into this
@@ -12,9 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Files opened at once. Cold start on 100 000 articles, measured when this
-/// came in (BENCHMARKS.md): without prefetch 12.8 s; 16 at once 6.5-6.7 s,
-/// 32 6.4-6.5 s, 64 6.4-6.6 s.
+/// Files opened at once: past a few dozen, a cold start gets no faster.
 pub const DEPTH: usize = 32;
 
 /// Warms the page cache for `files`; returns when every one was asked for.

@@ -1,9 +1,8 @@
 //! Each connection's kernel send buffer, fixed instead of autotuned.
 
-/// Left to autotuning, a loopback connection starts at 16 KiB, and a 72 KB
-/// compressed feed leaves in several writes with a wake-up between each.
-/// Fixed (the kernel doubles it: 512 KiB; only bytes in flight use
-/// memory), one write sends it.
+/// Left to autotuning, a connection starts small, and a compressed feed
+/// leaves in several writes with a wake-up between each; fixed (only bytes
+/// in flight use memory), one write sends it.
 const SEND_BUFFER: usize = 256 * 1024;
 
 /// Sizes the send buffer of the connections `listener` accepts (they

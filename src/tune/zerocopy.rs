@@ -2,8 +2,8 @@
 //!
 //! nginx answers a `gzip_static` request with `sendfile(2)`: the socket
 //! takes references to the page-cache pages. A body in our heap is copied
-//! into the socket on every response instead (16 % of a serving thread's
-//! CPU for a 72 kB feed). So each compressed body is written once into a
+//! into the socket on every response instead, a large part of a serving
+//! thread's work for a big feed. So each compressed body is written once into a
 //! sealed memfd (its pages can never change again) and mapped read-only;
 //! [`sealed`] returns a [`Bytes`] over that mapping and notes the range.
 //! [`SendfileStream`], the connection type the server hands to hyper,
