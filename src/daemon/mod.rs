@@ -115,7 +115,14 @@ async fn serve_main(config_path: PathBuf, config: Arc<Config>) -> Result<()> {
     let limit = Arc::new(Semaphore::new(max_connections));
     let serving = {
         let site = site.clone();
-        tokio::task::spawn_blocking(move || http::serve(listener, cores, site, limit, stop_rx))
+        let serving = http::Serving {
+            listener,
+            threads: cores,
+            site,
+            limit,
+            stop: stop_rx,
+        };
+        tokio::task::spawn_blocking(move || http::serve(serving))
     };
     shutdown.await;
     let _ = stop_tx.send(true);

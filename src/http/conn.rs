@@ -16,6 +16,18 @@ use crate::config::{Config, Server};
 use crate::site::Site;
 use crate::tune;
 
+/// What a server needs.
+pub struct Serving {
+    pub listener: std::net::TcpListener,
+    /// Threads to serve on (at least one).
+    pub threads: usize,
+    pub site: Arc<Site>,
+    /// Caps the connections held at once.
+    pub limit: Arc<Semaphore>,
+    /// Turns true when the server must stop.
+    pub stop: tokio::sync::watch::Receiver<bool>,
+}
+
 /// How long in-flight requests get to finish after SIGTERM.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 

@@ -24,15 +24,12 @@ mod respond;
 mod routes;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
-use tokio::sync::Semaphore;
-
+pub use conn::Serving;
 pub use probe::{health_url, probe};
 pub use respond::Resp;
 pub use routes::handle;
 
-use crate::site::Site;
 use crate::tune;
 
 /// The listening socket on `addr`. One socket, without `SO_REUSEPORT`: a
@@ -45,18 +42,11 @@ pub fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
     Ok(listener)
 }
 
-/// Serves `listener` on `threads` threads until `stop` turns true, then
-/// lets in-flight requests finish; `limit` caps the connections held at
-/// once. Blocks the calling thread.
-pub fn serve(
-    listener: std::net::TcpListener,
-    threads: usize,
-    site: Arc<Site>,
-    limit: Arc<Semaphore>,
-    stop: tokio::sync::watch::Receiver<bool>,
-) -> std::io::Result<()> {
+/// Serves until told to stop, then lets in-flight requests finish. Blocks
+/// the calling thread.
+pub fn serve(serving: Serving) -> std::io::Result<()> {
     #[cfg(feature = "tune")]
-    return percore::serve(listener, threads.max(1), site, limit, stop);
+    return percore::serve(serving);
     #[cfg(not(feature = "tune"))]
-    plain::serve(listener, threads.max(1), site, limit, stop)
+    plain::serve(serving)
 }

@@ -15,7 +15,7 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::conn::{accept, until_stopped, Connections};
+use super::conn::{accept, until_stopped, Connections, Serving};
 use crate::site::Site;
 use crate::tune::placement::{self, LiveSlot, Threads};
 use crate::tune::sched;
@@ -41,13 +41,15 @@ struct Acceptor {
     limit: Arc<Semaphore>,
 }
 
-pub(super) fn serve(
-    listener: std::net::TcpListener,
-    threads: usize,
-    site: Arc<Site>,
-    limit: Arc<Semaphore>,
-    stop: tokio::sync::watch::Receiver<bool>,
-) -> std::io::Result<()> {
+pub(super) fn serve(s: Serving) -> std::io::Result<()> {
+    let Serving {
+        listener,
+        threads,
+        site,
+        limit,
+        stop,
+    } = s;
+    let threads = threads.max(1);
     let (senders, receivers): (Vec<_>, Vec<_>) =
         (0..threads).map(|_| unbounded_channel::<Handoff>()).unzip();
     let mut acceptor = Some(Acceptor {

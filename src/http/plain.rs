@@ -2,30 +2,20 @@
 //! `tune` feature): accepted by one task, each served by tasks the runtime
 //! spreads over its threads.
 
-use std::sync::Arc;
-
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 
-use super::conn::{accept, Connections};
-use crate::site::Site;
+use super::conn::{accept, Connections, Serving};
 
-pub(super) fn serve(
-    listener: std::net::TcpListener,
-    threads: usize,
-    site: Arc<Site>,
-    limit: Arc<Semaphore>,
-    stop: tokio::sync::watch::Receiver<bool>,
-) -> std::io::Result<()> {
+pub(super) fn serve(s: Serving) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
+        .worker_threads(s.threads.max(1))
         .thread_name("wirefeed-http")
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let listener = TcpListener::from_std(listener)?;
-        let mut connections = Connections::new(site);
-        accept(listener, limit, stop, |stream, permit| {
+        let listener = TcpListener::from_std(s.listener)?;
+        let mut connections = Connections::new(s.site);
+        accept(listener, s.limit, s.stop, |stream, permit| {
             connections.serve(stream, permit)
         })
         .await;
