@@ -445,3 +445,31 @@ fn hostile_text_stays_well_formed_xml() {
     let value: serde_json::Value = serde_json::from_slice(&json).expect("JSON Feed parses");
     assert_eq!(value["version"], "https://jsonfeed.org/version/1.1");
 }
+
+/// Before 1907 Karachi kept local mean time, +04:28:12: feeds cannot write
+/// offsets with seconds, and every format must still name the instant the
+/// article was published (found by the render_feed fuzz target).
+#[test]
+fn a_date_in_local_mean_time_is_the_same_instant_in_every_format() {
+    let dir = articles(&[]);
+    let config = config(dir.path());
+    let ctx = ParseContext::from_config(&config);
+    let page = "Old Harbour Opens\nPublished June 1, 1901 | 10:00 AM\nThe harbour opened.\n";
+    let mtime = std::time::SystemTime::UNIX_EPOCH;
+    let article = wirefeed::parse::parse_bytes("world/a.txt", page.as_bytes(), mtime, &ctx)
+        .expect("parses")
+        .expect("article");
+    let mut catalog = Catalog::new(config, StateStore::in_memory());
+    catalog.apply(vec![wirefeed::model::Change::Parsed(
+        "world/a.txt".into(),
+        Ok(Some(Box::new(article))),
+    )]);
+    catalog.cache_texts(now());
+    let want = DateTime::parse_from_rfc3339("1901-06-01T05:31:48Z").expect("date");
+    for (path, _, body) in
+        render::feed_files(&catalog, 0, now(), &render::ItemCache::default()).files
+    {
+        let feed = common::parse_feed(&path, &body.expect("well-formed"));
+        assert_eq!(feed.entries[0].published, Some(want.to_utc()), "{path}");
+    }
+}

@@ -68,9 +68,15 @@ fn etag_matches(header: &str, hash: &str) -> bool {
         if tag == "*" {
             return true;
         }
-        let tag = tag.trim_start_matches("W/").trim_matches('"');
-        let tag = tag.trim_end_matches("-gz").trim_end_matches("-br");
-        tag == hash
+        let tag = tag.strip_prefix("W/").unwrap_or(tag);
+        let Some(opaque) = tag.strip_prefix('"').and_then(|t| t.strip_suffix('"')) else {
+            return false;
+        };
+        let stem = ["-gz", "-br"]
+            .iter()
+            .find_map(|suffix| opaque.strip_suffix(suffix))
+            .unwrap_or(opaque);
+        stem == hash
     })
 }
 
@@ -140,5 +146,16 @@ mod tests {
         assert!(etag_matches("\"x\", \"abc-br\"", "abc"));
         assert!(etag_matches("*", "abc"));
         assert!(!etag_matches("\"abd\"", "abc"));
+        // Only what RFC 9110 spells an entity tag: one `W/`, one pair of
+        // quotes, and one of our encoding suffixes.
+        for malformed in [
+            "W/W/\"abc\"",
+            "\"\"abc\"\"",
+            "\"abc-gz-br\"",
+            "abc",
+            "\"abc",
+        ] {
+            assert!(!etag_matches(malformed, "abc"), "{malformed}");
+        }
     }
 }

@@ -162,7 +162,7 @@ impl Cleaner {
 fn file_date(mtime: SystemTime, ctx: &ParseContext) -> chrono::DateTime<chrono::FixedOffset> {
     let at: DateTime<chrono::Utc> = mtime.into();
     let at = at.with_nanosecond(0).unwrap_or(at);
-    at.with_timezone(&ctx.tz).fixed_offset()
+    dates::whole_minutes(at.with_timezone(&ctx.tz).fixed_offset())
 }
 
 /// The folders a file sits in, nearest first: `world/2024/x.txt` gives

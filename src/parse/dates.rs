@@ -138,7 +138,7 @@ pub fn start_of_day(day: NaiveDate, tz: Tz) -> DateTime<FixedOffset> {
 
 /// A wall-clock time in `tz`, with the DST rules in the module docs.
 pub fn localize(local: NaiveDateTime, tz: Tz) -> DateTime<FixedOffset> {
-    match tz.from_local_datetime(&local) {
+    let at = match tz.from_local_datetime(&local) {
         LocalResult::Single(t) => t.fixed_offset(),
         LocalResult::Ambiguous(first, _) => first.fixed_offset(),
         LocalResult::None => {
@@ -148,16 +148,34 @@ pub fn localize(local: NaiveDateTime, tz: Tz) -> DateTime<FixedOffset> {
                 .offset_from_local_datetime(&(local - Duration::days(1)))
                 .earliest()
                 .map(|o| chrono::Offset::fix(&o))
-                .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"));
+                .unwrap_or_else(|| chrono::Offset::fix(&chrono::Utc));
             let utc = local - Duration::seconds(i64::from(before.local_minus_utc()));
             tz.from_utc_datetime(&utc).fixed_offset()
         }
-    }
+    };
+    whole_minutes(at)
 }
 
+/// The same instant with an offset of whole minutes, which RFC 3339 and
+/// RFC 2822 can write: a zone's local mean time, before it took standard
+/// time, has seconds in its offset (Karachi until 1907: +04:28:12), and
+/// writing that offset cut to minutes beside the same wall clock would
+/// name another instant.
+pub fn whole_minutes(at: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
+    let seconds = at.offset().local_minus_utc();
+    if seconds % 60 == 0 {
+        return at;
+    }
+    let minutes = (f64::from(seconds) / 60.0).round() as i32;
+    FixedOffset::east_opt(minutes * 60).map_or(at, |offset| at.with_timezone(&offset))
+}
+
+/// Years 1900-9999, where it is written and in UTC (what feeds write and
+/// the catalog compares).
 pub fn check_range(at: DateTime<FixedOffset>) -> Result<(), String> {
     use chrono::Datelike;
-    if (1900..=9999).contains(&at.year()) {
+    let years = 1900..=9999;
+    if years.contains(&at.year()) && years.contains(&at.naive_utc().year()) {
         Ok(())
     } else {
         Err(format!(
@@ -271,6 +289,26 @@ mod tests {
             localize(local("2024-11-03 01:30"), New_York).to_rfc3339(),
             "2024-11-03T01:30:00-04:00"
         );
+    }
+
+    #[test]
+    fn an_offset_with_seconds_becomes_whole_minutes_at_the_same_instant() {
+        let local = NaiveDate::from_ymd_opt(1901, 6, 1)
+            .and_then(|d| d.and_hms_opt(10, 0, 0))
+            .expect("date");
+        let at = localize(local, Karachi);
+        assert_eq!(at.to_utc().to_rfc3339(), "1901-06-01T05:31:48+00:00");
+        assert_eq!(at.offset().local_minus_utc(), 4 * 3600 + 28 * 60);
+        let written = DateTime::parse_from_rfc2822(&at.to_rfc2822()).expect("rfc2822");
+        assert_eq!(written, at, "{}", at.to_rfc2822());
+    }
+
+    #[test]
+    fn a_date_past_9999_in_utc_is_out_of_range() {
+        let late = DateTime::parse_from_rfc3339("9999-12-31T23:00:00-05:00").expect("date");
+        assert!(check_range(late).is_err());
+        let early = DateTime::parse_from_rfc3339("1900-01-01T01:00:00+05:00").expect("date");
+        assert!(check_range(early).is_err(), "1899 in UTC");
     }
 
     #[test]
