@@ -11,7 +11,7 @@ use std::sync::{Arc, LazyLock};
 use std::time::{Duration, SystemTime};
 
 use chrono::Offset as _;
-use wirefeed::article::{Article, Format};
+use wirefeed::model::{Article, Format};
 use wirefeed::config::Config;
 use wirefeed::parse::ParseContext;
 

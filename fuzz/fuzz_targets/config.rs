@@ -15,7 +15,7 @@ use libfuzzer_sys::fuzz_target;
 use wirefeed::catalog::Catalog;
 use wirefeed::config::Config;
 use wirefeed::render::{self, ItemCache};
-use wirefeed::state::StateStore;
+use wirefeed::catalog::StateStore;
 
 #[path = "common.rs"]
 mod common;

@@ -1,4 +1,4 @@
-//! One HTTP request against a published site (`serve::handle`, no socket).
+//! One HTTP request against a published site (`http::handle`, no socket).
 //!
 //! The input is a little request text, one field a line:
 //!
@@ -26,7 +26,6 @@
 #![no_main]
 use std::collections::HashMap;
 use std::io::Read;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, LazyLock};
 
 use bytes::Bytes;
@@ -34,11 +33,11 @@ use http::header::{self, HeaderName, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::Full;
 use libfuzzer_sys::fuzz_target;
-use wirefeed::catalog::{Catalog, Change};
+use wirefeed::catalog::{Catalog, StateStore};
 use wirefeed::render::{self, ItemCache};
-use wirefeed::serve::{handle, App};
-use wirefeed::snapshot::{Encoding, Resource};
-use wirefeed::state::StateStore;
+use wirefeed::http::handle;
+use wirefeed::model::Change;
+use wirefeed::site::{Encoding, Resource, Site};
 
 #[path = "common.rs"]
 mod common;
@@ -73,7 +72,11 @@ struct Published {
 }
 
 struct Fixture {
-    app: App,
+    /// The site, ready; and the same site still starting.
+    ready: Arc<Site>,
+    starting: Arc<Site>,
+    /// Runs `handle` (an article page is read on a blocking thread).
+    runtime: tokio::runtime::Runtime,
     published: HashMap<String, Published>,
     /// `/articles/{id}` of every article.
     pages: Vec<String>,
@@ -84,7 +87,8 @@ struct Fixture {
 static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
     let site = common::site(0);
     let config = site.config.clone();
-    let app = App::new(config.clone());
+    let ready = Arc::new(Site::new(config.clone()));
+    let starting = Arc::new(Site::new(config.clone()));
     let mut catalog = Catalog::new(config.clone(), StateStore::in_memory());
     let changes = ARTICLES
         .iter()
@@ -123,13 +127,14 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
             None,
         )),
     ));
-    app.published.update(resources, &|_| true, now);
-    app.published.compress_now();
-    let published = app
-        .published
-        .load()
-        .resources
-        .iter()
+    for site in [&ready, &starting] {
+        site.publish(resources.clone(), &|_| true, now);
+        site.compress_now();
+    }
+    let published = ready
+        .paths()
+        .into_iter()
+        .filter_map(|path| ready.resource(&path).map(|res| (path, res)))
         .map(|(path, res)| {
             assert!(res.is_compressed(), "{path} not compressed");
             let p = Published {
@@ -142,16 +147,22 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
             (path.clone(), p)
         })
         .collect();
-    let mut pages = Vec::new();
-    if let Ok(mut p) = app.pages.write() {
-        for e in catalog.entries() {
-            p.insert(e.id.clone(), e.clone());
-            pages.push(format!("/articles/{}", wirefeed::catalog::encode_id(&e.id)));
-        }
+    let pages = catalog
+        .entries()
+        .map(|e| format!("/articles/{}", wirefeed::model::encode_id(&e.id)))
+        .collect();
+    for site in [&ready, &starting] {
+        site.set_pages(catalog.entries().map(|e| (e.id.clone(), e.clone())).collect());
     }
-    app.ready.store(true, Ordering::Release);
+    ready.mark_ready();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     Fixture {
-        app,
+        ready,
+        starting,
+        runtime,
         published,
         pages,
     }
@@ -269,8 +280,12 @@ fuzz_target!(|data: &[u8]| {
         }
         req.body(()).expect("request from valid parts")
     };
-    fixture.app.ready.store(ready, Ordering::Release);
-    let (parts, body) = body_of(handle(&fixture.app, request(method.clone(), true)));
+    let site = match ready {
+        true => &fixture.ready,
+        false => &fixture.starting,
+    };
+    let answer = |req| fixture.runtime.block_on(handle(site, req));
+    let (parts, body) = body_of(answer(request(method.clone(), true)));
     let sent = |name: &HeaderName| headers.iter().any(|(n, _)| n == name);
     let first = |name: &HeaderName| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v);
     let got = |name: &HeaderName| parts.headers.get(name);
@@ -366,7 +381,7 @@ fuzz_target!(|data: &[u8]| {
         let etag = got(&header::ETAG).unwrap_or_else(|| panic!("no ETag: {context}"));
         // A 304 carries the ETag the 200 would have (RFC 9110 15.4.5).
         let unconditional = (status == StatusCode::NOT_MODIFIED)
-            .then(|| body_of(handle(&fixture.app, request(Method::GET, false))).0);
+            .then(|| body_of(answer(request(Method::GET, false))).0);
         if let Some(plain) = &unconditional {
             assert_eq!(
                 plain.status,
@@ -421,7 +436,7 @@ fuzz_target!(|data: &[u8]| {
 
     // HEAD: the GET answer (hyper drops the body).
     if method == Method::HEAD {
-        let (get, get_body) = body_of(handle(&fixture.app, request(Method::GET, true)));
+        let (get, get_body) = body_of(answer(request(Method::GET, true)));
         assert_eq!(get.status, status, "HEAD and GET: {context}");
         if path != "/metrics" {
             assert_eq!(

@@ -5,7 +5,8 @@
 //! way and give the same metadata.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use wirefeed::parse::{parse_bytes, Reason};
+use wirefeed::model::Reason;
+use wirefeed::parse::parse_bytes;
 
 #[path = "common.rs"]
 mod common;

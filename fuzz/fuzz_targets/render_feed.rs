@@ -12,11 +12,12 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 
 use libfuzzer_sys::fuzz_target;
-use wirefeed::article::CategorySource;
-use wirefeed::catalog::{Catalog, Change};
+use wirefeed::model::CategorySource;
+use wirefeed::catalog::Catalog;
+use wirefeed::model::Change;
 use wirefeed::parse::parse_bytes;
 use wirefeed::render::{self, FeedFormat, ItemCache};
-use wirefeed::state::StateStore;
+use wirefeed::catalog::StateStore;
 
 #[path = "common.rs"]
 mod common;

@@ -15,10 +15,10 @@
 mod atom;
 mod check;
 mod doc;
-pub(crate) mod html;
+pub mod html;
 mod items;
 mod json;
-pub(crate) mod opml;
+pub mod opml;
 mod rss;
 mod splice;
 
