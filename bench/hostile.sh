@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# bench/hostile.sh: the hostile corpus against a running daemon, checked by
-# ../shared/tools/feedcheck (xmllint, feedparser, W3C validator, newsboat,
-# feed-rs) in URL mode.
+# bench/hostile.sh: the hostile corpus against a running daemon, checked by a
+# feed checker in URL mode (FEEDCHECK: a command taking --strict and feed
+# URLs, e.g. one running xmllint, feedparser, the W3C Feed Validator,
+# newsboat and feed-rs).
 #
-#   bench/hostile.sh          # needs target/release/wirefeed and feedcheck set up
+#   FEEDCHECK=path/to/feedcheck bench/hostile.sh   # needs target/release/wirefeed
 #
 # Writes the bad files into a fresh articles directory next to a few good
 # ones, starts `wirefeed serve` on 127.0.0.1, and checks that: the daemon
@@ -12,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BENCH_BIN:-target/release/wirefeed}
-FEEDCHECK=${FEEDCHECK:-../shared/tools/feedcheck/feedcheck}
+FEEDCHECK=${FEEDCHECK:?set FEEDCHECK to the feed checker command}
 PORT=${PORT:-18095}
 work=$(mktemp -d /tmp/wirefeed-hostile.XXXXXX)
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT

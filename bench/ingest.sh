@@ -74,7 +74,7 @@ read -r ready_s ready_hwm ready_rss <<< "$(run_coldstart fresh "$WORK/state")"
 read -r _ serve_peak <<< "$($LIB timev "$OUT/serve-fresh.time")"
 read -r restart_s restart_hwm _ <<< "$(run_coldstart restart "$WORK/state")"
 read -r _ restart_peak <<< "$($LIB timev "$OUT/serve-restart.time")"
-scan_ms=$(grep -o 'full scan published.*' "$OUT/serve-fresh.log" | grep -o 'ms=[0-9]*' | head -1)
+scan_ms=$({ grep -oE '(ready|full scan published) .*' "$OUT/serve-fresh.log" || true; } | grep -o 'ms=[0-9]*' | head -1 || true)
 
 drop_caches
 log "wirefeed build ($CACHE_STATE cache)"
