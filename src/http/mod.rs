@@ -1,7 +1,7 @@
 //! The HTTP server (hyper 1): the listener and its connections, the routes
 //! (`routes`), conditional GET and content negotiation (`respond`), and
 //! the probe of `wirefeed healthcheck` (`probe`). Answers come from the
-//! published [`Site`]; no request path is mapped to a file
+//! published [`Site`](crate::site::Site); no request path is mapped to a file
 //! (`/articles/../../etc/passwd` is just an unknown id), and the one read a
 //! request can cause (an article page, from the file its catalog entry
 //! names) runs on a blocking thread, off the runtime.
