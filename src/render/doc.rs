@@ -122,16 +122,56 @@ pub fn text_as_html(text: &str) -> String {
 }
 
 /// An author written `Name <address@example.com>`: the name, and the
-/// e-mail address when there is one (feed formats keep them apart).
+/// e-mail address when there is one (feed formats keep them apart). Only
+/// a plain address counts (`local@domain.tld`, ASCII letters, digits and
+/// `.+-_`); anything else stays part of the name.
 pub fn author_parts(author: &str) -> (&str, Option<&str>) {
     let split = author
         .strip_suffix('>')
         .and_then(|rest| rest.rsplit_once('<'));
     match split {
-        Some((name, email)) if email.contains('@') && !email.contains(char::is_whitespace) => {
+        Some((name, email)) if is_plain_address(email) => {
             let name = name.trim();
             (if name.is_empty() { email } else { name }, Some(email))
         }
         _ => (author, None),
+    }
+}
+
+fn is_plain_address(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    let plain = |part: &str| {
+        !part.is_empty()
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._+-".contains(&b))
+    };
+    plain(local) && plain(domain) && domain.contains('.') && !domain.starts_with('.')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::author_parts;
+
+    #[test]
+    fn only_a_plain_address_is_taken_out_of_an_author() {
+        assert_eq!(
+            author_parts("Zara <z@example.com>"),
+            ("Zara", Some("z@example.com"))
+        );
+        assert_eq!(
+            author_parts("<z@example.com>"),
+            ("z@example.com", Some("z@example.com"))
+        );
+        for name in [
+            "Zara <z@ex.apem\u{8b}com>",
+            "O'Brien & <Sons>",
+            "A <b@c>",
+            "Zara",
+        ] {
+            assert_eq!(author_parts(name), (name, None), "{name}");
+        }
     }
 }
