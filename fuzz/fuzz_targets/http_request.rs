@@ -142,7 +142,7 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
                 etags: [Encoding::Identity, Encoding::Gzip, Encoding::Brotli]
                     .map(|e| res.etag(e).clone()),
                 hash: res.hash().to_string(),
-                last_modified: res.last_modified.clone(),
+                last_modified: res.last_modified().map(|(h, _)| h.clone()),
             };
             (path.clone(), p)
         })

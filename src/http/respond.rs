@@ -20,7 +20,7 @@ pub fn respond<B>(site: &Site, req: &Request<B>, res: &Resource) -> Resp {
         inm.to_str().is_ok_and(|v| etag_matches(v, res.hash()))
     } else if let (Some(ims), Some(lm)) = (
         req.headers().get(header::IF_MODIFIED_SINCE),
-        res.last_modified_secs,
+        res.last_modified().map(|(_, secs)| secs),
     ) {
         ims.to_str()
             .ok()
@@ -38,7 +38,7 @@ pub fn respond<B>(site: &Site, req: &Request<B>, res: &Resource) -> Resp {
         let body = res.body(enc).clone();
         let mut r = Response::new(Full::new(body));
         let h = r.headers_mut();
-        h.insert(header::CONTENT_TYPE, res.content_type.clone());
+        h.insert(header::CONTENT_TYPE, res.content_type().clone());
         h.insert(
             header::CONTENT_LENGTH,
             HeaderValue::from(res.body(enc).len()),
@@ -52,7 +52,7 @@ pub fn respond<B>(site: &Site, req: &Request<B>, res: &Resource) -> Resp {
     };
     let h = r.headers_mut();
     h.insert(header::ETAG, res.etag(enc).clone());
-    if let Some(lm) = &res.last_modified {
+    if let Some((lm, _)) = res.last_modified() {
         h.insert(header::LAST_MODIFIED, lm.clone());
     }
     h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));

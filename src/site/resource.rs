@@ -12,7 +12,7 @@ use crate::tune;
 /// One response body in every encoding, with its validators.
 #[derive(Debug, Clone)]
 pub struct Resource {
-    pub content_type: HeaderValue,
+    content_type: HeaderValue,
     /// Shared by the clones [`Published::update`] makes, like `encoded`.
     identity: Arc<Written>,
     /// gzip and brotli bodies once [`Resource::compress`] has run; shared
@@ -21,11 +21,8 @@ pub struct Resource {
     /// False for per-request pages, which are never compressed.
     compressible: bool,
     /// RFC 9110 HTTP-date; for a feed, its newest item's `updated`.
-    pub last_modified: Option<HeaderValue>,
-    pub last_modified_secs: Option<i64>,
-    /// Request counters (200, 304) of the route serving it, filled on first
-    /// use (see `serve`).
-    pub counters: OnceLock<[prometheus_client::metrics::counter::Counter; 2]>,
+    last_modified: Option<HeaderValue>,
+    last_modified_secs: Option<i64>,
 }
 
 /// Identity bytes and the validators that name them.
@@ -102,7 +99,6 @@ impl Resource {
             compressible,
             last_modified: None,
             last_modified_secs: None,
-            counters: OnceLock::new(),
         };
         if let Some(t) = last_modified {
             r.set_last_modified(t.timestamp());
@@ -118,6 +114,19 @@ impl Resource {
                 br: tune::zerocopy::sealed(compress::brotli(self.identity())),
             });
         }
+    }
+
+    pub fn content_type(&self) -> &HeaderValue {
+        &self.content_type
+    }
+
+    /// `Last-Modified`, as the header and in Unix seconds.
+    pub fn last_modified(&self) -> Option<(&HeaderValue, i64)> {
+        self.last_modified.as_ref().zip(self.last_modified_secs)
+    }
+
+    pub(super) fn last_modified_secs(&self) -> Option<i64> {
+        self.last_modified_secs
     }
 
     /// Still waiting for its compressed bodies.
