@@ -15,7 +15,9 @@ use url::Url;
 /// Environment variables that are not config keys.
 const NOT_OVERRIDES: &[&str] = &["WIREFEED_CONFIG", "WIREFEED_LOG", "WIREFEED_LOG_FORMAT"];
 /// Config sections an environment variable `WIREFEED_<SECTION>_<KEY>` may set.
-const SECTIONS: &[&str] = &["site", "articles", "feeds", "server", "state", "parse"];
+const SECTIONS: &[&str] = &[
+    "site", "articles", "feeds", "server", "state", "parse", "websub",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -56,6 +58,8 @@ pub struct Config {
     pub state: State,
     #[serde(default)]
     pub parse: Parse,
+    #[serde(default)]
+    pub websub: WebSub,
     #[serde(default)]
     pub categories: Vec<Category>,
     /// Where the config was read from (not a key).
@@ -135,6 +139,16 @@ pub struct Parse {
     pub chrome_start: Vec<String>,
     /// `<prefix><Category>` in the chrome names the article's category.
     pub more_stories_prefix: String,
+}
+
+/// WebSub (W3C): the hubs told of every change, which readers subscribe
+/// through for push instead of polling.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebSub {
+    /// Hub URLs, named in every feed and pinged after each change. Empty:
+    /// no hub links, no pings.
+    pub hubs: Vec<Url>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -306,6 +320,13 @@ impl Config {
                 "must be an absolute http(s) URL".into(),
             ));
         }
+        if let Some(hub) = self.websub.hubs.iter().find(|h| !is_http_url(h)) {
+            return Err(invalid(
+                "websub.hubs",
+                line_of(text, "hubs", 0),
+                format!("{hub}: a hub is an absolute http(s) URL without a fragment"),
+            ));
+        }
         if self.feeds.items == 0 {
             return Err(invalid(
                 "feeds.items",
@@ -413,6 +434,14 @@ fn apply_env(
     toml::Value::Table(table)
         .try_into()
         .map_err(|e: toml::de::Error| env_error(e.message().to_string()))
+}
+
+/// An http(s) URL that can stand in a `Link` header and a feed as it is.
+fn is_http_url(url: &Url) -> bool {
+    matches!(url.scheme(), "http" | "https")
+        && url.has_host()
+        && url.fragment().is_none()
+        && !url.as_str().contains(['>', '"', ' ', ','])
 }
 
 /// The first character of `s` that XML 1.0 does not allow in text.
@@ -550,6 +579,30 @@ match = ["International"]
         assert_eq!(c.feeds.items, 7);
         assert_eq!(c.articles.dir, PathBuf::from("/srv/articles"));
         assert_eq!(c.articles.poll_interval, Some(Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn websub_hubs_are_absolute_http_urls() {
+        let c = load(MINIMAL, &[]).expect("valid");
+        assert!(c.websub.hubs.is_empty(), "no hubs unless configured");
+        let hubs = "[websub]\nhubs = [\"https://hub.example/\"]\n";
+        let c = load(&format!("{hubs}{MINIMAL}"), &[]).expect("valid");
+        assert_eq!(c.websub.hubs[0].as_str(), "https://hub.example/");
+        let env = [("WIREFEED_WEBSUB_HUBS", "[\"http://127.0.0.1:9/\"]")];
+        let c = load(MINIMAL, &env).expect("valid");
+        assert_eq!(c.websub.hubs[0].as_str(), "http://127.0.0.1:9/");
+        for bad in [
+            "ftp://hub.example/",
+            "https://hub.example/#x",
+            "mailto:a@b.c",
+        ] {
+            let text = format!("[websub]\nhubs = [{bad:?}]\n{MINIMAL}");
+            let err = load(&text, &[]).unwrap_err().to_string();
+            assert!(
+                err.contains("websub.hubs") && err.contains("line 2"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

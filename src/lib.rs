@@ -40,6 +40,8 @@
 //!   atomically and compressed after, article pages, readiness, metrics.
 //! - [`http`]: the hyper server: connections, routes, conditional GET,
 //!   content negotiation.
+//! - [`websub`]: the WebSub publisher: tells the hubs which feeds a
+//!   publish changed, one thread per hub.
 
 pub mod build;
 pub mod catalog;
@@ -54,6 +56,7 @@ pub mod site;
 pub mod source;
 pub mod tune;
 pub mod watch;
+pub mod websub;
 
 /// What can stop a command: its config, its listening socket, its output
 /// directory, a thread that died.

@@ -20,6 +20,13 @@ pub struct FeedLabels {
     pub feed: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PingLabels {
+    pub hub: String,
+    /// `ok` or `failed`.
+    pub result: &'static str,
+}
+
 pub struct Metrics {
     registry: Registry,
     pub requests: Family<RequestLabels, Counter>,
@@ -31,6 +38,7 @@ pub struct Metrics {
     pub watch_lag: Histogram,
     pub publish_duration: Histogram,
     pub last_publish: Gauge<f64, AtomicU64>,
+    pub websub_pings: Family<PingLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -42,71 +50,73 @@ impl Default for Metrics {
 impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("wirefeed");
-        let requests = Family::<RequestLabels, Counter>::default();
-        registry.register(
-            "http_requests",
-            "HTTP requests by route and status",
-            requests.clone(),
-        );
-        let not_modified = Counter::default();
-        registry.register(
-            "http_not_modified",
-            "304 Not Modified answers",
-            not_modified.clone(),
-        );
-        let articles = Family::<FeedLabels, Gauge>::default();
-        registry.register("articles", "Articles per feed (category)", articles.clone());
-        let parse_failures = Counter::default();
-        registry.register(
-            "parse_failures",
-            "Files rejected by the parser",
-            parse_failures.clone(),
-        );
-        let render_rejected = Counter::default();
-        registry.register(
-            "render_rejected",
-            "Rendered feed documents that were not well-formed and not published",
-            render_rejected.clone(),
-        );
-        let problems = Gauge::default();
-        registry.register(
-            "article_problems",
-            "Files currently rejected or with unknown categories",
-            problems.clone(),
-        );
         let buckets = [
             0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
         ];
-        let watch_lag = Histogram::new(buckets);
+        let m = Metrics {
+            requests: Family::default(),
+            not_modified: Counter::default(),
+            articles: Family::default(),
+            parse_failures: Counter::default(),
+            render_rejected: Counter::default(),
+            problems: Gauge::default(),
+            watch_lag: Histogram::new(buckets),
+            publish_duration: Histogram::new(buckets),
+            last_publish: Gauge::default(),
+            websub_pings: Family::default(),
+            registry: Registry::default(),
+        };
+        registry.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            m.requests.clone(),
+        );
+        registry.register(
+            "http_not_modified",
+            "304 Not Modified answers",
+            m.not_modified.clone(),
+        );
+        registry.register(
+            "articles",
+            "Articles per feed (category)",
+            m.articles.clone(),
+        );
+        registry.register(
+            "parse_failures",
+            "Files rejected by the parser",
+            m.parse_failures.clone(),
+        );
+        registry.register(
+            "render_rejected",
+            "Rendered feed documents that were not well-formed and not published",
+            m.render_rejected.clone(),
+        );
+        registry.register(
+            "article_problems",
+            "Files currently rejected or with unknown categories",
+            m.problems.clone(),
+        );
         registry.register(
             "watch_lag_seconds",
             "From a settled file event to the change being served",
-            watch_lag.clone(),
+            m.watch_lag.clone(),
         );
-        let publish_duration = Histogram::new(buckets);
         registry.register(
             "publish_duration_seconds",
             "Parsing, rendering and swapping one batch of changes",
-            publish_duration.clone(),
+            m.publish_duration.clone(),
         );
-        let last_publish = Gauge::<f64, AtomicU64>::default();
         registry.register(
             "last_publish_timestamp_seconds",
             "Unix time of the last published change",
-            last_publish.clone(),
+            m.last_publish.clone(),
         );
-        Metrics {
-            registry,
-            requests,
-            not_modified,
-            articles,
-            parse_failures,
-            render_rejected,
-            problems,
-            watch_lag,
-            publish_duration,
-            last_publish,
-        }
+        registry.register(
+            "websub_pings",
+            "WebSub publish pings sent to a hub, by result (ok, failed)",
+            m.websub_pings.clone(),
+        );
+        Metrics { registry, ..m }
     }
 
     /// The Prometheus text exposition.

@@ -46,9 +46,18 @@ impl Publisher {
         let keep = self.drop_feeds.take().unwrap_or_default();
         // Served from now on (identity); the compressor thread adds the
         // encodings right after.
-        self.site
+        let changed = self
+            .site
             .publish(resources, &|p: &str| !keep.contains(p), now);
         let swapped = Instant::now();
+        let config = self.catalog.config();
+        self.pinger.changed(
+            changed
+                .iter()
+                .filter(|p| p.starts_with("/feeds/"))
+                .map(|p| config.url(p))
+                .collect(),
+        );
         self.next_due = self.catalog.next_scheduled(now);
         self.count_problems();
         let steps = Steps {

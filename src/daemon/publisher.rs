@@ -23,6 +23,7 @@ use crate::config::Config;
 use crate::render;
 use crate::site::Site;
 use crate::watch::{self, WatchHandle, WatchMsg, WatchOptions};
+use crate::websub::Pinger;
 
 /// Longest sleep of the publisher between checks for scheduled articles.
 const MAX_IDLE: Duration = Duration::from_secs(60);
@@ -85,6 +86,8 @@ pub(super) struct Publisher {
     pub(super) drop_feeds: Option<HashSet<String>>,
     /// The shown articles rendered as feed items, reused until they change.
     pub(super) items: render::ItemCache,
+    /// Tells the WebSub hubs which feeds changed.
+    pub(super) pinger: Pinger,
 }
 
 impl Publisher {
@@ -96,6 +99,7 @@ impl Publisher {
         tx: Sender<Msg>,
     ) -> Self {
         Publisher {
+            pinger: Pinger::start(&config.websub.hubs, &site.metrics().websub_pings),
             config_path,
             catalog: Catalog::new(config.clone(), state),
             config,

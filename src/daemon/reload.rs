@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::publisher::Publisher;
 use crate::config::Config;
 use crate::render;
+use crate::websub::Pinger;
 
 impl Publisher {
     /// Swaps in a valid new config; keeps the old one on any error.
@@ -32,6 +33,9 @@ impl Publisher {
             || new.articles.debounce != old.debounce
             || new.articles.settle != old.settle;
         self.flush_state(true);
+        if self.pinger.hubs() != new.websub.hubs.as_slice() {
+            self.pinger = Pinger::start(&new.websub.hubs, &self.site.metrics().websub_pings);
+        }
         self.catalog.reconfigure(new.clone());
         self.config = new.clone();
         self.site

@@ -57,6 +57,9 @@ pub fn respond<B>(site: &Site, req: &Request<B>, res: &Resource) -> Resp {
     }
     h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     h.insert(header::CACHE_CONTROL, site.cache_control());
+    for link in site.feed_links(req.uri().path()) {
+        h.append(header::LINK, link);
+    }
     r
 }
 

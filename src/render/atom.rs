@@ -50,18 +50,29 @@ fn feed(doc: &View) -> Feed {
         .authors(vec![PersonBuilder::default()
             .name(config.site.title.clone())
             .build()])
-        .links(vec![
-            LinkBuilder::default()
-                .href(doc.url(FeedFormat::Atom))
-                .rel("self")
-                .mime_type(Some(FeedFormat::Atom.mime().into()))
-                .build(),
-            LinkBuilder::default()
-                .href(doc.home_url())
-                .rel("alternate")
-                .mime_type(Some("text/html".into()))
-                .build(),
-        ])
+        .links(
+            [
+                LinkBuilder::default()
+                    .href(doc.url(FeedFormat::Atom))
+                    .rel("self")
+                    .mime_type(Some(FeedFormat::Atom.mime().into()))
+                    .build(),
+                LinkBuilder::default()
+                    .href(doc.home_url())
+                    .rel("alternate")
+                    .mime_type(Some("text/html".into()))
+                    .build(),
+            ]
+            .into_iter()
+            // WebSub (section 4): the hubs, beside the self link.
+            .chain(config.websub.hubs.iter().map(|hub| {
+                LinkBuilder::default()
+                    .href(hub.to_string())
+                    .rel("hub")
+                    .build()
+            }))
+            .collect::<Vec<_>>(),
+        )
         .generator(Some(GeneratorBuilder::default().value("wirefeed").build()))
         .build()
 }

@@ -16,6 +16,9 @@ struct JsonFeed<'a> {
     description: &'a str,
     language: &'a str,
     authors: Vec<Author<'a>>,
+    /// WebSub hubs (JSON Feed 1.1 `hubs`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hubs: Vec<Hub<'a>>,
     /// Last, so that items can be spliced in before the document's end.
     items: Vec<Item<'a>>,
 }
@@ -25,6 +28,13 @@ struct Author<'a> {
     name: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     url: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Hub<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: &'a str,
 }
 
 #[derive(Serialize)]
@@ -89,6 +99,15 @@ fn feed<'a>(doc: &'a View) -> JsonFeed<'a> {
             name: &config.site.title,
             url: None,
         }],
+        hubs: config
+            .websub
+            .hubs
+            .iter()
+            .map(|hub| Hub {
+                kind: "WebSub",
+                url: hub.as_str(),
+            })
+            .collect(),
         items: Vec::new(),
     }
 }

@@ -62,6 +62,12 @@ fn channel(doc: &View) -> Channel {
         mime_type: Some(FeedFormat::Rss.mime().into()),
         ..Default::default()
     };
+    // WebSub (section 4): the hubs, beside the self link naming the topic.
+    let hubs = config.websub.hubs.iter().map(|hub| Link {
+        href: hub.to_string(),
+        rel: "hub".into(),
+        ..Default::default()
+    });
     let last = (!doc.items.is_empty()).then(|| doc.updated().to_rfc2822());
     ChannelBuilder::default()
         .title(doc.info.title.clone())
@@ -73,7 +79,7 @@ fn channel(doc: &View) -> Channel {
         .pub_date(last.as_ref().map(|_| doc.published().to_rfc2822()))
         .last_build_date(last)
         .atom_ext(Some(AtomExtension {
-            links: vec![self_link],
+            links: std::iter::once(self_link).chain(hubs).collect(),
         }))
         .namespaces(namespaces())
         .build()

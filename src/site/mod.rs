@@ -39,6 +39,8 @@ pub struct Site {
     parse_ctx: ArcSwap<ParseContext>,
     /// `Cache-Control` of every feed answer (from `server.cache_max_age`).
     cache_control: ArcSwap<HeaderValue>,
+    /// `Link: <hub>; rel="hub"` for each WebSub hub (none without hubs).
+    hub_links: ArcSwap<Vec<HeaderValue>>,
     /// Set once the start-up state is published.
     ready: AtomicBool,
     metrics: Metrics,
@@ -51,6 +53,7 @@ impl Site {
             pages: RwLock::new(HashMap::new()),
             parse_ctx: ArcSwap::from_pointee(ParseContext::from_config(&config)),
             cache_control: ArcSwap::from_pointee(cache_control(&config)),
+            hub_links: ArcSwap::from_pointee(hub_links(&config)),
             config: ArcSwap::new(config),
             ready: AtomicBool::new(false),
             metrics: Metrics::new(),
@@ -59,13 +62,27 @@ impl Site {
 
     /// Replaces the resources at the given paths (and drops those `keep`
     /// refuses) in one atomic step; their compressed bodies follow.
+    /// Returns the paths whose bytes changed (or are new).
     pub fn publish(
         &self,
         changed: Vec<(String, Arc<Resource>)>,
         keep: &dyn Fn(&str) -> bool,
         now: DateTime<Utc>,
-    ) {
+    ) -> Vec<String> {
+        let before = self.published.load();
+        let differ: Vec<String> = changed
+            .iter()
+            .filter(|(path, res)| {
+                before
+                    .resources
+                    .get(path)
+                    .is_none_or(|old| old.hash() != res.hash())
+            })
+            .map(|(path, _)| path.clone())
+            .collect();
+        drop(before);
         self.published.update(changed, keep, now);
+        differ
     }
 
     /// Compresses, on the calling threads, everything published and not
@@ -126,6 +143,7 @@ impl Site {
     /// limit stay; the other `[server]` limits hold for new connections).
     pub fn set_config(&self, config: Arc<Config>, ctx: ParseContext) {
         self.cache_control.store(Arc::new(cache_control(&config)));
+        self.hub_links.store(Arc::new(hub_links(&config)));
         self.parse_ctx.store(Arc::new(ctx));
         self.config.store(config);
     }
@@ -136,6 +154,18 @@ impl Site {
 
     pub fn cache_control(&self) -> HeaderValue {
         HeaderValue::clone(&self.cache_control.load())
+    }
+
+    /// The `Link` headers of the feed at `path` (WebSub section 4: each
+    /// hub, and the feed's own URL as the topic); none without hubs.
+    pub fn feed_links(&self, path: &str) -> Vec<HeaderValue> {
+        let hubs = self.hub_links.load();
+        if hubs.is_empty() || !path.starts_with("/feeds/") {
+            return Vec::new();
+        }
+        let topic = self.config.load().url(path);
+        let own = HeaderValue::from_str(&format!("<{topic}>; rel=\"self\""));
+        hubs.iter().cloned().chain(own.ok()).collect()
     }
 
     /// From now on `/readyz` answers 200.
@@ -155,4 +185,13 @@ impl Site {
 fn cache_control(config: &Config) -> HeaderValue {
     HeaderValue::from_str(&format!("public, max-age={}", config.server.cache_max_age))
         .unwrap_or_else(|_| HeaderValue::from_static("public, max-age=60"))
+}
+
+fn hub_links(config: &Config) -> Vec<HeaderValue> {
+    config
+        .websub
+        .hubs
+        .iter()
+        .filter_map(|hub| HeaderValue::from_str(&format!("<{hub}>; rel=\"hub\"")).ok())
+        .collect()
 }

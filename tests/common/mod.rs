@@ -119,6 +119,8 @@ pub struct Site {
     shipped: bool,
     /// `WIREFEED_*` variables the daemon is started with.
     pub env: Vec<(String, String)>,
+    /// `websub.hubs`.
+    pub hubs: Vec<String>,
     /// Where articles are written ([`Site::articles`]).
     articles_dir: PathBuf,
 }
@@ -175,6 +177,7 @@ impl Site {
             poll_interval: None,
             shipped: false,
             env: Vec::new(),
+            hubs: Vec::new(),
         };
         site.write_config();
         site
@@ -205,6 +208,7 @@ impl Site {
             header_read_timeout: None,
             poll_interval: None,
             shipped: true,
+            hubs: Vec::new(),
             env: env
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -260,6 +264,9 @@ impl Site {
         let _ = writeln!(t);
         let _ = writeln!(t, "[state]");
         let _ = writeln!(t, "dir = '{}'", root.join("state").display());
+        if !self.hubs.is_empty() {
+            let _ = writeln!(t, "\n[websub]\nhubs = {:?}", self.hubs);
+        }
         for c in &self.categories {
             let names: Vec<String> = c.names.iter().map(|n| format!("{n:?}")).collect();
             let _ = writeln!(t, "\n[[categories]]");
