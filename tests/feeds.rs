@@ -473,3 +473,33 @@ fn a_date_in_local_mean_time_is_the_same_instant_in_every_format() {
         assert_eq!(feed.entries[0].published, Some(want.to_utc()), "{path}");
     }
 }
+
+#[test]
+fn a_date_with_a_fraction_of_a_second_is_the_same_instant_in_every_format() {
+    let dir = articles(&[]);
+    let config = config(dir.path());
+    let ctx = ParseContext::from_config(&config);
+    // RSS dates have whole seconds: every format drops the fraction.
+    let page = "---\ntitle: Harbour Opens\ndate: 2024-05-26T12:00:00.25-05:00\nupdated: 2024-05-26T13:00:00.75-05:00\n---\nThe harbour opened.\n";
+    let mtime = std::time::SystemTime::UNIX_EPOCH;
+    let article = wirefeed::parse::parse_bytes("world/a.md", page.as_bytes(), mtime, &ctx)
+        .expect("parses")
+        .expect("article");
+    let mut catalog = Catalog::new(config, StateStore::in_memory());
+    catalog.apply(vec![wirefeed::model::Change::Parsed(
+        "world/a.md".into(),
+        Ok(Some(Box::new(article))),
+    )]);
+    catalog.cache_texts(now());
+    let want = DateTime::parse_from_rfc3339("2024-05-26T17:00:00Z").expect("date");
+    let updated = DateTime::parse_from_rfc3339("2024-05-26T18:00:00Z").expect("date");
+    for (path, _, body) in
+        render::feed_files(&catalog, 0, now(), &render::ItemCache::default()).files
+    {
+        let feed = common::parse_feed(&path, &body.expect("well-formed"));
+        assert_eq!(feed.entries[0].published, Some(want.to_utc()), "{path}");
+        if !path.ends_with(".rss") {
+            assert_eq!(feed.entries[0].updated, Some(updated.to_utc()), "{path}");
+        }
+    }
+}

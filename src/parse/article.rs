@@ -64,6 +64,10 @@ fn finish(
     }
     let modified = file_date(mtime, ctx);
     let (published, date_source) = parts.date.unwrap_or((modified, DateSource::File));
+    // RSS dates have whole seconds: a fraction would make the formats
+    // disagree on the instant.
+    let published = dates::whole_seconds(published);
+    let updated = parts.updated.map(dates::whole_seconds);
     dates::check_range(published).map_err(Reason::BadDate)?;
     let (categories, category_source) = match parts.categories.is_empty() {
         false => (
@@ -90,7 +94,7 @@ fn finish(
             .filter(|a| !a.is_empty()),
         published,
         date_source,
-        updated: parts.updated.filter(|u| *u > published),
+        updated: updated.filter(|u| *u > published),
         modified,
         categories,
         category_source,

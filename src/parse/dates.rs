@@ -170,6 +170,12 @@ pub fn whole_minutes(at: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
     FixedOffset::east_opt(minutes * 60).map_or(at, |offset| at.with_timezone(&offset))
 }
 
+/// `at` without its fraction of a second.
+pub fn whole_seconds(at: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
+    use chrono::Timelike;
+    at.with_nanosecond(0).unwrap_or(at)
+}
+
 /// Years 1900-9999, where it is written and in UTC (what feeds write and
 /// the catalog compares).
 pub fn check_range(at: DateTime<FixedOffset>) -> Result<(), String> {
