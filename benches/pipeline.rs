@@ -170,6 +170,7 @@ fn benches(c: &mut Criterion) {
         info: &catalog.feeds()[all],
         items: &items,
         empty_date: wirefeed::render::empty_feed_date(),
+        history: render::History::default(),
     };
     let mut g = c.benchmark_group("render");
     g.sample_size(50)

@@ -4,6 +4,7 @@
 //! OUT/index.html              feed list with autodiscovery links
 //! OUT/feeds.opml              every feed, for reader import
 //! OUT/feeds/<slug>.rss|.atom|.json
+//! OUT/feeds/archive/<slug>/<n>.rss|.atom|.json   RFC 5005 archive pages
 //! OUT/articles/<id>.html      one page per article (the item links)
 //! ```
 
@@ -29,14 +30,61 @@ pub struct BuildReport {
 /// Reads the articles and writes the site under `out`. Stateless: GUIDs and
 /// dates come from the files alone, so any machine builds the same bytes.
 pub fn build(config: Arc<Config>, out: &Path, now: DateTime<Utc>) -> crate::Result<BuildReport> {
-    let catalog = catalog::load(config, StateStore::in_memory());
-    let (files, rejected) = write_site(&catalog, out, now)?;
+    let mut catalog = catalog::load(config, StateStore::in_memory());
+    let (pages, _) = catalog.archive_step(now);
+    // The subscription documents now show the pending articles too.
+    catalog.cache_texts(now);
+    let (mut files, mut rejected) = write_site(&catalog, out, now)?;
+    let (archive_files, archive_rejected) = write_archives(&catalog, &pages, out, now)?;
+    files += archive_files;
+    rejected.extend(archive_rejected);
     Ok(BuildReport {
         articles: catalog.len(),
         files,
         problems: catalog.problems(),
         rejected,
     })
+}
+
+/// Writes every archive page, one at a time (a long history is not held
+/// rendered); returns how many files were written and the documents that
+/// were not.
+fn write_archives(
+    catalog: &Catalog,
+    pages: &[catalog::PageWork],
+    out: &Path,
+    now: DateTime<Utc>,
+) -> std::io::Result<(usize, Vec<render::Rejected>)> {
+    use rayon::prelude::*;
+    let cache = render::ItemCache::default();
+    let written: Vec<std::io::Result<(usize, Vec<render::Rejected>)>> = pages
+        .par_iter()
+        .map(|page| {
+            let texts = catalog.page_texts(page);
+            let (mut files, mut rejected) = (0, Vec::new());
+            for (path, _, body) in render::archive_files(catalog, page, texts, now, &cache).files {
+                match body {
+                    Ok(bytes) => {
+                        let path = out.join(path);
+                        if let Some(dir) = path.parent() {
+                            std::fs::create_dir_all(dir)?;
+                        }
+                        std::fs::write(&path, bytes)?;
+                        files += 1;
+                    }
+                    Err(r) => rejected.push(r),
+                }
+            }
+            Ok((files, rejected))
+        })
+        .collect();
+    let (mut files, mut rejected) = (0, Vec::new());
+    for result in written {
+        let (f, r) = result?;
+        files += f;
+        rejected.extend(r);
+    }
+    Ok((files, rejected))
 }
 
 /// Writes every page and every well-formed feed document; returns how many

@@ -106,6 +106,8 @@ pub struct Articles {
 pub struct Feeds {
     /// Newest N items per feed.
     pub items: usize,
+    /// Items per archive page (RFC 5005).
+    pub archive_items: usize,
     /// RSS `<ttl>` in minutes.
     pub ttl: u32,
     pub max_title_chars: usize,
@@ -187,6 +189,7 @@ impl Default for Feeds {
     fn default() -> Self {
         Feeds {
             items: 50,
+            archive_items: 50,
             ttl: 15,
             max_title_chars: 300,
             max_summary_chars: 400,
@@ -331,6 +334,13 @@ impl Config {
             return Err(invalid(
                 "feeds.items",
                 line_of(text, "items", 0),
+                "must be at least 1".into(),
+            ));
+        }
+        if self.feeds.archive_items == 0 {
+            return Err(invalid(
+                "feeds.archive_items",
+                line_of(text, "archive_items", 0),
                 "must be at least 1".into(),
             ));
         }

@@ -276,6 +276,7 @@ fn spliced_and_whole(
         info: &catalog.feeds()[index],
         items: &items,
         empty_date: render::empty_feed_date(),
+        history: render::History::default(),
     };
     FeedFormat::ALL
         .iter()

@@ -243,6 +243,7 @@ proptest! {
                     info: &catalog.feeds()[0],
                     items: &items,
                     empty_date: render::empty_feed_date(),
+                    history: render::History::default(),
                 };
                 for format in FeedFormat::ALL {
                     // Splicing cached items changes no byte of what the crates write.

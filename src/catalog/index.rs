@@ -4,11 +4,13 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
+use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use foldhash::{HashMap, HashMapExt};
 
+use super::archive_log::Archives;
 use super::state::StateStore;
 use crate::config::Config;
 use crate::model::{Article, CategorySource, Change, Entry, FeedInfo, ItemText, Problem};
@@ -39,13 +41,16 @@ pub struct Catalog {
     /// needed.
     pub(super) texts: HashMap<Arc<str>, Arc<ItemText>>,
     pub(super) ctx: ParseContext,
+    pub(super) archives: Archives,
 }
 
 impl Catalog {
     pub fn new(config: Arc<Config>, state: StateStore) -> Self {
         let feeds = feed_list(&config);
         let order = vec![BTreeSet::new(); feeds.len()];
+        let slugs: Vec<String> = feeds.iter().map(|f| f.slug.clone()).collect();
         Catalog {
+            archives: Archives::open(&config, &slugs, None),
             ctx: ParseContext::from_config(&config),
             config,
             feeds,
@@ -113,7 +118,22 @@ impl Catalog {
     /// store remembers; the caller rescans.
     pub fn reconfigure(&mut self, config: Arc<Config>) {
         let state = std::mem::replace(&mut self.state, StateStore::in_memory());
+        let archives = self
+            .archives
+            .dir()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf);
         *self = Catalog::new(config, state);
+        if let Some(dir) = archives {
+            self.keep_archives_in(&dir);
+        }
+    }
+
+    /// Keeps the archive logs under `state_dir` (see `archive`), reading
+    /// back what is there; without this they live in memory.
+    pub fn keep_archives_in(&mut self, state_dir: &Path) {
+        let slugs: Vec<String> = self.feeds.iter().map(|f| f.slug.clone()).collect();
+        self.archives = Archives::open(&self.config, &slugs, Some(state_dir));
     }
 
     /// Paths of the entries under directory `dir` (relative key).
@@ -166,6 +186,7 @@ impl Catalog {
         let Some(entry) = self.entries.remove(path) else {
             return Vec::new();
         };
+        self.archives.touch(&entry.path);
         if self.ids.get(&entry.id).is_some_and(|p| &**p == path) {
             self.ids.remove(&entry.id);
         }
@@ -211,6 +232,7 @@ impl Catalog {
             touched.push(f);
         }
         self.ids.insert(entry.id.clone(), path.clone());
+        self.archives.touch(&path);
         self.entries.insert(path, entry);
         touched
     }
@@ -251,14 +273,32 @@ impl Catalog {
         feeds
     }
 
-    /// The newest `feeds.items` entries of feed `index` published by `now`.
+    /// The entries feed `index`'s subscription document shows at `now`,
+    /// newest first: the newest `feeds.items` published by then, and the
+    /// older ones not in an archive page yet (see `archive`).
     pub fn items(&self, index: usize, now: DateTime<Utc>) -> Vec<Arc<Entry>> {
-        self.window(index, now)
+        let mut keys: BTreeSet<&SortKey> = self.window_keys(index, now).collect();
+        let pending = self.pending(index).filter_map(|p| self.entries.get(p));
+        let pending_keys: Vec<SortKey> = pending.map(|e| sort_key(e)).collect();
+        keys.extend(pending_keys.iter());
+        keys.into_iter()
             .filter_map(|k| self.entries.get(&k.path).cloned())
             .collect()
     }
 
-    pub(super) fn window(
+    /// The paths [`Catalog::items`] shows.
+    pub(super) fn shown_paths(
+        &self,
+        index: usize,
+        now: DateTime<Utc>,
+    ) -> impl Iterator<Item = &Arc<str>> {
+        self.window_keys(index, now)
+            .map(|k| &k.path)
+            .chain(self.pending(index))
+    }
+
+    /// The newest `feeds.items` entries of feed `index` published by `now`.
+    pub(super) fn window_keys(
         &self,
         index: usize,
         now: DateTime<Utc>,
@@ -304,7 +344,7 @@ impl Catalog {
     }
 }
 
-fn sort_key(e: &Entry) -> SortKey {
+pub(super) fn sort_key(e: &Entry) -> SortKey {
     SortKey {
         published: Reverse(e.published.timestamp()),
         guid: e.guid.clone(),

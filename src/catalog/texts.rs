@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use foldhash::HashSet;
 use rayon::prelude::*;
 
+use super::archive_log::PageWork;
 use super::files::read_article;
 use super::index::Catalog;
 use crate::model::{Entry, ItemText};
@@ -36,8 +37,8 @@ impl Catalog {
     /// not by the size of the archive.
     pub fn cache_texts(&mut self, now: DateTime<Utc>) {
         let shown: HashSet<Arc<str>> = (0..self.feeds.len())
-            .flat_map(|i| self.window(i, now))
-            .map(|k| k.path.clone())
+            .flat_map(|i| self.shown_paths(i, now))
+            .cloned()
             .collect();
         self.texts.retain(|p, _| shown.contains(p));
         let missing: Vec<(Arc<str>, Arc<Entry>)> = shown
@@ -51,6 +52,21 @@ impl Catalog {
             .map(|(p, e)| (p, load_text(root, ctx, &e)))
             .collect();
         self.texts.extend(loaded);
+    }
+}
+
+impl Catalog {
+    /// The texts of an archive page's articles: kept ones, the others read
+    /// back from their files (on all cores).
+    pub fn page_texts(&self, page: &PageWork) -> Vec<Arc<ItemText>> {
+        let (root, ctx) = (&self.config.articles.dir, &self.ctx);
+        page.entries
+            .par_iter()
+            .map(|e| match self.shown_text(&e.path) {
+                Some(t) => t.clone(),
+                None => load_text(root, ctx, e),
+            })
+            .collect()
     }
 }
 

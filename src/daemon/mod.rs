@@ -35,6 +35,7 @@ use crate::http;
 use crate::site::Site;
 use crate::{Error, Result};
 
+mod archive;
 mod intake;
 mod publish;
 mod publisher;

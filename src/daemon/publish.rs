@@ -36,25 +36,28 @@ impl Publisher {
     ) {
         let now = Utc::now();
         let items = Instant::now();
+        let (pages, relinked) = self.catalog.archive_step(now);
         self.catalog.cache_texts(now);
-        let touched = self.with_empty_feeds(touched, now);
+        let mut touched = self.with_empty_feeds(touched, now);
+        touched.extend(relinked);
         self.items.refresh(&self.catalog, &touched, now);
         let feeds = Instant::now();
+        // Stored before the feeds that link them are swapped in.
+        self.store_archives(&pages, now);
         let mut resources = self.render_feeds(&touched, now);
         resources.extend(self.pages());
         let swap = Instant::now();
-        let keep = self.drop_feeds.take().unwrap_or_default();
+        let drop = self.drop_feeds.take().unwrap_or_default();
+        let keep = |p: &str| !drop.contains(p);
         // Served from now on (identity); the compressor thread adds the
         // encodings right after.
-        let changed = self
-            .site
-            .publish(resources, &|p: &str| !keep.contains(p), now);
+        let changed = self.site.publish(resources, &keep, now);
         let swapped = Instant::now();
         let config = self.catalog.config();
         self.pinger.changed(
             changed
                 .iter()
-                .filter(|p| p.starts_with("/feeds/"))
+                .filter(|p| p.starts_with("/feeds/") && !p.starts_with("/feeds/archive/"))
                 .map(|p| config.url(p))
                 .collect(),
         );

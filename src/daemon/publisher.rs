@@ -101,7 +101,11 @@ impl Publisher {
         Publisher {
             pinger: Pinger::start(&config.websub.hubs, &site.metrics().websub_pings),
             config_path,
-            catalog: Catalog::new(config.clone(), state),
+            catalog: {
+                let mut catalog = Catalog::new(config.clone(), state);
+                catalog.keep_archives_in(&config.state_dir());
+                catalog
+            },
             config,
             site,
             tx,

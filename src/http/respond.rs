@@ -56,7 +56,11 @@ pub fn respond<B>(site: &Site, req: &Request<B>, res: &Resource) -> Resp {
         h.insert(header::LAST_MODIFIED, lm.clone());
     }
     h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-    h.insert(header::CACHE_CONTROL, site.cache_control());
+    let cache_control = match res.is_immutable() {
+        true => HeaderValue::from_static("public, max-age=31536000, immutable"),
+        false => site.cache_control(),
+    };
+    h.insert(header::CACHE_CONTROL, cache_control);
     for link in site.feed_links(req.uri().path()) {
         h.append(header::LINK, link);
     }

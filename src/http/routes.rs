@@ -63,12 +63,27 @@ async fn route<'a, B>(site: &Arc<Site>, req: &'a Request<B>) -> (&'a str, Resp) 
         _ => {}
     }
     let key = if path == "/index.html" { "/" } else { path };
+    let archive = path.starts_with("/feeds/archive/");
     if let Some(res) = site.resource(key) {
         let label = match key.starts_with("/feeds/") || key == "/" || key == "/feeds.opml" {
+            _ if archive => "/feeds/archive",
             true => key,
             false => "other",
         };
         return (label, respond(site, req, &res));
+    }
+    if archive {
+        // A complete page: stored on disk, read on a blocking thread.
+        let (site_for_read, path) = (site.clone(), path.to_string());
+        let page = tokio::task::spawn_blocking(move || site_for_read.archive_page(&path))
+            .await
+            .ok()
+            .flatten();
+        let resp = match page {
+            Some(res) => respond(site, req, &res),
+            None => plain(StatusCode::NOT_FOUND, "no such archive page\n"),
+        };
+        return ("/feeds/archive", resp);
     }
     if let Some(id) = path.strip_prefix("/articles/") {
         let id = percent_encoding::percent_decode_str(id).decode_utf8_lossy();

@@ -1,13 +1,17 @@
 //! Atom 1.0 (RFC 4287).
 
+use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
+use atom_syndication::extension::{Extension, ExtensionMap};
 use atom_syndication::{
     CategoryBuilder, ContentBuilder, Entry as AtomEntry, EntryBuilder, Feed, FeedBuilder,
     GeneratorBuilder, LinkBuilder, PersonBuilder, Text,
 };
 
-use super::doc::{author_parts, item_categories, text_as_html, FeedFormat, View};
+use super::doc::{
+    author_parts, item_categories, text_as_html, FeedFormat, View, HISTORY_NAMESPACE,
+};
 use super::splice::{cut_out, fragment_capacity, Fragment, Skeleton};
 use crate::config::Config;
 use crate::model::{Entry, ItemText};
@@ -53,7 +57,7 @@ fn feed(doc: &View) -> Feed {
         .links(
             [
                 LinkBuilder::default()
-                    .href(doc.url(FeedFormat::Atom))
+                    .href(doc.self_url(FeedFormat::Atom))
                     .rel("self")
                     .mime_type(Some(FeedFormat::Atom.mime().into()))
                     .build(),
@@ -65,14 +69,31 @@ fn feed(doc: &View) -> Feed {
             ]
             .into_iter()
             // WebSub (section 4): the hubs, beside the self link.
-            .chain(config.websub.hubs.iter().map(|hub| {
+            .chain(doc.hubs().iter().map(|hub| {
                 LinkBuilder::default()
                     .href(hub.to_string())
                     .rel("hub")
                     .build()
             }))
+            // RFC 5005: the archive pages around this document.
+            .chain(
+                doc.history_links(FeedFormat::Atom)
+                    .into_iter()
+                    .map(|(rel, href)| {
+                        LinkBuilder::default()
+                            .href(href)
+                            .rel(rel)
+                            .mime_type(Some(FeedFormat::Atom.mime().into()))
+                            .build()
+                    }),
+            )
             .collect::<Vec<_>>(),
         )
+        .namespaces(match doc.history.is_archive() {
+            true => BTreeMap::from([("fh".to_string(), HISTORY_NAMESPACE.to_string())]),
+            false => BTreeMap::new(),
+        })
+        .extensions(archive_mark(doc))
         .generator(Some(GeneratorBuilder::default().value("wirefeed").build()))
         .build()
 }
@@ -114,6 +135,22 @@ fn entry(config: &Config, e: &Entry, text: &ItemText) -> AtomEntry {
                 .build(),
         ))
         .build()
+}
+
+/// `<fh:archive/>` on an archive page (RFC 5005 section 4).
+fn archive_mark(doc: &View) -> ExtensionMap {
+    let mut map = ExtensionMap::new();
+    if doc.history.is_archive() {
+        let mark = Extension {
+            name: "fh:archive".into(),
+            ..Default::default()
+        };
+        map.insert(
+            "fh".into(),
+            BTreeMap::from([("archive".to_string(), vec![mark])]),
+        );
+    }
+    map
 }
 
 /// Plain text as an Atom text construct. Text with markup characters

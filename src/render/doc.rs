@@ -16,6 +16,42 @@ pub struct View<'a> {
     /// The date of the feed when it has no items (see
     /// [`crate::render::FeedDoc::empty_date`]).
     pub empty_date: DateTime<FixedOffset>,
+    pub history: History,
+}
+
+/// Where a document stands in its feed's RFC 5005 archive.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum History {
+    /// The subscription document of a feed without archive pages.
+    #[default]
+    Alone,
+    /// The subscription document; archive pages `1..=pages` precede it.
+    Subscription { pages: usize },
+    /// Archive page `number` of `1..=pages` (the last one is open).
+    Archive { number: usize, pages: usize },
+}
+
+impl History {
+    /// The page before (`prev-archive`), if any.
+    pub fn prev(self) -> Option<usize> {
+        match self {
+            History::Alone => None,
+            History::Subscription { pages } => Some(pages),
+            History::Archive { number, .. } => number.checked_sub(1).filter(|&n| n > 0),
+        }
+    }
+
+    /// The page after (`next-archive`), if any: never for the open page.
+    pub fn next(self) -> Option<usize> {
+        match self {
+            History::Archive { number, pages } if number < pages => Some(number + 1),
+            _ => None,
+        }
+    }
+
+    pub fn is_archive(self) -> bool {
+        matches!(self, History::Archive { .. })
+    }
 }
 
 /// One item of a [`View`].
@@ -44,8 +80,50 @@ impl View<'_> {
             .unwrap_or(self.empty_date)
     }
 
+    /// The subscription document's URL (the feed's identity in every
+    /// document of its archive).
     pub fn url(&self, format: FeedFormat) -> String {
         self.config.url(&feed_path(&self.info.slug, format))
+    }
+
+    /// This document's own URL.
+    pub fn self_url(&self, format: FeedFormat) -> String {
+        match self.history {
+            History::Archive { number, .. } => self.page_url(number, format),
+            _ => self.url(format),
+        }
+    }
+
+    /// Archive page `number`'s URL.
+    pub fn page_url(&self, number: usize, format: FeedFormat) -> String {
+        self.config
+            .url(&archive_path(&self.info.slug, number, format))
+    }
+
+    /// RFC 5005 links, `(rel, href)`: `current` (from an archive page),
+    /// `next-archive` and `prev-archive` where those pages exist.
+    pub fn history_links(&self, format: FeedFormat) -> Vec<(&'static str, String)> {
+        let mut links = Vec::new();
+        if self.history.is_archive() {
+            links.push(("current", self.url(format)));
+        }
+        // `next-archive` right after `current`: where a stored page gains
+        // it (see `render::link_next_archive`).
+        if let Some(next) = self.history.next() {
+            links.push(("next-archive", self.page_url(next, format)));
+        }
+        if let Some(prev) = self.history.prev() {
+            links.push(("prev-archive", self.page_url(prev, format)));
+        }
+        links
+    }
+
+    /// The hubs a subscription document names (archive pages name none).
+    pub fn hubs(&self) -> &[url::Url] {
+        match self.history.is_archive() {
+            true => &[],
+            false => &self.config.websub.hubs,
+        }
     }
 
     /// The HTML page a feed stands for: the site's index.
@@ -90,6 +168,14 @@ impl FeedFormat {
 pub fn feed_path(slug: &str, format: FeedFormat) -> String {
     format!("feeds/{slug}.{}", format.extension())
 }
+
+/// `feeds/archive/{slug}/{number}.{ext}`, the path of an archive page.
+pub fn archive_path(slug: &str, number: usize, format: FeedFormat) -> String {
+    format!("feeds/archive/{slug}/{number}.{}", format.extension())
+}
+
+/// The RFC 5005 namespace (`fh:archive`).
+pub const HISTORY_NAMESPACE: &str = "http://purl.org/syndication/history/1.0";
 
 /// The date of an empty site: the Unix epoch, a fixed value rather than
 /// the render time.

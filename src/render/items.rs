@@ -136,6 +136,20 @@ impl ItemCache {
             .collect()
     }
 
+    /// `entry` with `text` as an item: the cached one while it is
+    /// current, else rendered anew (not kept).
+    pub fn item(
+        &self,
+        config: &Arc<Config>,
+        entry: &Arc<Entry>,
+        text: Arc<ItemText>,
+    ) -> Arc<RenderedItem> {
+        match self.items.get(&entry.path) {
+            Some(item) if item.is_current(entry, &text) => item.clone(),
+            _ => Arc::new(RenderedItem::new(config, entry.clone(), text)),
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }

@@ -16,6 +16,9 @@ struct JsonFeed<'a> {
     description: &'a str,
     language: &'a str,
     authors: Vec<Author<'a>>,
+    /// The next (older) page of the feed's history.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_url: Option<String>,
     /// WebSub hubs (JSON Feed 1.1 `hubs`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     hubs: Vec<Hub<'a>>,
@@ -99,9 +102,12 @@ fn feed<'a>(doc: &'a View) -> JsonFeed<'a> {
             name: &config.site.title,
             url: None,
         }],
-        hubs: config
-            .websub
-            .hubs
+        next_url: doc
+            .history
+            .prev()
+            .map(|page| doc.page_url(page, FeedFormat::Json)),
+        hubs: doc
+            .hubs()
             .iter()
             .map(|hub| Hub {
                 kind: "WebSub",

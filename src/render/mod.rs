@@ -10,8 +10,10 @@
 //!
 //! Files: `doc` (what the formats render from, and their shared rules),
 //! `check`, `splice` (documents from checked parts), `rss`, `atom`,
-//! `json`, `items` (each item rendered once, reused), `html`, `opml`.
+//! `json`, `items` (each item rendered once, reused), `archive` (the
+//! link a stored archive page gains), `html`, `opml`.
 
+mod archive;
 mod atom;
 mod check;
 mod doc;
@@ -27,14 +29,15 @@ use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, Utc};
 
+pub use archive::link_next_archive;
 pub use check::{check_document, check_xml};
-pub use doc::{empty_feed_date, feed_path, item_categories, FeedFormat};
+pub use doc::{archive_path, empty_feed_date, feed_path, item_categories, FeedFormat, History};
 pub use items::{ItemCache, RenderedItem};
 pub use splice::Fragment;
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, PageWork};
 use crate::config::Config;
-use crate::model::FeedInfo;
+use crate::model::{FeedInfo, ItemText};
 
 /// One feed, ready to render in any format.
 pub struct FeedDoc<'a> {
@@ -45,6 +48,8 @@ pub struct FeedDoc<'a> {
     /// The date of the feed when it has no items: the newest item of the
     /// whole site (validators call 1970 implausible), still never the clock.
     pub empty_date: DateTime<FixedOffset>,
+    /// Where it stands in the feed's archive.
+    pub history: History,
 }
 
 impl FeedDoc<'_> {
@@ -54,6 +59,15 @@ impl FeedDoc<'_> {
             info: self.info,
             items: self.items.iter().map(|i| i.view()).collect(),
             empty_date: self.empty_date,
+            history: self.history,
+        }
+    }
+
+    /// This document's path under the base URL.
+    pub fn path(&self, format: FeedFormat) -> String {
+        match self.history {
+            History::Archive { number, .. } => archive_path(&self.info.slug, number, format),
+            _ => feed_path(&self.info.slug, format),
         }
     }
 
@@ -62,7 +76,7 @@ impl FeedDoc<'_> {
     pub fn render(&self, format: FeedFormat) -> Result<Vec<u8>, Rejected> {
         let view = self.view();
         let rejected = |reason: String, articles: Vec<String>| Rejected {
-            path: feed_path(&self.info.slug, format),
+            path: self.path(format),
             reason,
             articles,
         };
@@ -114,7 +128,7 @@ impl FeedDoc<'_> {
         match check_document(format, &whole) {
             Ok(()) => Ok(whole),
             Err(reason) => Err(Rejected {
-                path: feed_path(&self.info.slug, format),
+                path: self.path(format),
                 reason,
                 articles: Vec::new(),
             }),
@@ -157,8 +171,43 @@ pub fn feed_files(
     cache: &ItemCache,
 ) -> RenderedFeed {
     let items = cache.feed_items(catalog, index, now);
-    let info = &catalog.feeds()[index];
-    // An empty feed takes the site's newest date (validators call 1970
+    let history = match catalog.archive_pages(index) {
+        0 => History::Alone,
+        pages => History::Subscription { pages },
+    };
+    render_doc(catalog, index, &items, now, history)
+}
+
+/// Archive page `page` of its feed, its items' texts given (see
+/// [`Catalog::page_texts`]) and rendered (or taken from `cache`).
+pub fn archive_files(
+    catalog: &Catalog,
+    page: &PageWork,
+    texts: Vec<Arc<ItemText>>,
+    now: DateTime<Utc>,
+    cache: &ItemCache,
+) -> RenderedFeed {
+    let items: Vec<Arc<RenderedItem>> = page
+        .entries
+        .iter()
+        .zip(texts)
+        .map(|(entry, text)| cache.item(catalog.config(), entry, text))
+        .collect();
+    let history = History::Archive {
+        number: page.number,
+        pages: catalog.archive_pages(page.feed).max(page.number),
+    };
+    render_doc(catalog, page.feed, &items, now, history)
+}
+
+fn render_doc(
+    catalog: &Catalog,
+    index: usize,
+    items: &[Arc<RenderedItem>],
+    now: DateTime<Utc>,
+    history: History,
+) -> RenderedFeed {
+    // An empty document takes the site's newest date (validators call 1970
     // implausible), still never the clock.
     let empty_date = match items.is_empty() {
         true => catalog
@@ -169,14 +218,15 @@ pub fn feed_files(
     };
     let doc = FeedDoc {
         config: catalog.config(),
-        info,
-        items: &items,
+        info: &catalog.feeds()[index],
+        items,
         empty_date,
+        history,
     };
     RenderedFeed {
         files: FeedFormat::ALL
             .iter()
-            .map(|&f| (feed_path(&info.slug, f), f, doc.render(f)))
+            .map(|&f| (doc.path(f), f, doc.render(f)))
             .collect(),
         updated: (!items.is_empty()).then(|| doc.updated()),
     }

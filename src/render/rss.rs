@@ -7,7 +7,9 @@ use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::DublinCoreExtension;
 use rss::{CategoryBuilder, Channel, ChannelBuilder, GuidBuilder, Item, ItemBuilder};
 
-use super::doc::{author_parts, item_categories, text_as_html, FeedFormat, View};
+use super::doc::{
+    author_parts, item_categories, text_as_html, FeedFormat, View, HISTORY_NAMESPACE,
+};
 use super::splice::{cut_out, fragment_capacity, Fragment, Skeleton};
 use crate::config::Config;
 use crate::model::{Entry, ItemText};
@@ -57,17 +59,39 @@ pub fn render_whole(doc: &View) -> Vec<u8> {
 fn channel(doc: &View) -> Channel {
     let config = doc.config;
     let self_link = Link {
-        href: doc.url(FeedFormat::Rss),
+        href: doc.self_url(FeedFormat::Rss),
         rel: "self".into(),
         mime_type: Some(FeedFormat::Rss.mime().into()),
         ..Default::default()
     };
     // WebSub (section 4): the hubs, beside the self link naming the topic.
-    let hubs = config.websub.hubs.iter().map(|hub| Link {
+    let hubs = doc.hubs().iter().map(|hub| Link {
         href: hub.to_string(),
         rel: "hub".into(),
         ..Default::default()
     });
+    let history = doc
+        .history_links(FeedFormat::Rss)
+        .into_iter()
+        .map(|(rel, href)| Link {
+            href,
+            rel: rel.into(),
+            mime_type: Some(FeedFormat::Rss.mime().into()),
+            ..Default::default()
+        });
+    let mut namespaces = namespaces();
+    let mut extensions = rss::extension::ExtensionMap::new();
+    if doc.history.is_archive() {
+        namespaces.insert("fh".into(), HISTORY_NAMESPACE.into());
+        let archive = rss::extension::Extension {
+            name: "fh:archive".into(),
+            ..Default::default()
+        };
+        extensions.insert(
+            "fh".into(),
+            BTreeMap::from([("archive".to_string(), vec![archive])]),
+        );
+    }
     let last = (!doc.items.is_empty()).then(|| doc.updated().to_rfc2822());
     ChannelBuilder::default()
         .title(doc.info.title.clone())
@@ -79,9 +103,13 @@ fn channel(doc: &View) -> Channel {
         .pub_date(last.as_ref().map(|_| doc.published().to_rfc2822()))
         .last_build_date(last)
         .atom_ext(Some(AtomExtension {
-            links: std::iter::once(self_link).chain(hubs).collect(),
+            links: std::iter::once(self_link)
+                .chain(hubs)
+                .chain(history)
+                .collect(),
         }))
-        .namespaces(namespaces())
+        .namespaces(namespaces)
+        .extensions(extensions)
         .build()
 }
 

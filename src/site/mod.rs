@@ -7,6 +7,7 @@
 //! by a thread of their own (`compress`). Article pages are not kept: one
 //! is rendered when it is asked for, from the article's own file.
 
+mod archive;
 mod compress;
 mod published;
 mod resource;
@@ -139,6 +140,32 @@ impl Site {
         ))
     }
 
+    /// Stores a complete archive page (`feeds/archive/...`) on disk, where
+    /// [`Site::archive_page`] finds it: blocking I/O.
+    pub fn store_archive(&self, path: &str, identity: &[u8]) -> std::io::Result<()> {
+        archive::store(&self.archive_dir(), path, identity)
+    }
+
+    /// A complete archive page read back from disk: blocking I/O, for a
+    /// thread that may block. `None`: no such page.
+    pub fn archive_page(&self, path: &str) -> Option<Resource> {
+        // Only a feed of the current config (a removed category's pages
+        // may still be on disk).
+        let page = path
+            .trim_start_matches('/')
+            .strip_prefix("feeds/archive/")?;
+        let slug = page.split('/').next()?;
+        let config = self.config.load();
+        let known = slug == "all" || config.categories.iter().any(|c| c.slug == slug);
+        known
+            .then(|| archive::load(&self.archive_dir(), path))
+            .flatten()
+    }
+
+    fn archive_dir(&self) -> std::path::PathBuf {
+        self.config.load().state_dir().join("archives")
+    }
+
     /// Swaps in a reloaded config (the listen address and the connection
     /// limit stay; the other `[server]` limits hold for new connections).
     pub fn set_config(&self, config: Arc<Config>, ctx: ParseContext) {
@@ -160,7 +187,7 @@ impl Site {
     /// hub, and the feed's own URL as the topic); none without hubs.
     pub fn feed_links(&self, path: &str) -> Vec<HeaderValue> {
         let hubs = self.hub_links.load();
-        if hubs.is_empty() || !path.starts_with("/feeds/") {
+        if hubs.is_empty() || !path.starts_with("/feeds/") || path.starts_with("/feeds/archive/") {
             return Vec::new();
         }
         let topic = self.config.load().url(path);

@@ -20,6 +20,8 @@ pub struct Resource {
     encoded: Arc<OnceLock<Encoded>>,
     /// False for per-request pages, which are never compressed.
     compressible: bool,
+    /// A complete archive page: its bytes never change.
+    immutable: bool,
     /// RFC 9110 HTTP-date; for a feed, its newest item's `updated`.
     last_modified: Option<HeaderValue>,
     last_modified_secs: Option<i64>,
@@ -56,7 +58,8 @@ impl Written {
 #[derive(Debug)]
 struct Encoded {
     gzip: Bytes,
-    br: Bytes,
+    /// Absent for a stored archive page (kept as gzip only).
+    br: Option<Bytes>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +100,7 @@ impl Resource {
             identity: Arc::new(Written::new(body)),
             encoded: Arc::new(OnceLock::new()),
             compressible,
+            immutable: false,
             last_modified: None,
             last_modified_secs: None,
         };
@@ -111,7 +115,7 @@ impl Resource {
         if self.compressible {
             self.encoded.get_or_init(|| Encoded {
                 gzip: tune::zerocopy::sealed(compress::gzip(self.identity())),
-                br: tune::zerocopy::sealed(compress::brotli(self.identity())),
+                br: Some(tune::zerocopy::sealed(compress::brotli(self.identity()))),
             });
         }
     }
@@ -150,11 +154,34 @@ impl Resource {
     /// The encoding actually served for a wanted one: identity until the
     /// compressed bodies exist.
     pub fn available(&self, wanted: Encoding) -> Encoding {
-        if self.is_compressed() {
-            wanted
-        } else {
-            Encoding::Identity
+        match (wanted, self.encoded.get()) {
+            (_, None) => Encoding::Identity,
+            (Encoding::Brotli, Some(Encoded { br: None, .. })) => Encoding::Gzip,
+            _ => wanted,
         }
+    }
+
+    /// A complete archive page read back from its stored gzip body.
+    pub fn stored(
+        content_type: &'static str,
+        identity: Vec<u8>,
+        gzip: Vec<u8>,
+        last_modified: i64,
+        immutable: bool,
+    ) -> Self {
+        let mut r = Self::build(content_type, identity, None, false);
+        r.set_last_modified(last_modified);
+        r.immutable = immutable;
+        let _ = r.encoded.set(Encoded {
+            gzip: Bytes::from(gzip),
+            br: None,
+        });
+        r
+    }
+
+    /// Never changes (`Cache-Control: immutable`).
+    pub fn is_immutable(&self) -> bool {
+        self.immutable
     }
 
     fn set_last_modified(&mut self, secs: i64) {
@@ -173,7 +200,7 @@ impl Resource {
     pub fn body(&self, enc: Encoding) -> &Bytes {
         match (enc, self.encoded.get()) {
             (Encoding::Gzip, Some(e)) => &e.gzip,
-            (Encoding::Brotli, Some(e)) => &e.br,
+            (Encoding::Brotli, Some(Encoded { br: Some(br), .. })) => br,
             _ => self.identity(),
         }
     }

@@ -109,6 +109,8 @@ pub struct Site {
     pub categories: Vec<Category>,
     /// `feeds.items` (None: the default, 50).
     pub feed_items: Option<usize>,
+    /// `feeds.archive_items` (None: the default).
+    pub archive_items: Option<usize>,
     /// `server.header_read_timeout` (None: the default).
     pub header_read_timeout: Option<&'static str>,
     /// `articles.poll_interval` (None: inotify).
@@ -173,6 +175,7 @@ impl Site {
             port: free_port(),
             categories,
             feed_items: None,
+            archive_items: None,
             header_read_timeout: None,
             poll_interval: None,
             shipped: false,
@@ -205,6 +208,7 @@ impl Site {
             port: free_port(),
             categories: Vec::new(),
             feed_items: None,
+            archive_items: None,
             header_read_timeout: None,
             poll_interval: None,
             shipped: true,
@@ -253,9 +257,14 @@ impl Site {
             let _ = writeln!(t, "poll_interval = {interval:?}");
         }
         let _ = writeln!(t);
+        let _ = writeln!(t, "[feeds]");
         if let Some(items) = self.feed_items {
-            let _ = writeln!(t, "[feeds]\nitems = {items}\n");
+            let _ = writeln!(t, "items = {items}");
         }
+        if let Some(items) = self.archive_items {
+            let _ = writeln!(t, "archive_items = {items}");
+        }
+        let _ = writeln!(t);
         let _ = writeln!(t, "[server]");
         let _ = writeln!(t, "listen = \"127.0.0.1:{}\"", self.port);
         if let Some(timeout) = self.header_read_timeout {
@@ -603,13 +612,22 @@ impl Daemon {
     /// Stops the daemon and starts it again on the same directories (a new
     /// port, so nothing else can grab the old one in between).
     pub fn restart(&mut self) {
+        self.restart_on(free_port());
+    }
+
+    /// Restarts on the same port: the same `base_url`, so the same bytes.
+    pub fn restart_in_place(&mut self) {
+        self.restart_on(self.site.port);
+    }
+
+    fn restart_on(&mut self, port: u16) {
         if self.child.is_some() {
             assert!(
                 self.stop_within(Duration::from_secs(10)).is_some(),
                 "wirefeed did not stop on SIGTERM"
             );
         }
-        self.site.port = free_port();
+        self.site.port = port;
         self.site.write_config();
         self.spawn();
     }

@@ -1,0 +1,166 @@
+//! RFC 5005 archives: which articles each archive page of a feed holds.
+//!
+//! A feed's subscription document shows its newest `feeds.items` articles
+//! (the window), then the older ones not yet in an archive page (fewer
+//! than `feeds.archive_items`: the pending set). An article joins the
+//! pending set when it leaves the window, arrives below it (late), or is
+//! edited after its page was made; each time the set reaches
+//! `feeds.archive_items`, it becomes the next archive page, *complete*:
+//! rendered once, stored, never changed.
+//!
+//! Every archive page is complete, so the `prev-archive` a reader follows
+//! always leads to documents that do not change (RFC 5005 section 4: a
+//! reader stops walking at the first one it has seen). A late or edited
+//! article shows up in the subscription document, never in a page made
+//! before, so a reader that keeps the newest copy of each entry (section
+//! 4.2) sees every article once, in its latest version. What the complete
+//! pages hold is kept across restarts by `archive_log`.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use foldhash::HashSet;
+
+use super::archive_log::{version, Archives, FeedLog, PageMeta, PageWork};
+use super::index::{sort_key, Catalog, SortKey};
+use crate::model::Entry;
+
+impl Catalog {
+    /// Brings every feed's archive up to date with the catalog at `now`:
+    /// articles below a feed's window join its pending set, and each full
+    /// set of `feeds.archive_items` becomes a complete page. Returns the
+    /// pages that completed (to render and store) and the feeds whose
+    /// subscription document changed with it (pending articles or
+    /// `prev-archive`).
+    pub fn archive_step(&mut self, now: DateTime<Utc>) -> (Vec<PageWork>, BTreeSet<usize>) {
+        let first = !self.archives.started;
+        self.archives.started = true;
+        let dirty = std::mem::take(&mut self.archives.dirty);
+        let (mut work, mut changed) = (Vec::new(), BTreeSet::new());
+        for feed in 0..self.feeds.len() {
+            let window: HashSet<Arc<str>> = self
+                .window_keys(feed, now)
+                .map(|k| k.path.clone())
+                .collect();
+            let below = |entry: &Entry| {
+                entry.feeds.contains(&feed)
+                    && entry.published.timestamp() <= now.timestamp()
+                    && !window.contains(&entry.path)
+            };
+            let log = &mut self.archives.feeds[feed];
+            // Leaves the pending set: gone, back in the window, moved to
+            // another category.
+            let before = log.pending.len();
+            log.pending
+                .retain(|p| self.entries.get(p).is_some_and(|e| below(e)));
+            let mut moved = log.pending.len() != before;
+            // Joins it, oldest first: below the window, and not archived in
+            // this version.
+            let candidates: Vec<&SortKey> = match first {
+                true => self.order[feed].iter().collect(),
+                false => {
+                    let keys: BTreeSet<SortKey> = log
+                        .window
+                        .difference(&window)
+                        .chain(dirty.iter())
+                        .filter_map(|p| self.entries.get(p))
+                        .map(|e| sort_key(e))
+                        .collect();
+                    keys.iter()
+                        .filter_map(|k| self.order[feed].get(k))
+                        .collect()
+                }
+            };
+            for key in candidates.into_iter().rev() {
+                let Some(entry) = self.entries.get(&key.path) else {
+                    continue;
+                };
+                if !below(entry)
+                    || log.pending.contains(&key.path)
+                    || log.frozen.get(&key.path) == Some(&version(entry))
+                {
+                    continue;
+                }
+                log.pending.insert(key.path.clone());
+                moved = true;
+                if log.pending.len() >= self.config.feeds.archive_items {
+                    work.push(complete_page(log, feed, &self.entries));
+                }
+            }
+            log.window = window;
+            if moved {
+                changed.insert(feed);
+            }
+        }
+        (work, changed)
+    }
+
+    /// Logs a complete page once its documents are stored.
+    pub fn archive_stored(&mut self, page: &PageWork) {
+        let log = &mut self.archives.feeds[page.feed];
+        if let Some(meta) = log.complete.get(page.number - 1).cloned() {
+            log.append(&page.entries, &meta);
+        }
+    }
+
+    /// How many complete archive pages feed `index` has.
+    pub fn archive_pages(&self, index: usize) -> usize {
+        self.archives.feeds[index].complete.len()
+    }
+
+    /// The complete pages of feed `index`.
+    pub fn complete_pages(&self, index: usize) -> &[PageMeta] {
+        &self.archives.feeds[index].complete
+    }
+
+    /// Articles below feed `index`'s window not in a complete page yet:
+    /// its subscription document shows them too.
+    pub(super) fn pending(&self, index: usize) -> impl Iterator<Item = &Arc<str>> {
+        self.archives.feeds[index].pending.iter()
+    }
+
+    pub fn archives(&self) -> &Archives {
+        &self.archives
+    }
+}
+
+/// The pending articles of `log` as its next complete page.
+fn complete_page(
+    log: &mut FeedLog,
+    feed: usize,
+    entries: &std::collections::BTreeMap<Arc<str>, Arc<Entry>>,
+) -> PageWork {
+    let entries = sorted(entries, log.pending.drain());
+    for e in &entries {
+        log.frozen.insert(e.path.clone(), version(e));
+    }
+    let number = log.complete.len() + 1;
+    log.complete.push(PageMeta {
+        number,
+        last_modified: last_modified(&entries),
+    });
+    PageWork {
+        feed,
+        number,
+        entries,
+    }
+}
+
+/// The entries at `paths`, newest first (feed order).
+fn sorted(
+    entries: &std::collections::BTreeMap<Arc<str>, Arc<Entry>>,
+    paths: impl Iterator<Item = Arc<str>>,
+) -> Vec<Arc<Entry>> {
+    let mut page: Vec<Arc<Entry>> = paths.filter_map(|p| entries.get(&p).cloned()).collect();
+    page.sort_by_cached_key(|e| super::index::sort_key(e));
+    page
+}
+
+fn last_modified(entries: &[Arc<Entry>]) -> i64 {
+    entries
+        .iter()
+        .map(|e| e.updated.timestamp())
+        .max()
+        .unwrap_or(0)
+}

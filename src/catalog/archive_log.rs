@@ -1,0 +1,202 @@
+//! The archive log: which complete pages each feed has, and each
+//! article's version in the newest page holding it (see `archive`).
+//!
+//! What the complete pages hold (path and version of each article) is
+//! appended to `archives/<slug>.log` in the state directory, one JSON line
+//! per article and one per page, and read back at start-up. The log starts
+//! over when a setting that shapes the documents changes (see
+//! [`fingerprint`]).
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use foldhash::{HashMap, HashSet};
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::model::Entry;
+
+/// A page that completed: to render once and store.
+pub struct PageWork {
+    pub feed: usize,
+    /// 1 is the oldest page.
+    pub number: usize,
+    /// Newest first.
+    pub entries: Vec<Arc<Entry>>,
+}
+
+/// A complete page's validators, as logged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageMeta {
+    pub number: usize,
+    /// Newest `updated` of its articles, Unix seconds.
+    pub last_modified: i64,
+}
+
+/// One line of a feed's log.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Line {
+    /// First line: the settings the pages were rendered under.
+    Config { fingerprint: u64 },
+    /// An article of the page being completed.
+    Item { path: String, version: i64 },
+    /// The page made of the items since the previous page line.
+    Page(PageMeta),
+}
+
+/// One feed's archive.
+#[derive(Default)]
+pub(super) struct FeedLog {
+    /// Pages 1..=n, complete.
+    pub(super) complete: Vec<PageMeta>,
+    /// Each article's version in the newest complete page holding it.
+    pub(super) frozen: HashMap<Arc<str>, i64>,
+    /// Below the window, not in a complete page yet (fewer than a page).
+    pub(super) pending: HashSet<Arc<str>>,
+    /// The subscription window at the last step.
+    pub(super) window: HashSet<Arc<str>>,
+    file: Option<File>,
+}
+
+/// Every feed's archive.
+#[derive(Default)]
+pub struct Archives {
+    /// `state.dir/archives` (`None`: kept in memory, for `build`).
+    dir: Option<PathBuf>,
+    pub(super) feeds: Vec<FeedLog>,
+    /// Paths inserted or removed since the last step.
+    pub(super) dirty: HashSet<Arc<str>>,
+    /// Set until the first step has worked out the open pages.
+    pub(super) started: bool,
+}
+
+/// What a complete page's bytes depend on besides its articles: a change
+/// starts the archive over.
+fn fingerprint(config: &Config, slug: &str) -> u64 {
+    let shape = serde_json::json!({
+        "site": config.site,
+        "feeds": config.feeds,
+        "categories": config.categories,
+        "websub": config.websub,
+        "parse": config.parse,
+        "slug": slug,
+        "format": 1,
+    });
+    xxhash_rust::xxh3::xxh3_64(shape.to_string().as_bytes())
+}
+
+/// An article's version: its `updated` date moves whenever its bytes change.
+pub(super) fn version(entry: &Entry) -> i64 {
+    entry.updated.timestamp_millis()
+}
+
+impl Archives {
+    /// The archives of `slugs` under `config`, read back from `dir` (when
+    /// given) where the settings are unchanged.
+    pub fn open(config: &Config, slugs: &[String], dir: Option<&Path>) -> Archives {
+        let dir = dir.map(|d| d.join("archives"));
+        let feeds = slugs
+            .iter()
+            .map(|slug| match &dir {
+                Some(dir) => FeedLog::open(dir, slug, fingerprint(config, slug)),
+                None => FeedLog::default(),
+            })
+            .collect();
+        Archives {
+            dir,
+            feeds,
+            ..Archives::default()
+        }
+    }
+
+    /// Where the stored pages go (`None` for `build`).
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    pub(super) fn touch(&mut self, path: &Arc<str>) {
+        if self.started {
+            self.dirty.insert(path.clone());
+        }
+    }
+}
+
+impl FeedLog {
+    fn open(dir: &Path, slug: &str, fingerprint: u64) -> FeedLog {
+        let path = dir.join(format!("{slug}.log"));
+        let mut log = FeedLog::default();
+        match log.read(&path, fingerprint) {
+            Ok(true) => {}
+            Ok(false) => {
+                log = FeedLog::default();
+                let _ = std::fs::remove_dir_all(dir.join(slug));
+                let header = Line::Config { fingerprint };
+                let written = std::fs::create_dir_all(dir).and_then(|()| {
+                    let mut text = serde_json::to_string(&header).unwrap_or_default();
+                    text.push('\n');
+                    std::fs::write(&path, text)
+                });
+                if let Err(e) = written {
+                    tracing::warn!(path = %path.display(), error = %e, "archive log not writable: archives kept in memory only");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "archive log unreadable: archives kept in memory only");
+                return FeedLog::default();
+            }
+        }
+        log.file = OpenOptions::new().append(true).open(&path).ok();
+        log
+    }
+
+    /// Reads the log; `false` when it is missing or was written under other
+    /// settings. Articles after the last page line (a page whose writing
+    /// was cut short) are not part of any page.
+    fn read(&mut self, path: &Path, fingerprint: u64) -> std::io::Result<bool> {
+        let file = match File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        let mut lines = BufReader::new(file).lines();
+        match lines.next().transpose()?.map(|l| serde_json::from_str(&l)) {
+            Some(Ok(Line::Config { fingerprint: f })) if f == fingerprint => {}
+            _ => return Ok(false),
+        }
+        let mut page: Vec<(Arc<str>, i64)> = Vec::new();
+        for line in lines {
+            match serde_json::from_str(&line?) {
+                Ok(Line::Item { path, version }) => page.push((Arc::from(path), version)),
+                Ok(Line::Page(meta)) if meta.number == self.complete.len() + 1 => {
+                    self.frozen.extend(page.drain(..));
+                    self.complete.push(meta);
+                }
+                _ => break,
+            }
+        }
+        Ok(true)
+    }
+
+    /// Appends a completed page to the log.
+    pub(super) fn append(&mut self, entries: &[Arc<Entry>], meta: &PageMeta) {
+        let Some(file) = &mut self.file else {
+            return;
+        };
+        let mut text = String::new();
+        let items = entries.iter().map(|e| Line::Item {
+            path: e.path.to_string(),
+            version: version(e),
+        });
+        for line in items.chain([Line::Page(meta.clone())]) {
+            text.push_str(&serde_json::to_string(&line).unwrap_or_default());
+            text.push('\n');
+        }
+        if let Err(e) = file.write_all(text.as_bytes()) {
+            tracing::warn!(error = %e, "archive log not written: its pages are rebuilt at the next start");
+            self.file = None;
+        }
+    }
+}
