@@ -32,6 +32,10 @@ pub struct BuildReport {
 pub fn build(config: Arc<Config>, out: &Path, now: DateTime<Utc>) -> crate::Result<BuildReport> {
     let mut catalog = catalog::load(config, StateStore::in_memory());
     let (pages, _) = catalog.archive_step(now);
+    // All are written below, so the feeds link to all of them.
+    for page in &pages {
+        catalog.archive_stored(page);
+    }
     // The subscription documents now show the pending articles too.
     catalog.cache_texts(now);
     let (mut files, mut rejected) = write_site(&catalog, out, now)?;
@@ -62,7 +66,9 @@ fn write_archives(
         .map(|page| {
             let texts = catalog.page_texts(page);
             let (mut files, mut rejected) = (0, Vec::new());
-            for (path, _, body) in render::archive_files(catalog, page, texts, now, &cache).files {
+            let newest = catalog.complete_pages(page.feed).len();
+            let rendered = render::archive_files(catalog, page, texts, now, &cache, newest);
+            for (path, _, body) in rendered.files {
                 match body {
                     Ok(bytes) => {
                         let path = out.join(path);

@@ -106,7 +106,7 @@ pub struct Articles {
 pub struct Feeds {
     /// Newest N items per feed.
     pub items: usize,
-    /// Items per archive page (RFC 5005).
+    /// Items per archive page (RFC 5005); 0: no archives.
     pub archive_items: usize,
     /// RSS `<ttl>` in minutes.
     pub ttl: u32,
@@ -334,13 +334,6 @@ impl Config {
             return Err(invalid(
                 "feeds.items",
                 line_of(text, "items", 0),
-                "must be at least 1".into(),
-            ));
-        }
-        if self.feeds.archive_items == 0 {
-            return Err(invalid(
-                "feeds.archive_items",
-                line_of(text, "archive_items", 0),
                 "must be at least 1".into(),
             ));
         }

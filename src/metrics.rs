@@ -39,6 +39,7 @@ pub struct Metrics {
     pub publish_duration: Histogram,
     pub last_publish: Gauge<f64, AtomicU64>,
     pub websub_pings: Family<PingLabels, Counter>,
+    pub archive_pages_waiting: Gauge,
 }
 
 impl Default for Metrics {
@@ -64,6 +65,7 @@ impl Metrics {
             publish_duration: Histogram::new(buckets),
             last_publish: Gauge::default(),
             websub_pings: Family::default(),
+            archive_pages_waiting: Gauge::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -115,6 +117,11 @@ impl Metrics {
             "websub_pings",
             "WebSub publish pings sent to a hub, by result (ok, failed)",
             m.websub_pings.clone(),
+        );
+        registry.register(
+            "archive_pages_waiting",
+            "Archive pages made and not stored yet (the feeds link to them once they are)",
+            m.archive_pages_waiting.clone(),
         );
         Metrics { registry, ..m }
     }

@@ -263,8 +263,22 @@ fn walking_prev_archive_finds_every_article_once_in_its_latest_version() {
     }
 }
 
+/// Waits until every archive page made is stored and linked.
+fn archived(d: &Daemon) {
+    let stored = || {
+        d.body("/metrics")
+            .lines()
+            .any(|l| l == "wirefeed_archive_pages_waiting 0")
+    };
+    assert!(
+        wait_until(stored, Duration::from_secs(20)),
+        "archive pages never all stored"
+    );
+}
+
 /// Every archive page of every feed: path → the answer.
 fn archive_pages(d: &Daemon) -> BTreeMap<String, Resp> {
+    archived(d);
     let mut pages = BTreeMap::new();
     for feed in feed_paths() {
         let mut url = read_doc(d, &d.url(&feed)).prev;
@@ -357,9 +371,13 @@ fn archive_pages_survive_a_restart_and_are_what_build_writes() {
     let served = archive_pages(&d);
     d.restart_in_place();
     let again = archive_pages(&d);
-    assert_eq!(
-        served.keys().collect::<Vec<_>>(),
-        again.keys().collect::<Vec<_>>()
+    let (before, after): (BTreeSet<&String>, BTreeSet<&String>) =
+        (served.keys().collect(), again.keys().collect());
+    assert!(
+        before == after,
+        "pages only before the restart: {:?}; only after: {:?}",
+        before.difference(&after).collect::<Vec<_>>(),
+        after.difference(&before).collect::<Vec<_>>()
     );
     for (path, resp) in &served {
         assert!(
@@ -412,6 +430,42 @@ fn archive_pages_survive_a_restart_and_are_what_build_writes() {
             "{feed} differs from build: served\n{}\nbuilt\n{}",
             String::from_utf8_lossy(&served),
             String::from_utf8_lossy(&file)
+        );
+    }
+}
+
+#[test]
+fn a_config_change_rebuilds_the_archive_pages_and_publishing_goes_on() {
+    let site = site(10, 10);
+    for n in 0..80 {
+        write(&site, n, "v1");
+    }
+    let d = Daemon::start_site(site);
+    let before = archive_pages(&d);
+    assert!(before
+        .values()
+        .all(|r| r.text().contains("Wirefeed Test Desk")));
+    // A new site title shapes every page: they are made again, in the
+    // background, while a new article is published as usual.
+    let text = d
+        .site
+        .config_text()
+        .replace("Wirefeed Test Desk", "Harbour Desk");
+    d.site.replace_raw_config(&text);
+    d.write_article("world/late-news.md", &article(300, "v1").1);
+    d.wait_feed("/feeds/all.rss", "the new title", |b| {
+        b.contains("Harbour Desk")
+    });
+    d.wait_feed("/feeds/all.rss", "the new article", |b| {
+        b.contains("Story 300 v1")
+    });
+    let after = archive_pages(&d);
+    assert_eq!(after.len(), before.len(), "{:?}", after.keys());
+    for (path, resp) in &after {
+        let text = resp.text();
+        assert!(
+            text.contains("Harbour Desk") && !text.contains("Wirefeed Test Desk"),
+            "{path} not made again"
         );
     }
 }

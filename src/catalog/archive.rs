@@ -22,7 +22,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use foldhash::HashSet;
 
-use super::archive_log::{version, Archives, FeedLog, PageMeta, PageWork};
+use super::archive_log::{path_key, version, Archives, FeedLog, PageMeta, PageWork};
 use super::index::{sort_key, Catalog, SortKey};
 use crate::model::Entry;
 
@@ -34,6 +34,9 @@ impl Catalog {
     /// subscription document changed with it (pending articles or
     /// `prev-archive`).
     pub fn archive_step(&mut self, now: DateTime<Utc>) -> (Vec<PageWork>, BTreeSet<usize>) {
+        if self.config.feeds.archive_items == 0 {
+            return (Vec::new(), BTreeSet::new());
+        }
         let first = !self.archives.started;
         self.archives.started = true;
         let dirty = std::mem::take(&mut self.archives.dirty);
@@ -78,7 +81,7 @@ impl Catalog {
                 };
                 if !below(entry)
                     || log.pending.contains(&key.path)
-                    || log.frozen.get(&key.path) == Some(&version(entry))
+                    || log.frozen.get(&path_key(&key.path)) == Some(&version(entry))
                 {
                     continue;
                 }
@@ -96,17 +99,20 @@ impl Catalog {
         (work, changed)
     }
 
-    /// Logs a complete page once its documents are stored.
+    /// Logs a complete page once its documents are stored (pages of a
+    /// feed are stored in order).
     pub fn archive_stored(&mut self, page: &PageWork) {
         let log = &mut self.archives.feeds[page.feed];
         if let Some(meta) = log.complete.get(page.number - 1).cloned() {
             log.append(&page.entries, &meta);
+            log.stored = log.stored.max(page.number);
         }
     }
 
-    /// How many complete archive pages feed `index` has.
+    /// How many archive pages of feed `index` are stored: the ones its
+    /// documents link to.
     pub fn archive_pages(&self, index: usize) -> usize {
-        self.archives.feeds[index].complete.len()
+        self.archives.feeds[index].stored
     }
 
     /// The complete pages of feed `index`.
@@ -133,7 +139,7 @@ fn complete_page(
 ) -> PageWork {
     let entries = sorted(entries, log.pending.drain());
     for e in &entries {
-        log.frozen.insert(e.path.clone(), version(e));
+        log.frozen.insert(path_key(&e.path), version(e));
     }
     let number = log.complete.len() + 1;
     log.complete.push(PageMeta {

@@ -52,8 +52,12 @@ enum Line {
 pub(super) struct FeedLog {
     /// Pages 1..=n, complete.
     pub(super) complete: Vec<PageMeta>,
+    /// Pages 1..=stored are stored (and logged); the others wait for it.
+    pub(super) stored: usize,
     /// Each article's version in the newest complete page holding it.
-    pub(super) frozen: HashMap<Arc<str>, i64>,
+    /// By [`path_key`]: a history of a million articles is not held as
+    /// strings.
+    pub(super) frozen: HashMap<u64, i64>,
     /// Below the window, not in a complete page yet (fewer than a page).
     pub(super) pending: HashSet<Arc<str>>,
     /// The subscription window at the last step.
@@ -86,6 +90,11 @@ fn fingerprint(config: &Config, slug: &str) -> u64 {
         "format": 1,
     });
     xxhash_rust::xxh3::xxh3_64(shape.to_string().as_bytes())
+}
+
+/// An article path as the archive log's memory keeps it.
+pub(super) fn path_key(path: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(path.as_bytes())
 }
 
 /// An article's version: its `updated` date moves whenever its bytes change.
@@ -166,13 +175,14 @@ impl FeedLog {
             Some(Ok(Line::Config { fingerprint: f })) if f == fingerprint => {}
             _ => return Ok(false),
         }
-        let mut page: Vec<(Arc<str>, i64)> = Vec::new();
+        let mut page: Vec<(u64, i64)> = Vec::new();
         for line in lines {
             match serde_json::from_str(&line?) {
-                Ok(Line::Item { path, version }) => page.push((Arc::from(path), version)),
+                Ok(Line::Item { path, version }) => page.push((path_key(&path), version)),
                 Ok(Line::Page(meta)) if meta.number == self.complete.len() + 1 => {
                     self.frozen.extend(page.drain(..));
                     self.complete.push(meta);
+                    self.stored += 1;
                 }
                 _ => break,
             }

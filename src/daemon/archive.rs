@@ -1,6 +1,11 @@
-//! The archive pages a publish completed (see `catalog::archive`):
-//! rendered once, on all cores, and stored on disk; the page before the
-//! first of them gains its `next-archive` link.
+//! The archive pages that completed (see `catalog::archive`), rendered
+//! once and stored on disk a few at a time between the publisher's rounds:
+//! a first start (or a config change) with a long history makes thousands,
+//! and neither readiness nor live changes wait for them. The feeds link to
+//! a page once it is stored; the page before it then gains its
+//! `next-archive` link.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
@@ -9,36 +14,44 @@ use super::publisher::Publisher;
 use crate::catalog::PageWork;
 use crate::render::{self, FeedFormat, RenderedFeed};
 
+/// Pages stored per round (on all cores) before the publisher looks for
+/// new work again.
+const PAGES_PER_ROUND: usize = 8;
+
 impl Publisher {
-    /// Renders and stores `pages`, then logs each as complete (in order:
-    /// the log is read back page by page).
-    pub(super) fn store_archives(&mut self, pages: &[PageWork], now: DateTime<Utc>) {
+    /// Stores the next few pages waiting, in order, then logs each as
+    /// stored; returns the feeds whose documents now link to more pages.
+    pub(super) fn store_some_archives(&mut self, now: DateTime<Utc>) -> BTreeSet<usize> {
+        let take = self.unstored.len().min(PAGES_PER_ROUND);
+        let pages: Vec<PageWork> = self.unstored.drain(..take).collect();
+        // Each page links to the next when that is stored in this round.
+        let mut newest: BTreeMap<usize, usize> = BTreeMap::new();
+        for page in &pages {
+            let top = newest.entry(page.feed).or_default();
+            *top = (*top).max(page.number);
+        }
         let (catalog, items, site) = (&self.catalog, &self.items, &self.site);
         pages.par_iter().for_each(|page| {
             let texts = catalog.page_texts(page);
-            let rendered = render::archive_files(catalog, page, texts, now, items);
+            let top = newest[&page.feed];
+            let rendered = render::archive_files(catalog, page, texts, now, items, top);
             for (path, _, body) in self.checked(rendered) {
                 if let Err(e) = site.store_archive(&path, &body) {
                     tracing::error!(page = %path, error = %e, "archive page not stored");
                 }
             }
         });
-        for page in pages {
-            self.catalog.archive_stored(page);
-        }
-        // The newest page stored before this publish now has a next one.
-        let mut firsts: Vec<&PageWork> = pages.iter().filter(|p| p.number > 1).collect();
-        firsts.sort_by_key(|p| (p.feed, p.number));
-        firsts.dedup_by_key(|p| p.feed);
-        for page in firsts {
-            if pages
-                .iter()
-                .any(|p| p.feed == page.feed && p.number == page.number - 1)
-            {
-                continue;
+        let mut linked = BTreeSet::new();
+        for page in &pages {
+            let before = self.catalog.archive_pages(page.feed);
+            if before + 1 == page.number && before > 0 && !linked.contains(&page.feed) {
+                // The newest page stored before this round has a next one now.
+                self.link_next(page.feed, before);
             }
-            self.link_next(page.feed, page.number - 1);
+            self.catalog.archive_stored(page);
+            linked.insert(page.feed);
         }
+        linked
     }
 
     /// Adds `next-archive` to stored page `number` of feed `feed`.

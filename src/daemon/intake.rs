@@ -30,6 +30,11 @@ impl Publisher {
             apply: Duration::ZERO,
         };
         self.publish(&self.all_feeds(), started, None, intake);
+        // Ready means the whole history too: the archive pages a first
+        // start makes are stored and linked (a restart finds them stored).
+        while !self.unstored.is_empty() {
+            self.store_archives_waiting();
+        }
         self.site.compress_now();
         self.site.mark_ready();
         tracing::info!(

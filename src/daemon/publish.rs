@@ -42,8 +42,8 @@ impl Publisher {
         touched.extend(relinked);
         self.items.refresh(&self.catalog, &touched, now);
         let feeds = Instant::now();
-        // Stored before the feeds that link them are swapped in.
-        self.store_archives(&pages, now);
+        // Stored between rounds; the feeds link to them once they are.
+        self.unstored.extend(pages);
         let mut resources = self.render_feeds(&touched, now);
         resources.extend(self.pages());
         let swap = Instant::now();
@@ -52,6 +52,9 @@ impl Publisher {
         // Served from now on (identity); the compressor thread adds the
         // encodings right after.
         let changed = self.site.publish(resources, &keep, now);
+        // After the swap: 0 means the feeds link to every page made.
+        let waiting = self.unstored.len() as i64;
+        self.site.metrics().archive_pages_waiting.set(waiting);
         let swapped = Instant::now();
         let config = self.catalog.config();
         self.pinger.changed(

@@ -88,6 +88,11 @@ pub(super) struct Publisher {
     pub(super) items: render::ItemCache,
     /// Tells the WebSub hubs which feeds changed.
     pub(super) pinger: Pinger,
+    /// Archive pages that completed and wait to be stored, in order.
+    pub(super) unstored: std::collections::VecDeque<crate::catalog::PageWork>,
+    /// Feeds that link to pages stored since their last publish, and when
+    /// that publish was.
+    linked: (BTreeSet<usize>, Instant),
 }
 
 impl Publisher {
@@ -100,6 +105,8 @@ impl Publisher {
     ) -> Self {
         Publisher {
             pinger: Pinger::start(&config.websub.hubs, &site.metrics().websub_pings),
+            unstored: std::collections::VecDeque::new(),
+            linked: (BTreeSet::new(), Instant::now()),
             config_path,
             catalog: {
                 let mut catalog = Catalog::new(config.clone(), state);
@@ -135,6 +142,7 @@ impl Publisher {
                 break;
             }
             self.publish_scheduled();
+            self.store_archives_waiting();
             self.flush_state(false);
         }
         self.watch = None;
@@ -153,6 +161,11 @@ impl Publisher {
         let wait = match self.catalog.state().has_pending() {
             true => wait.min(STATE_RETRY),
             false => wait,
+        };
+        // Archive pages to store: look for work, do not wait for it.
+        let wait = match self.unstored.is_empty() {
+            true => wait,
+            false => Duration::ZERO,
         };
         let first = match rx.recv_timeout(wait) {
             Ok(m) => Some(m),
@@ -190,6 +203,26 @@ impl Publisher {
             Ok(h) => self.watch = Some(h),
             Err(e) => tracing::error!(error = %e, "cannot start the watcher thread"),
         }
+    }
+
+    /// Stores a few of the archive pages waiting, and publishes the feeds
+    /// that now link to more of them (once they are all stored, or once a
+    /// second in a long run of them).
+    pub(super) fn store_archives_waiting(&mut self) {
+        if self.unstored.is_empty() {
+            return;
+        }
+        let started = Instant::now();
+        let linked = self.store_some_archives(Utc::now());
+        self.linked.0.extend(linked);
+        let due = self.unstored.is_empty() || self.linked.1.elapsed() >= Duration::from_secs(1);
+        if due && !self.linked.0.is_empty() {
+            let feeds = std::mem::take(&mut self.linked.0);
+            self.publish(&feeds, started, None, Intake::default());
+            self.linked.1 = Instant::now();
+        }
+        let waiting = self.unstored.len() as i64;
+        self.site.metrics().archive_pages_waiting.set(waiting);
     }
 
     /// Articles whose time has come appear without any file event.

@@ -37,6 +37,8 @@ impl Publisher {
             self.pinger = Pinger::start(&new.websub.hubs, &self.site.metrics().websub_pings);
         }
         self.catalog.reconfigure(new.clone());
+        // Worked out again from the archive logs by the next publish.
+        self.unstored.clear();
         self.config = new.clone();
         self.site
             .set_config(new.clone(), self.catalog.parse_context().clone());

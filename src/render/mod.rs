@@ -179,13 +179,15 @@ pub fn feed_files(
 }
 
 /// Archive page `page` of its feed, its items' texts given (see
-/// [`Catalog::page_texts`]) and rendered (or taken from `cache`).
+/// [`Catalog::page_texts`]) and rendered (or taken from `cache`); pages up
+/// to `newest` exist (it links to the next one when that is among them).
 pub fn archive_files(
     catalog: &Catalog,
     page: &PageWork,
     texts: Vec<Arc<ItemText>>,
     now: DateTime<Utc>,
     cache: &ItemCache,
+    newest: usize,
 ) -> RenderedFeed {
     let items: Vec<Arc<RenderedItem>> = page
         .entries
@@ -195,7 +197,7 @@ pub fn archive_files(
         .collect();
     let history = History::Archive {
         number: page.number,
-        pages: catalog.archive_pages(page.feed).max(page.number),
+        pages: newest.max(page.number),
     };
     render_doc(catalog, page.feed, &items, now, history)
 }

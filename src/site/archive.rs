@@ -40,7 +40,7 @@ pub(super) fn store(dir: &Path, path: &str, identity: &[u8]) -> std::io::Result<
         std::fs::create_dir_all(parent)?;
     }
     let tmp = file.with_extension("gz.tmp");
-    std::fs::write(&tmp, compress::gzip(identity))?;
+    std::fs::write(&tmp, compress::gzip_fast(identity))?;
     std::fs::rename(&tmp, &file)
 }
 
