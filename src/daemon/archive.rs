@@ -16,7 +16,7 @@ use crate::render::{self, FeedFormat, RenderedFeed};
 
 /// Pages stored per round (on all cores) before the publisher looks for
 /// new work again.
-const PAGES_PER_ROUND: usize = 8;
+pub(super) const PAGES_PER_ROUND: usize = 8;
 
 impl Publisher {
     /// Stores the next few pages waiting, in order, then logs each as
@@ -24,6 +24,19 @@ impl Publisher {
     pub(super) fn store_some_archives(&mut self, now: DateTime<Utc>) -> BTreeSet<usize> {
         let take = self.unstored.len().min(PAGES_PER_ROUND);
         let pages: Vec<PageWork> = self.unstored.drain(..take).collect();
+        self.store_pages(pages, now)
+    }
+
+    /// Stores `pages` (of a feed, in order) and logs each as stored;
+    /// returns the feeds whose documents now link to more pages.
+    pub(super) fn store_pages(
+        &mut self,
+        pages: Vec<PageWork>,
+        now: DateTime<Utc>,
+    ) -> BTreeSet<usize> {
+        if pages.is_empty() {
+            return BTreeSet::new();
+        }
         // Each page links to the next when that is stored in this round.
         let mut newest: BTreeMap<usize, usize> = BTreeMap::new();
         for page in &pages {
@@ -36,9 +49,7 @@ impl Publisher {
             let top = newest[&page.feed];
             let rendered = render::archive_files(catalog, page, texts, now, items, top);
             for (path, _, body) in self.checked(rendered) {
-                if let Err(e) = site.store_archive(&path, &body) {
-                    tracing::error!(page = %path, error = %e, "archive page not stored");
-                }
+                site.store_archive(&path, body);
             }
         });
         let mut linked = BTreeSet::new();
@@ -61,17 +72,7 @@ impl Publisher {
         for format in [FeedFormat::Rss, FeedFormat::Atom] {
             let path = render::archive_path(slug, number, format);
             let next = config.url(&render::archive_path(slug, number + 1, format));
-            let linked = self
-                .site
-                .archive_page(&path)
-                .and_then(|page| render::link_next_archive(format, &page.identity()[..], &next));
-            let stored = match linked {
-                Some(bytes) => self.site.store_archive(&path, &bytes),
-                None => Err(std::io::Error::other("no stored page to link")),
-            };
-            if let Err(e) = stored {
-                tracing::error!(page = %path, error = %e, "next-archive link not added");
-            }
+            self.site.link_archive(&path, format, next);
         }
     }
 

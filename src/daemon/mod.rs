@@ -13,6 +13,8 @@
 //!   so that an `fsync` never holds up the next publish;
 //! - `wirefeed-compress` ([`crate::site`]) adds the gzip and brotli bodies
 //!   of each published change;
+//! - `wirefeed-archive` ([`crate::site`]) compresses and writes archive
+//!   pages;
 //! - `wirefeed-websub` ([`crate::websub`]), one per configured hub, pings
 //!   it with the feeds a publish changed;
 //! - the HTTP server's threads ([`crate::http::serve`]) answer requests

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 
+use super::archive::PAGES_PER_ROUND;
 use super::publisher::{Intake, Publisher};
 use crate::metrics::FeedLabels;
 use crate::render;
@@ -36,14 +37,21 @@ impl Publisher {
     ) {
         let now = Utc::now();
         let items = Instant::now();
-        let (pages, relinked) = self.catalog.archive_step(now);
+        let (pages, mut relinked) = self.catalog.archive_step(now);
+        // The few pages a live change completes are stored now, from the
+        // texts and items the feeds showed them with (kept until the next
+        // two lines); the many of a first start or a config change are
+        // stored between rounds, and linked once they are.
+        if self.unstored.is_empty() && pages.len() <= PAGES_PER_ROUND {
+            relinked.extend(self.store_pages(pages, now));
+        } else {
+            self.unstored.extend(pages);
+        }
         self.catalog.cache_texts(now);
         let mut touched = self.with_empty_feeds(touched, now);
         touched.extend(relinked);
         self.items.refresh(&self.catalog, &touched, now);
         let feeds = Instant::now();
-        // Stored between rounds; the feeds link to them once they are.
-        self.unstored.extend(pages);
         let mut resources = self.render_feeds(&touched, now);
         resources.extend(self.pages());
         let swap = Instant::now();

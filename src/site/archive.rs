@@ -1,14 +1,124 @@
-//! Complete archive pages on disk: written once, gzip-compressed, under
+//! Archive pages on disk: written once, gzip-compressed, under
 //! `state.dir/archives/<slug>/<number>.<ext>.gz`, and read back when asked
-//! for; they are never held in memory (a newsroom's history is large).
-//! Open pages are served from the snapshot like the feeds.
+//! for; they are not held in memory (a newsroom's history is large).
+//!
+//! The `wirefeed-archive` thread compresses and writes them, and adds the
+//! `next-archive` link to the page before, so the publisher only renders
+//! them; until a page is written it is served from memory.
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::{Arc, Mutex};
 
 use super::compress;
 use super::resource::Resource;
-use crate::render::FeedFormat;
+use crate::render::{self, FeedFormat};
+
+/// Jobs the writer may fall behind by before the publisher waits for it.
+const QUEUE: usize = 32;
+
+/// One thing for the writer to do, in order.
+enum Job {
+    /// Write this page (`dir`, path, identity bytes).
+    Store(PathBuf, String, Arc<Vec<u8>>),
+    /// Add `next-archive` (to this URL) to a written page.
+    Link(PathBuf, String, FeedFormat, String),
+}
+
+/// Pages rendered and not written yet, by path; and the writer's queue.
+pub(super) struct Writer {
+    waiting: Arc<Mutex<HashMap<String, Arc<Vec<u8>>>>>,
+    jobs: Option<Mutex<SyncSender<Job>>>,
+}
+
+impl Writer {
+    /// The writer thread (or, where it cannot start, writing on the
+    /// caller's thread).
+    pub(super) fn start() -> Writer {
+        let waiting: Arc<Mutex<HashMap<String, Arc<Vec<u8>>>>> = Arc::default();
+        // Bounded: a first start renders pages faster than they are
+        // compressed, and the ones waiting are held in memory.
+        let (tx, rx) = mpsc::sync_channel(QUEUE);
+        let pending = waiting.clone();
+        let spawned = std::thread::Builder::new()
+            .name("wirefeed-archive".into())
+            .spawn(move || run(&rx, &pending));
+        Writer {
+            waiting,
+            jobs: spawned.ok().map(|_| Mutex::new(tx)),
+        }
+    }
+
+    /// Queues page `path` to be written under `dir`; served from memory
+    /// until it is.
+    pub(super) fn store(&self, dir: PathBuf, path: &str, identity: Vec<u8>) {
+        let key = path.trim_start_matches('/').to_string();
+        let bytes = Arc::new(identity);
+        if let Ok(mut waiting) = self.waiting.lock() {
+            waiting.insert(key.clone(), bytes.clone());
+        }
+        self.send(Job::Store(dir, key, bytes));
+    }
+
+    /// Queues adding `next-archive` (`next`) to page `path`, after the
+    /// writes queued before.
+    pub(super) fn link(&self, dir: PathBuf, path: &str, format: FeedFormat, next: String) {
+        let key = path.trim_start_matches('/').to_string();
+        self.send(Job::Link(dir, key, format, next));
+    }
+
+    fn send(&self, job: Job) {
+        let sent = self
+            .jobs
+            .as_ref()
+            .and_then(|tx| tx.lock().ok().map(|tx| tx.send(job)));
+        match sent {
+            Some(Ok(())) => {}
+            Some(Err(mpsc::SendError(job))) => do_job(job, &self.waiting),
+            None => {}
+        }
+    }
+
+    /// A page rendered and not written yet.
+    pub(super) fn waiting(&self, path: &str) -> Option<Arc<Vec<u8>>> {
+        let key = path.trim_start_matches('/');
+        self.waiting.lock().ok()?.get(key).cloned()
+    }
+}
+
+fn run(rx: &Receiver<Job>, waiting: &Mutex<HashMap<String, Arc<Vec<u8>>>>) {
+    while let Ok(job) = rx.recv() {
+        do_job(job, waiting);
+    }
+}
+
+fn do_job(job: Job, waiting: &Mutex<HashMap<String, Arc<Vec<u8>>>>) {
+    match job {
+        Job::Store(dir, path, bytes) => {
+            if let Err(e) = store(&dir, &path, &bytes) {
+                tracing::error!(page = %path, error = %e, "archive page not stored");
+            }
+            if let Ok(mut w) = waiting.lock() {
+                if w.get(&path).is_some_and(|b| Arc::ptr_eq(b, &bytes)) {
+                    w.remove(&path);
+                }
+            }
+        }
+        Job::Link(dir, path, format, next) => {
+            let linked = load(&dir, &path)
+                .and_then(|page| render::link_next_archive(format, &page.identity()[..], &next));
+            let stored = match linked {
+                Some(bytes) => store(&dir, &path, &bytes),
+                None => Err(std::io::Error::other("no stored page to link")),
+            };
+            if let Err(e) = stored {
+                tracing::error!(page = %path, error = %e, "next-archive link not added");
+            }
+        }
+    }
+}
 
 /// The file of archive page `path` (`feeds/archive/<slug>/<n>.<ext>`, as
 /// rendered, or as requested with a leading `/`) under `dir`, and its
@@ -32,7 +142,7 @@ fn file_of(dir: &Path, path: &str) -> Option<(PathBuf, FeedFormat)> {
 
 /// Stores a complete page's document (gzip, written to a temporary file
 /// and renamed, so a reader never sees half of it).
-pub(super) fn store(dir: &Path, path: &str, identity: &[u8]) -> std::io::Result<()> {
+fn store(dir: &Path, path: &str, identity: &[u8]) -> std::io::Result<()> {
     let (file, _) = file_of(dir, path).ok_or_else(|| {
         std::io::Error::new(std::io::ErrorKind::InvalidInput, "not an archive page")
     })?;

@@ -42,6 +42,7 @@ pub struct Site {
     cache_control: ArcSwap<HeaderValue>,
     /// `Link: <hub>; rel="hub"` for each WebSub hub (none without hubs).
     hub_links: ArcSwap<Vec<HeaderValue>>,
+    archive_writer: archive::Writer,
     /// Set once the start-up state is published.
     ready: AtomicBool,
     metrics: Metrics,
@@ -55,6 +56,7 @@ impl Site {
             parse_ctx: ArcSwap::from_pointee(ParseContext::from_config(&config)),
             cache_control: ArcSwap::from_pointee(cache_control(&config)),
             hub_links: ArcSwap::from_pointee(hub_links(&config)),
+            archive_writer: archive::Writer::start(),
             config: ArcSwap::new(config),
             ready: AtomicBool::new(false),
             metrics: Metrics::new(),
@@ -140,14 +142,23 @@ impl Site {
         ))
     }
 
-    /// Stores a complete archive page (`feeds/archive/...`) on disk, where
-    /// [`Site::archive_page`] finds it: blocking I/O.
-    pub fn store_archive(&self, path: &str, identity: &[u8]) -> std::io::Result<()> {
-        archive::store(&self.archive_dir(), path, identity)
+    /// Stores an archive page (`feeds/archive/...`): compressed and
+    /// written by a thread of its own, served from memory until then.
+    pub fn store_archive(&self, path: &str, identity: Vec<u8>) {
+        self.archive_writer
+            .store(self.archive_dir(), path, identity);
     }
 
-    /// A complete archive page read back from disk: blocking I/O, for a
-    /// thread that may block. `None`: no such page.
+    /// Adds `next-archive` (to `next`) to stored page `path`, after the
+    /// pages stored before.
+    pub fn link_archive(&self, path: &str, format: render::FeedFormat, next: String) {
+        self.archive_writer
+            .link(self.archive_dir(), path, format, next);
+    }
+
+    /// An archive page, read back from disk (blocking I/O, for a thread
+    /// that may block) or still waiting to be written. `None`: no such
+    /// page.
     pub fn archive_page(&self, path: &str) -> Option<Resource> {
         // Only a feed of the current config (a removed category's pages
         // may still be on disk).
@@ -157,9 +168,20 @@ impl Site {
         let slug = page.split('/').next()?;
         let config = self.config.load();
         let known = slug == "all" || config.categories.iter().any(|c| c.slug == slug);
-        known
-            .then(|| archive::load(&self.archive_dir(), path))
-            .flatten()
+        if !known {
+            return None;
+        }
+        if let Some(bytes) = self.archive_writer.waiting(path) {
+            let format = render::FeedFormat::ALL
+                .into_iter()
+                .find(|f| path.ends_with(f.extension()))?;
+            return Some(Resource::uncompressed(
+                format.content_type(),
+                bytes.to_vec(),
+                None,
+            ));
+        }
+        archive::load(&self.archive_dir(), path)
     }
 
     fn archive_dir(&self) -> std::path::PathBuf {
