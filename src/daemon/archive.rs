@@ -1,8 +1,10 @@
 //! The archive pages that completed (see `catalog::archive`), rendered
-//! once and stored on disk a few at a time between the publisher's rounds:
-//! a first start (or a config change) with a long history makes thousands,
-//! and neither readiness nor live changes wait for them. The feeds link to
-//! a page once it is stored; the page before it then gains its
+//! from the items the feeds showed them with and handed to the site, which
+//! compresses and writes them on a thread of its own. The few a live change
+//! completes are rendered in its publish; the thousands a first start or a
+//! config change makes, a few at a time between the publisher's rounds (a
+//! first start says ready once they are done). The feeds link to a page
+//! once it is handed over; the page before it then gains its
 //! `next-archive` link.
 
 use std::collections::{BTreeMap, BTreeSet};
