@@ -323,8 +323,12 @@ impl Watcher {
             EventKind::Modify(ModifyKind::Name(_)) | EventKind::Remove(_) => true,
             _ => false,
         };
+        // A mode or time set on a file nobody is writing (`cp -p`, Python's
+        // `shutil.copy`, `install` do it right after the close): its bytes
+        // are complete, no need to wait for it to hold still.
+        let metadata = matches!(ev.kind, EventKind::Modify(ModifyKind::Metadata(_)));
         for path in ev.paths {
-            if settled_now {
+            if settled_now || (metadata && !self.writing.contains_key(&path)) {
                 let since = self.writing.remove(&path).map_or(time, |w| w.since);
                 self.mark_ready(path, since, time);
             } else {
@@ -586,6 +590,35 @@ mod tests {
             t0 + ms(101),
             &none,
         );
+        assert!(w.take_due(t0 + ms(200)).is_none(), "being written");
+        assert!(w.writing.contains_key(&x));
+    }
+
+    #[test]
+    fn a_mode_set_after_the_close_does_not_wait_for_the_file_to_hold_still() {
+        let mut w = watcher(); // debounce 20 ms, settle 1 s
+        let none = |_: WatchMsg| {};
+        let ms = Duration::from_millis;
+        let x = PathBuf::from("/a/x.txt");
+        let event = |kind| notify::Event::new(kind).add_path(x.clone());
+        let chmod = || {
+            event(EventKind::Modify(ModifyKind::Metadata(
+                notify::event::MetadataKind::Permissions,
+            )))
+        };
+        let t0 = Instant::now();
+        w.classify(
+            event(EventKind::Access(AccessKind::Close(AccessMode::Write))),
+            t0,
+            &none,
+        );
+        w.classify(chmod(), t0 + ms(1), &none);
+        let (paths, since) = w.take_due(t0 + ms(30)).expect("due after the debounce");
+        assert_eq!((paths, since), (vec![x.clone()], t0));
+        // While it is being written, a mode change waits for the close.
+        let data = EventKind::Modify(ModifyKind::Data(notify::event::DataChange::Any));
+        w.classify(event(data), t0 + ms(100), &none);
+        w.classify(chmod(), t0 + ms(101), &none);
         assert!(w.take_due(t0 + ms(200)).is_none(), "being written");
         assert!(w.writing.contains_key(&x));
     }
