@@ -8,7 +8,6 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::process::Command;
 use std::time::Duration;
 
 use common::{eventually, wait_until, Daemon, Resp, Site};
@@ -385,19 +384,7 @@ fn archive_pages_survive_a_restart_and_are_what_build_writes() {
             "{path} changed across a restart"
         );
     }
-    let out = tempfile::tempdir().expect("tempdir");
-    let built = Command::new(env!("CARGO_BIN_EXE_wirefeed"))
-        .arg("--config")
-        .arg(d.site.config_path())
-        .args(["build", "--out"])
-        .arg(out.path())
-        .output()
-        .expect("run build");
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
+    let out = d.build_site();
     let mut written = Vec::new();
     for slug in ["all", "world", "pakistan", "business"] {
         let dir = out.path().join("feeds/archive").join(slug);

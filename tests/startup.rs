@@ -10,7 +10,6 @@ mod common;
 
 use std::fs;
 use std::io::Write;
-use std::process::Command;
 use std::time::Duration;
 
 use common::*;
@@ -50,20 +49,7 @@ fn at_readiness_every_feed_is_what_build_writes_for_the_same_directory() {
         })
         .collect();
 
-    let out = tempfile::tempdir().expect("tempdir");
-    let built = Command::new(env!("CARGO_BIN_EXE_wirefeed"))
-        .arg("--config")
-        .arg(d.site.config_path())
-        .arg("build")
-        .arg("--out")
-        .arg(out.path())
-        .output()
-        .expect("run build");
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
+    let out = d.build_site();
     for (path, body) in served {
         let want = fs::read(out.path().join(path.trim_start_matches('/'))).expect("built feed");
         assert!(

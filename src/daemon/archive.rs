@@ -85,15 +85,7 @@ impl Publisher {
         for (path, format, body) in rendered.files {
             match body {
                 Ok(bytes) => good.push((path, format, bytes)),
-                Err(rejected) => {
-                    self.site.metrics().render_rejected.inc();
-                    tracing::error!(
-                        page = %rejected.path,
-                        reason = %rejected.reason,
-                        articles = %rejected.articles.join(", "),
-                        "archive page not published: it would not be well-formed"
-                    );
-                }
+                Err(rejected) => self.rejected(&rejected),
             }
         }
         good

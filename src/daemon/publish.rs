@@ -121,18 +121,22 @@ impl Publisher {
         for (path, resource) in rendered {
             match resource {
                 Ok(resource) => resources.push((path, resource)),
-                Err(rejected) => {
-                    self.site.metrics().render_rejected.inc();
-                    tracing::error!(
-                        feed = %rejected.path,
-                        reason = %rejected.reason,
-                        articles = %rejected.articles.join(", "),
-                        "feed not published: it would not be well-formed; its previous version stays served"
-                    );
-                }
+                Err(rejected) => self.rejected(&rejected),
             }
         }
         resources
+    }
+
+    /// Counts and logs a document not published because it would not be
+    /// well-formed (a feed keeps its previous version).
+    pub(super) fn rejected(&self, rejected: &render::Rejected) {
+        self.site.metrics().render_rejected.inc();
+        tracing::error!(
+            document = %rejected.path,
+            reason = %rejected.reason,
+            articles = %rejected.articles.join(", "),
+            "not published: it would not be well-formed; a feed keeps its previous version"
+        );
     }
 
     /// The index page and the OPML.

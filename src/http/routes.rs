@@ -9,7 +9,7 @@ use hyper::{Method, Request, Response, StatusCode};
 
 use super::respond::{plain, respond, Resp};
 use crate::metrics::RequestLabels;
-use crate::site::Site;
+use crate::site::{Resource, Site};
 
 /// Answers one request: from memory, or for an article page from its file
 /// (read on a blocking thread, so a slow disk never stalls the runtime).
@@ -73,32 +73,42 @@ async fn route<'a, B>(site: &Arc<Site>, req: &'a Request<B>) -> (&'a str, Resp) 
         return (label, respond(site, req, &res));
     }
     if archive {
-        // A complete page: stored on disk, read on a blocking thread.
-        let (site_for_read, path) = (site.clone(), path.to_string());
-        let page = tokio::task::spawn_blocking(move || site_for_read.archive_page(&path))
-            .await
-            .ok()
-            .flatten();
-        let resp = match page {
-            Some(res) => respond(site, req, &res),
-            None => plain(StatusCode::NOT_FOUND, "no such archive page\n"),
-        };
-        return ("/feeds/archive", resp);
+        // A stored page, read from disk.
+        let path = path.to_string();
+        let page = read(site, move |s| s.archive_page(&path)).await;
+        return (
+            "/feeds/archive",
+            found(site, req, page, "no such archive page\n"),
+        );
     }
     if let Some(id) = path.strip_prefix("/articles/") {
         let id = percent_encoding::percent_decode_str(id).decode_utf8_lossy();
         let id = id.trim_end_matches(".html").to_string();
-        let (site_for_read, now) = (site.clone(), chrono::Utc::now());
+        let now = chrono::Utc::now();
         // The article's own file (a catalog path, never the URL) is read.
-        let page = tokio::task::spawn_blocking(move || site_for_read.article_page(&id, now))
-            .await
-            .ok()
-            .flatten();
-        let resp = match page {
-            Some(res) => respond(site, req, &res),
-            None => plain(StatusCode::NOT_FOUND, "no such article\n"),
-        };
-        return ("/articles", resp);
+        let page = read(site, move |s| s.article_page(&id, now)).await;
+        return ("/articles", found(site, req, page, "no such article\n"));
     }
     ("other", plain(StatusCode::NOT_FOUND, "not found\n"))
+}
+
+/// A page read from disk on a blocking thread, so a slow disk never stalls
+/// the runtime.
+async fn read(
+    site: &Arc<Site>,
+    read: impl FnOnce(&Site) -> Option<Resource> + Send + 'static,
+) -> Option<Resource> {
+    let site = site.clone();
+    tokio::task::spawn_blocking(move || read(&site))
+        .await
+        .ok()
+        .flatten()
+}
+
+/// `page` with conditional GET, or a 404 saying `missing`.
+fn found<B>(site: &Site, req: &Request<B>, page: Option<Resource>, missing: &'static str) -> Resp {
+    match page {
+        Some(res) => respond(site, req, &res),
+        None => plain(StatusCode::NOT_FOUND, missing),
+    }
 }

@@ -660,6 +660,24 @@ impl Daemon {
         self.log_lines_with(&[needle]).len()
     }
 
+    /// `wirefeed build --out` on this daemon's config, into a temp dir.
+    pub fn build_site(&self) -> tempfile::TempDir {
+        let out = tempfile::tempdir().expect("tempdir");
+        let built = Command::new(env!("CARGO_BIN_EXE_wirefeed"))
+            .arg("--config")
+            .arg(self.site.config_path())
+            .args(["build", "--out"])
+            .arg(out.path())
+            .output()
+            .expect("run build");
+        assert!(
+            built.status.success(),
+            "{}",
+            String::from_utf8_lossy(&built.stderr)
+        );
+        out
+    }
+
     /// Writes `articles/<rel>` (creating its folder) in one go.
     pub fn write_article(&self, rel: &str, text: &str) -> PathBuf {
         let path = self.site.article_path(rel);
