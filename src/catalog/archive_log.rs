@@ -138,8 +138,20 @@ impl FeedLog {
         let path = dir.join(format!("{slug}.log"));
         let mut log = FeedLog::default();
         match log.read(&path, fingerprint) {
-            Ok(true) => {}
-            Ok(false) => {
+            Ok(Some(end)) => {
+                // What follows the last whole page (a page whose writing
+                // was cut short) goes, so the next page is appended to
+                // whole ones.
+                let cut = OpenOptions::new()
+                    .write(true)
+                    .open(&path)
+                    .and_then(|f| f.set_len(end));
+                if let Err(e) = cut {
+                    tracing::warn!(path = %path.display(), error = %e, "archive log not writable: archives kept in memory only");
+                    return log;
+                }
+            }
+            Ok(None) => {
                 log = FeedLog::default();
                 let _ = std::fs::remove_dir_all(dir.join(slug));
                 let header = Line::Config { fingerprint };
@@ -161,33 +173,42 @@ impl FeedLog {
         log
     }
 
-    /// Reads the log; `false` when it is missing or was written under other
-    /// settings. Articles after the last page line (a page whose writing
-    /// was cut short) are not part of any page.
-    fn read(&mut self, path: &Path, fingerprint: u64) -> std::io::Result<bool> {
+    /// Reads the log: the byte offset where its last whole page ends, or
+    /// `None` when it is missing or was written under other settings.
+    /// Articles after the last page line are not part of any page.
+    fn read(&mut self, path: &Path, fingerprint: u64) -> std::io::Result<Option<u64>> {
         let file = match File::open(path) {
             Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e),
         };
-        let mut lines = BufReader::new(file).lines();
-        match lines.next().transpose()?.map(|l| serde_json::from_str(&l)) {
-            Some(Ok(Line::Config { fingerprint: f })) if f == fingerprint => {}
-            _ => return Ok(false),
+        let mut reader = BufReader::new(file);
+        let mut line = String::new();
+        let mut end = reader.read_line(&mut line)? as u64;
+        match serde_json::from_str(&line) {
+            Ok(Line::Config { fingerprint: f }) if f == fingerprint && line.ends_with('\n') => {}
+            _ => return Ok(None),
         }
-        let mut page: Vec<(u64, i64)> = Vec::new();
-        for line in lines {
-            match serde_json::from_str(&line?) {
+        let (mut page, mut at): (Vec<(u64, i64)>, u64) = (Vec::new(), end);
+        loop {
+            line.clear();
+            let n = reader.read_line(&mut line)? as u64;
+            if n == 0 || !line.ends_with('\n') {
+                break;
+            }
+            at += n;
+            match serde_json::from_str(&line) {
                 Ok(Line::Item { path, version }) => page.push((path_key(&path), version)),
                 Ok(Line::Page(meta)) if meta.number == self.complete.len() + 1 => {
                     self.frozen.extend(page.drain(..));
                     self.complete.push(meta);
                     self.stored += 1;
+                    end = at;
                 }
                 _ => break,
             }
         }
-        Ok(true)
+        Ok(Some(end))
     }
 
     /// Appends a completed page to the log.
@@ -208,5 +229,60 @@ impl FeedLog {
             tracing::warn!(error = %e, "archive log not written: its pages are rebuilt at the next start");
             self.file = None;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_cut_short_is_dropped_and_the_next_one_follows_whole_pages() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fingerprint = 7;
+        let line = |l: &Line| serde_json::to_string(l).expect("json") + "\n";
+        let item = |p: &str| Line::Item {
+            path: p.into(),
+            version: 1,
+        };
+        let page = |number| {
+            Line::Page(PageMeta {
+                number,
+                last_modified: 0,
+            })
+        };
+        let mut text = line(&Line::Config { fingerprint });
+        for (n, p) in [(1, "a.txt"), (2, "b.txt")] {
+            text += &line(&item(p));
+            text += &line(&page(n));
+        }
+        let whole = text.len() as u64;
+        text += &line(&item("c.txt"));
+        text += "{\"item\":{\"path\":\"d.t"; // the write that was cut short
+        let path = dir.path().join("world.log");
+        std::fs::write(&path, &text).expect("write");
+
+        let log = FeedLog::open(dir.path(), "world", fingerprint);
+        assert_eq!(
+            (log.complete.len(), log.stored, log.frozen.len()),
+            (2, 2, 2)
+        );
+        assert_eq!(std::fs::metadata(&path).expect("log").len(), whole);
+        drop(log);
+        let mut log = FeedLog::open(dir.path(), "world", fingerprint);
+        log.complete.push(PageMeta {
+            number: 3,
+            last_modified: 0,
+        });
+        log.append(&[], &log.complete[2].clone());
+        let again = FeedLog::open(dir.path(), "world", fingerprint);
+        assert_eq!(
+            again.complete.len(),
+            3,
+            "the next page follows the whole ones"
+        );
+        // Other settings: the log starts over.
+        let other = FeedLog::open(dir.path(), "world", fingerprint + 1);
+        assert!(other.complete.is_empty());
     }
 }
