@@ -246,3 +246,29 @@ pub fn html_text(html: &str) -> Result<String, String> {
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::<chrono::Utc>::MAX_UTC
 }
+
+/// Runs a feed consumer; `None` when it hit feed-rs's known char-boundary
+/// panic (any other panic is passed on).
+pub fn consumer<T>(run: impl FnOnce() -> T + std::panic::UnwindSafe) -> Option<T> {
+    thread_local!(static MESSAGE: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) });
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|info| {
+        MESSAGE.with(|m| *m.borrow_mut() = info.to_string());
+    }));
+    let result = std::panic::catch_unwind(run);
+    std::panic::set_hook(hook);
+    match result {
+        Ok(value) => Some(value),
+        Err(panic) => {
+            let known = MESSAGE.with(|m| {
+                let m = m.borrow();
+                m.contains("feed-rs") && m.contains("is not a char boundary")
+            });
+            if known {
+                None
+            } else {
+                std::panic::resume_unwind(panic)
+            }
+        }
+    }
+}

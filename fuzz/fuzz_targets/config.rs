@@ -58,7 +58,13 @@ fuzz_target!(|data: &[u8]| {
                     String::from_utf8_lossy(&bytes)
                 );
             }
-            let feed = feed_rs::parser::parse(&bytes[..]).unwrap_or_else(|e| {
+            // feed-rs 3.0.0 panics on a person's name holding an
+            // e-mail-like token next to a multi-byte character (the site
+            // title is the feeds' author): see `common::consumer`.
+            let Some(parsed) = common::consumer(|| feed_rs::parser::parse(&bytes[..])) else {
+                continue;
+            };
+            let feed = parsed.unwrap_or_else(|e| {
                 panic!("{path}: feed-rs: {e}\n{}", String::from_utf8_lossy(&bytes))
             });
             assert!(feed.entries.is_empty(), "{path}: entries in an empty site");

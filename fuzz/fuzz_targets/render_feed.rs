@@ -22,7 +22,7 @@ use wirefeed::catalog::StateStore;
 #[path = "common.rs"]
 mod common;
 
-use common::{shown_text, squash};
+use common::{consumer, shown_text, squash};
 
 /// A date as the formats write it: RFC 3339 (Atom, JSON Feed) or RFC 2822
 /// (RSS), nothing else. (feed-rs's default guesses at many more shapes,
@@ -199,28 +199,3 @@ fn reader() -> feed_rs::parser::Parser {
         .build()
 }
 
-/// Runs a feed consumer; `None` when it hit feed-rs's known char-boundary
-/// panic (any other panic is passed on).
-fn consumer<T>(run: impl FnOnce() -> T + std::panic::UnwindSafe) -> Option<T> {
-    thread_local!(static MESSAGE: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) });
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|info| {
-        MESSAGE.with(|m| *m.borrow_mut() = info.to_string());
-    }));
-    let result = std::panic::catch_unwind(run);
-    std::panic::set_hook(hook);
-    match result {
-        Ok(value) => Some(value),
-        Err(panic) => {
-            let known = MESSAGE.with(|m| {
-                let m = m.borrow();
-                m.contains("feed-rs") && m.contains("is not a char boundary")
-            });
-            if known {
-                None
-            } else {
-                std::panic::resume_unwind(panic)
-            }
-        }
-    }
-}
