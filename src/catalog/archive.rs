@@ -22,7 +22,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use foldhash::HashSet;
 
-use super::archive_log::{path_key, version, Archives, FeedLog, PageMeta, PageWork};
+use super::archive_log::{path_key, version, FeedLog, PageMeta, PageWork};
 use super::index::{sort_key, Catalog, SortKey};
 use crate::model::Entry;
 
@@ -125,10 +125,6 @@ impl Catalog {
     pub(super) fn pending(&self, index: usize) -> impl Iterator<Item = &Arc<str>> {
         self.archives.feeds[index].pending.iter()
     }
-
-    pub fn archives(&self) -> &Archives {
-        &self.archives
-    }
 }
 
 /// The pending articles of `log` as its next complete page.
@@ -142,10 +138,7 @@ fn complete_page(
         log.frozen.insert(path_key(&e.path), version(e));
     }
     let number = log.complete.len() + 1;
-    log.complete.push(PageMeta {
-        number,
-        last_modified: last_modified(&entries),
-    });
+    log.complete.push(PageMeta { number });
     PageWork {
         feed,
         number,
@@ -161,12 +154,4 @@ fn sorted(
     let mut page: Vec<Arc<Entry>> = paths.filter_map(|p| entries.get(&p).cloned()).collect();
     page.sort_by_cached_key(|e| super::index::sort_key(e));
     page
-}
-
-fn last_modified(entries: &[Arc<Entry>]) -> i64 {
-    entries
-        .iter()
-        .map(|e| e.updated.timestamp())
-        .max()
-        .unwrap_or(0)
 }

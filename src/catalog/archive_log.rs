@@ -27,12 +27,10 @@ pub struct PageWork {
     pub entries: Vec<Arc<Entry>>,
 }
 
-/// A complete page's validators, as logged.
+/// A complete page, as logged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageMeta {
     pub number: usize,
-    /// Newest `updated` of its articles, Unix seconds.
-    pub last_modified: i64,
 }
 
 /// One line of a feed's log.
@@ -245,12 +243,7 @@ mod tests {
             path: p.into(),
             version: 1,
         };
-        let page = |number| {
-            Line::Page(PageMeta {
-                number,
-                last_modified: 0,
-            })
-        };
+        let page = |number| Line::Page(PageMeta { number });
         let mut text = line(&Line::Config { fingerprint });
         for (n, p) in [(1, "a.txt"), (2, "b.txt")] {
             text += &line(&item(p));
@@ -270,10 +263,7 @@ mod tests {
         assert_eq!(std::fs::metadata(&path).expect("log").len(), whole);
         drop(log);
         let mut log = FeedLog::open(dir.path(), "world", fingerprint);
-        log.complete.push(PageMeta {
-            number: 3,
-            last_modified: 0,
-        });
+        log.complete.push(PageMeta { number: 3 });
         log.append(&[], &log.complete[2].clone());
         let again = FeedLog::open(dir.path(), "world", fingerprint);
         assert_eq!(
