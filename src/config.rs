@@ -16,7 +16,7 @@ use url::Url;
 const NOT_OVERRIDES: &[&str] = &["WIREFEED_CONFIG", "WIREFEED_LOG", "WIREFEED_LOG_FORMAT"];
 /// Config sections an environment variable `WIREFEED_<SECTION>_<KEY>` may set.
 const SECTIONS: &[&str] = &[
-    "site", "articles", "feeds", "server", "state", "parse", "websub",
+    "site", "articles", "feeds", "server", "state", "parse", "websub", "media",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +60,8 @@ pub struct Config {
     pub parse: Parse,
     #[serde(default)]
     pub websub: WebSub,
+    #[serde(default)]
+    pub media: Media,
     #[serde(default)]
     pub categories: Vec<Category>,
     /// Where the config was read from (not a key).
@@ -119,8 +121,14 @@ pub struct Feeds {
 #[serde(deny_unknown_fields, default)]
 pub struct Server {
     pub listen: SocketAddr,
-    /// `Cache-Control: max-age` for feeds, in seconds.
+    /// `Cache-Control: max-age` for feeds and pages, in seconds.
     pub cache_max_age: u32,
+    /// `Cache-Control: stale-while-revalidate`, in seconds (0: left out):
+    /// how long a cache may serve a stale copy while it fetches a new one.
+    pub stale_while_revalidate: u32,
+    /// `Cache-Control: stale-if-error`, in seconds (0: left out): how long
+    /// a cache may serve a stale copy while the server fails.
+    pub stale_if_error: u32,
     #[serde(with = "humantime_serde")]
     pub header_read_timeout: Duration,
     pub max_connections: usize,
@@ -153,6 +161,16 @@ pub struct WebSub {
     pub hubs: Vec<Url>,
 }
 
+/// Images, podcasts and videos the articles attach, served under
+/// `{base_url}/media/` and copied by `build`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Media {
+    /// The directory served as `/media/`; unset: none. An enclosure under
+    /// `{base_url}/media/` without a length takes its file's size.
+    pub dir: Option<PathBuf>,
+}
+
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Category {
@@ -164,6 +182,10 @@ pub struct Category {
     /// and the title always match too.
     #[serde(default, rename = "match")]
     pub names: Vec<String>,
+    /// The feed's and its page's language (BCP 47, e.g. `ur`); default
+    /// `site.language`.
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 fn default_language() -> String {
@@ -203,6 +225,8 @@ impl Default for Server {
         Server {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             cache_max_age: 60,
+            stale_while_revalidate: 60,
+            stale_if_error: 86400,
             header_read_timeout: Duration::from_secs(10),
             max_connections: 16384,
             max_header_bytes: 16 * 1024,
@@ -255,6 +279,9 @@ impl Config {
         self.articles.dir = resolve_dir(&self.articles.dir);
         if let Some(dir) = &self.state.dir {
             self.state.dir = Some(resolve_dir(dir));
+        }
+        if let Some(dir) = &self.media.dir {
+            self.media.dir = Some(resolve_dir(dir));
         }
         if let Some(name) = self.source.file_name() {
             let dir = match self.source.parent() {
@@ -340,6 +367,15 @@ impl Config {
         // These reach every feed and page as text: a character XML 1.0
         // forbids (a control character from a TOML escape) would make them
         // ill-formed.
+        let languages = std::iter::once(&self.site.language)
+            .chain(self.categories.iter().filter_map(|c| c.language.as_ref()));
+        if let Some(bad) = languages.into_iter().find(|l| !is_language_tag(l)) {
+            return Err(invalid(
+                "language",
+                line_of(text, "language", 0),
+                format!("{bad:?}: a language tag is letters, digits and '-' (e.g. \"en\", \"ur-PK\")"),
+            ));
+        }
         let site_texts = [
             ("site.title", "title", &self.site.title),
             ("site.description", "description", &self.site.description),
@@ -353,7 +389,10 @@ impl Config {
         let mut seen = std::collections::HashSet::new();
         for (i, cat) in self.categories.iter().enumerate() {
             let line = line_of(text, "[[categories]]", i);
-            let texts = [&cat.title, &cat.description].into_iter().chain(&cat.names);
+            let texts = [&cat.title, &cat.description]
+                .into_iter()
+                .chain(&cat.names)
+                .chain(&cat.language);
             if let Some(c) = texts.filter_map(|t| forbidden_char(t)).next() {
                 return Err(invalid("categories", line, forbidden(c)));
             }
@@ -440,6 +479,14 @@ fn apply_env(
 }
 
 /// An http(s) URL that can stand in a `Link` header and a feed as it is.
+fn is_language_tag(tag: &str) -> bool {
+    !tag.is_empty()
+        && tag.len() <= 35
+        && tag.split('-').all(|p| {
+            !p.is_empty() && p.len() <= 8 && p.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+}
+
 fn is_http_url(url: &Url) -> bool {
     matches!(url.scheme(), "http" | "https")
         && url.has_host()

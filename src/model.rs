@@ -194,6 +194,24 @@ pub struct FeedInfo {
     pub slug: String,
     pub title: String,
     pub description: String,
+    /// BCP 47 tag: the category's `language`, else `site.language`.
+    pub language: String,
+}
+
+/// Is `lang` (a BCP 47 tag) written right to left? Arabic-script and
+/// Hebrew-script languages, by primary subtag or script subtag.
+pub fn is_rtl(lang: &str) -> bool {
+    const RTL: &[&str] = &[
+        "ar", "arc", "ckb", "dv", "fa", "he", "iw", "ks", "ku", "ps", "sd", "ug", "ur", "yi",
+    ];
+    let mut parts = lang.split('-');
+    let primary = parts.next().unwrap_or("").to_ascii_lowercase();
+    let script = parts.find(|p| p.len() == 4).map(str::to_ascii_lowercase);
+    match script.as_deref() {
+        Some("arab" | "hebr" | "syrc" | "thaa" | "nkoo" | "adlm" | "rohg") => true,
+        Some(_) => false,
+        None => RTL.contains(&primary.as_str()),
+    }
 }
 
 /// Something that happened to one path under the articles directory.

@@ -362,6 +362,7 @@ pub fn feed_list(config: &Config) -> Vec<FeedInfo> {
         } else {
             config.site.description.clone()
         },
+        language: config.site.language.clone(),
     }];
     feeds.extend(config.categories.iter().map(|c| FeedInfo {
         slug: c.slug.clone(),
@@ -371,6 +372,10 @@ pub fn feed_list(config: &Config) -> Vec<FeedInfo> {
         } else {
             c.description.clone()
         },
+        language: c
+            .language
+            .clone()
+            .unwrap_or_else(|| config.site.language.clone()),
     }));
     feeds
 }

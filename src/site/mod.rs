@@ -38,7 +38,8 @@ pub struct Site {
     config: ArcSwap<Config>,
     /// For reading article bodies back (built once per config).
     parse_ctx: ArcSwap<ParseContext>,
-    /// `Cache-Control` of every feed answer (from `server.cache_max_age`).
+    /// `Cache-Control` of every answer that may change (`server.cache_max_age`,
+    /// `stale_while_revalidate`, `stale_if_error`).
     cache_control: ArcSwap<HeaderValue>,
     /// `Link: <hub>; rel="hub"` for each WebSub hub (none without hubs).
     hub_links: ArcSwap<Vec<HeaderValue>>,
@@ -231,9 +232,20 @@ impl Site {
     }
 }
 
+/// `public, max-age=M[, stale-while-revalidate=S][, stale-if-error=E]`.
 fn cache_control(config: &Config) -> HeaderValue {
-    HeaderValue::from_str(&format!("public, max-age={}", config.server.cache_max_age))
-        .unwrap_or_else(|_| HeaderValue::from_static("public, max-age=60"))
+    let server = &config.server;
+    let mut value = format!("public, max-age={}", server.cache_max_age);
+    if server.stale_while_revalidate > 0 {
+        value.push_str(&format!(
+            ", stale-while-revalidate={}",
+            server.stale_while_revalidate
+        ));
+    }
+    if server.stale_if_error > 0 {
+        value.push_str(&format!(", stale-if-error={}", server.stale_if_error));
+    }
+    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("public, max-age=60"))
 }
 
 fn hub_links(config: &Config) -> Vec<HeaderValue> {
