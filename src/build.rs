@@ -1,11 +1,14 @@
 //! `wirefeed build`: the whole site as static files.
 //!
 //! ```text
-//! OUT/index.html              feed list with autodiscovery links
+//! OUT/index.html              the latest stories, categories, feeds to follow
+//! OUT/categories/<slug>.html  a category's latest stories
+//! OUT/categories/<slug>/<n>.html   its earlier stories (archive page n)
 //! OUT/feeds.opml              every feed, for reader import
 //! OUT/feeds/<slug>.rss|.atom|.json
 //! OUT/feeds/archive/<slug>/<n>.rss|.atom|.json   RFC 5005 archive pages
 //! OUT/articles/<id>.html      one page per article (the item links)
+//! OUT/media/...               a copy of `media.dir`
 //! ```
 
 use std::path::Path;
@@ -68,6 +71,13 @@ fn write_archives(
             let (mut files, mut rejected) = (0, Vec::new());
             let newest = catalog.complete_pages(page.feed).len();
             let rendered = render::archive_files(catalog, page, texts, now, &cache, newest);
+            let (page, html) = rendered.page;
+            let page = out.join(page);
+            if let Some(dir) = page.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(&page, html)?;
+            files += 1;
             for (path, _, body) in rendered.files {
                 match body {
                     Ok(bytes) => {
@@ -116,17 +126,13 @@ pub(crate) fn write_site(
         write(&path, &bytes)?;
     }
     write("feeds.opml", &render::opml::render(config, catalog.feeds()))?;
-    write(
-        "index.html",
-        &render::html::index(config, catalog.feeds(), &catalog.counts()),
-    )?;
     let (root, ctx) = (&config.articles.dir, catalog.parse_context());
     for entry in catalog.entries() {
         if entry.published.with_timezone(&Utc) <= now {
             let text = catalog::load_text(root, ctx, entry);
             write(
-                &format!("articles/{}.html", entry.id),
-                &render::html::article(config, entry, &text),
+                &entry.page_file(),
+                &render::html::article(config, catalog.feeds(), entry, &text),
             )?;
         }
     }

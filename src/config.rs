@@ -373,7 +373,9 @@ impl Config {
             return Err(invalid(
                 "language",
                 line_of(text, "language", 0),
-                format!("{bad:?}: a language tag is letters, digits and '-' (e.g. \"en\", \"ur-PK\")"),
+                format!(
+                    "{bad:?}: a language tag is letters, digits and '-' (e.g. \"en\", \"ur-PK\")"
+                ),
             ));
         }
         let site_texts = [
@@ -479,12 +481,14 @@ fn apply_env(
 }
 
 /// An http(s) URL that can stand in a `Link` header and a feed as it is.
-fn is_language_tag(tag: &str) -> bool {
+/// A BCP 47-shaped tag (`en`, `ur-PK`): letters, digits and `-`, parts of
+/// 1 to 8.
+pub fn is_language_tag(tag: &str) -> bool {
     !tag.is_empty()
         && tag.len() <= 35
-        && tag.split('-').all(|p| {
-            !p.is_empty() && p.len() <= 8 && p.bytes().all(|b| b.is_ascii_alphanumeric())
-        })
+        && tag
+            .split('-')
+            .all(|p| !p.is_empty() && p.len() <= 8 && p.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 fn is_http_url(url: &Url) -> bool {

@@ -119,6 +119,12 @@ pub struct Article {
     /// The article's own id, if it names one.
     pub id: Option<String>,
     pub dateline: Option<Dateline>,
+    /// The article's image (front matter / JSON `image`, `image_alt`).
+    pub image: Option<Image>,
+    /// Attached media: podcasts, videos (front matter / JSON `enclosures`).
+    pub enclosures: Vec<Enclosure>,
+    /// The article's language (`lang`), when it names one.
+    pub lang: Option<String>,
     /// xxh3 of the file's bytes: tells a real edit from a touch, and a
     /// renamed file from a new one.
     #[serde(serialize_with = "as_hex")]
@@ -138,6 +144,31 @@ pub struct ItemText {
     /// Sanitized HTML.
     pub html: String,
     pub dateline: Option<Dateline>,
+    pub image: Option<Image>,
+    pub enclosures: Vec<Enclosure>,
+    /// The article's own language; `None`: its feed's.
+    pub lang: Option<String>,
+}
+
+/// An image shown with an article: an absolute http(s) URL and its
+/// alternative text (empty when the article gives none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Image {
+    pub url: String,
+    pub alt: String,
+}
+
+/// A file attached to an article (a podcast episode, a video).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Enclosure {
+    /// Absolute http(s) URL.
+    pub url: String,
+    /// Its media type (`audio/mpeg`), as given or from the file name.
+    #[serde(rename = "type")]
+    pub mime: String,
+    /// Size in bytes, as given or read from the file under `media.dir`;
+    /// `None` when neither says (never guessed).
+    pub length: Option<u64>,
 }
 
 impl Article {
@@ -147,6 +178,9 @@ impl Article {
             summary: std::mem::take(&mut self.summary),
             html: std::mem::take(&mut self.content_html),
             dateline: self.dateline.take(),
+            image: self.image.take(),
+            enclosures: std::mem::take(&mut self.enclosures),
+            lang: self.lang.take(),
         }
     }
 }
@@ -183,8 +217,22 @@ impl Entry {
     pub fn link(&self, config: &Config) -> String {
         match &self.own_link {
             Some(link) => link.to_string(),
-            None => config.url(&format!("articles/{}", encode_id(&self.id))),
+            None => self.page_url(config),
         }
+    }
+
+    /// The article's page on this site: `articles/{id}.html`, a file by
+    /// that exact name in `build --out`, so the links work on any static
+    /// host.
+    pub fn page_url(&self, config: &Config) -> String {
+        config.url(&format!("articles/{}.html", encode_id(&self.id)))
+    }
+
+    /// The file `build` writes the page to, under its output directory:
+    /// the id as it is (a static host decodes the URL's percent-encoding
+    /// to find it).
+    pub fn page_file(&self) -> String {
+        format!("articles/{}.html", self.id)
     }
 }
 
@@ -268,11 +316,11 @@ mod tests {
         };
         assert_eq!(
             entry("world-putin-visit-2", None).link(&config),
-            "https://news.test/wire/articles/world-putin-visit-2"
+            "https://news.test/wire/articles/world-putin-visit-2.html"
         );
         assert_eq!(
             entry("اردو-خبر", None).link(&config),
-            "https://news.test/wire/articles/%D8%A7%D8%B1%D8%AF%D9%88-%D8%AE%D8%A8%D8%B1"
+            "https://news.test/wire/articles/%D8%A7%D8%B1%D8%AF%D9%88-%D8%AE%D8%A8%D8%B1.html"
         );
         assert_eq!(
             entry("x", Some("https://example.com/s")).link(&config),

@@ -235,11 +235,42 @@ fn parse_read(
     read: Result<FileRead, Reason>,
     ctx: &ParseContext,
 ) -> Result<Option<Article>, ParseError> {
-    read.and_then(|file| parse::parse_bytes(key, &file.bytes, file.mtime, ctx))
+    let mut parsed = read
+        .and_then(|file| parse::parse_bytes(key, &file.bytes, file.mtime, ctx))
         .map_err(|reason| ParseError {
             path: root.join(key),
             reason,
-        })
+        })?;
+    if let (Some(article), Some(media)) = (&mut parsed, &ctx.media) {
+        fill_lengths(article, media);
+    }
+    Ok(parsed)
+}
+
+/// The size of each enclosure that gives none and points under
+/// `{base_url}/media/`, from its file in `media.dir`. A missing file, or
+/// a path that leaves the directory, leaves the length unknown.
+fn fill_lengths(article: &mut Article, (prefix, dir): &(String, std::path::PathBuf)) {
+    for enclosure in article.enclosures.iter_mut().filter(|e| e.length.is_none()) {
+        let Some(rel) = enclosure.url.strip_prefix(prefix.as_str()) else {
+            continue;
+        };
+        let rel = rel.split(['?', '#']).next().unwrap_or_default();
+        let rel = percent_encoding::percent_decode_str(rel).decode_utf8_lossy();
+        let safe = Path::new(&*rel)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !safe {
+            continue;
+        }
+        match std::fs::metadata(dir.join(&*rel)) {
+            Ok(m) if m.is_file() => enclosure.length = Some(m.len()),
+            _ => article.warnings.push(format!(
+                "enclosure {}: no such file in media.dir; its length is left out",
+                enclosure.url
+            )),
+        }
+    }
 }
 
 /// Builds a catalog from a directory in one go (for `build` and `check`).

@@ -364,18 +364,20 @@ pub fn feed_list(config: &Config) -> Vec<FeedInfo> {
         },
         language: config.site.language.clone(),
     }];
-    feeds.extend(config.categories.iter().map(|c| FeedInfo {
-        slug: c.slug.clone(),
-        title: format!("{} - {}", config.site.title, c.title),
-        description: if c.description.is_empty() {
-            format!("{} stories from {}", c.title, config.site.title)
-        } else {
-            c.description.clone()
-        },
-        language: c
-            .language
-            .clone()
-            .unwrap_or_else(|| config.site.language.clone()),
+    feeds.extend(config.categories.iter().map(|c| {
+        FeedInfo {
+            slug: c.slug.clone(),
+            title: format!("{} - {}", config.site.title, c.title),
+            description: if c.description.is_empty() {
+                format!("{} stories from {}", c.title, config.site.title)
+            } else {
+                c.description.clone()
+            },
+            language: c
+                .language
+                .clone()
+                .unwrap_or_else(|| config.site.language.clone()),
+        }
     }));
     feeds
 }

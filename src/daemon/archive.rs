@@ -49,10 +49,12 @@ impl Publisher {
         pages.par_iter().for_each(|page| {
             let texts = catalog.page_texts(page);
             let top = newest[&page.feed];
-            let rendered = render::archive_files(catalog, page, texts, now, items, top);
+            let mut rendered = render::archive_files(catalog, page, texts, now, items, top);
+            let (html_path, html) = std::mem::take(&mut rendered.page);
             for (path, _, body) in self.checked(rendered) {
                 site.store_archive(&path, body);
             }
+            site.store_archive(&html_path, html);
         });
         let mut linked = BTreeSet::new();
         for page in &pages {

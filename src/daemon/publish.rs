@@ -25,7 +25,7 @@ struct Steps {
 }
 
 impl Publisher {
-    /// Renders the touched feeds plus the index and OPML and swaps them in
+    /// Renders the touched feeds and their pages plus the OPML and swaps them in
     /// at once. A feed document that would not be well-formed is not
     /// swapped in: its previous version stays served.
     pub(super) fn publish(
@@ -110,11 +110,18 @@ impl Publisher {
             .flat_map_iter(|&index| {
                 let rendered = render::feed_files(catalog, index, now, items);
                 let updated = rendered.updated;
-                rendered.files.into_iter().map(move |(path, format, body)| {
+                let (page, html) = rendered.page;
+                let page = match page.as_str() {
+                    "index.html" => "/".to_string(),
+                    other => format!("/{other}"),
+                };
+                let html = Resource::new("text/html; charset=utf-8", html, updated);
+                let feeds = rendered.files.into_iter().map(move |(path, format, body)| {
                     let resource =
                         body.map(|b| Arc::new(Resource::new(format.content_type(), b, updated)));
                     (format!("/{path}"), resource)
-                })
+                });
+                feeds.chain(std::iter::once((page, Ok(Arc::new(html)))))
             })
             .collect();
         let mut resources = Vec::with_capacity(rendered.len() + 2);
@@ -139,21 +146,14 @@ impl Publisher {
         );
     }
 
-    /// The index page and the OPML.
-    fn pages(&self) -> [(String, Arc<Resource>); 2] {
+    /// The OPML (the pages are rendered with their feeds).
+    fn pages(&self) -> [(String, Arc<Resource>); 1] {
         let (config, feeds) = (self.catalog.config(), self.catalog.feeds());
-        let index = render::html::index(config, feeds, &self.catalog.counts());
         let opml = render::opml::render(config, feeds);
-        [
-            (
-                "/".into(),
-                Arc::new(Resource::new("text/html; charset=utf-8", index, None)),
-            ),
-            (
-                "/feeds.opml".into(),
-                Arc::new(Resource::new("text/x-opml; charset=utf-8", opml, None)),
-            ),
-        ]
+        [(
+            "/feeds.opml".into(),
+            Arc::new(Resource::new("text/x-opml; charset=utf-8", opml, None)),
+        )]
     }
 
     /// The metrics and the log line of a publish.

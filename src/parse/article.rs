@@ -9,7 +9,9 @@ use chrono::{DateTime, Timelike};
 
 use super::context::{ParseContext, Parts};
 use super::{dates, decode, json, markdown, meta, scraped};
-use crate::model::{Article, CategorySource, DateSource, Dateline, Format, Reason};
+use crate::model::{
+    Article, CategorySource, DateSource, Dateline, Enclosure, Format, Image, Reason,
+};
 
 /// Parses an article's bytes; `key` is its path relative to the articles
 /// directory, `mtime` the date used when the article has none.
@@ -111,10 +113,56 @@ fn finish(
             agency: clean.line(&d.agency),
             source: d.source.map(|s| clean.line(&s)),
         }),
+        image: parts.image.and_then(|(url, alt)| {
+            let url = absolute_url(&ctx.base, &clean.line(&url), "image", &mut warnings)?;
+            let alt = alt.map(|a| clean.line(&a)).unwrap_or_default();
+            Some(Image { url, alt })
+        }),
+        enclosures: parts
+            .enclosures
+            .into_iter()
+            .filter_map(|(url, mime, length)| {
+                let url = absolute_url(&ctx.base, &clean.line(&url), "enclosure", &mut warnings)?;
+                let mime = mime
+                    .map(|m| clean.line(&m))
+                    .filter(|m| m.contains('/'))
+                    .or_else(|| guess_type(&url))
+                    .unwrap_or_else(|| "application/octet-stream".into());
+                Some(Enclosure { url, mime, length })
+            })
+            .collect(),
+        lang: parts
+            .lang
+            .map(|l| clean.line(&l))
+            .filter(|l| crate::config::is_language_tag(l)),
         content_hash: xxhash_rust::xxh3::xxh3_64(bytes),
         warnings,
     };
     Ok(clean.report(article))
+}
+
+/// `url` resolved against the site's base URL (`media/a.png`,
+/// `/media/a.png`), as a browser would; only http(s) URLs are kept, the
+/// others dropped with a warning.
+fn absolute_url(
+    base: &url::Url,
+    url: &str,
+    what: &str,
+    warnings: &mut Vec<String>,
+) -> Option<String> {
+    match base.join(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => Some(u.to_string()),
+        _ => {
+            warnings.push(format!("{what} {url:?} left out: not an http(s) URL"));
+            None
+        }
+    }
+}
+
+/// The media type a file name says (`.mp3`: `audio/mpeg`).
+fn guess_type(url: &str) -> Option<String> {
+    let path = url::Url::parse(url).ok()?.path().to_string();
+    mime_guess::from_path(path).first().map(|m| m.to_string())
 }
 
 /// Cleans every text field: YAML and JSON escapes (`"\e"`, `"\u0000"`)

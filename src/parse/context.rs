@@ -28,6 +28,11 @@ pub struct ParseContext {
     /// round drop every text (the feeds show a few hundred, read back
     /// later), so they leave them out: [`ParseContext::metadata_only`].
     pub texts: bool,
+    /// `site.base_url`: image and enclosure URLs are resolved against it.
+    pub base: url::Url,
+    /// `({base_url}/media/, media.dir)`: where the catalog finds the size
+    /// of an enclosure that does not give one.
+    pub media: Option<(String, std::path::PathBuf)>,
 }
 
 impl std::fmt::Debug for ParseContext {
@@ -51,6 +56,8 @@ impl ParseContext {
             max_content_bytes: c.feeds.max_content_bytes,
             plain_text: std::sync::Arc::new(ammonia::Builder::empty()),
             texts: true,
+            base: c.site.base_url.clone(),
+            media: c.media.dir.clone().map(|dir| (c.url("media/"), dir)),
         }
     }
 
@@ -87,7 +94,14 @@ pub struct Parts {
     pub id: Option<String>,
     pub dateline: Option<Dateline>,
     pub draft: bool,
+    /// `image` and `image_alt` as written.
+    pub image: Option<(String, Option<String>)>,
+    pub enclosures: Vec<RawEnclosure>,
+    pub lang: Option<String>,
 }
+
+/// An enclosure as written: `(url, type, length)`.
+pub type RawEnclosure = (String, Option<String>, Option<u64>);
 
 /// ammonia's defaults (no script/style, no `on*` attributes, links marked
 /// `noopener noreferrer`), only http(s) and mailto URLs, and relative URLs

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::context::{ParseContext, Parts};
+use super::context::{ParseContext, Parts, RawEnclosure};
 use super::dates::parse_date_str;
 use crate::model::Reason;
 use crate::model::{CategorySource, DateSource};
@@ -69,7 +69,60 @@ pub fn read(
     parts.link = first(obj, &["link", "url"])
         .and_then(|(_, v)| scalar(v))
         .filter(|s| is_http_url(s));
+    parts.image = image(obj);
+    if let Some(v) = first(obj, &["enclosures", "enclosure", "attachments"]).map(|(_, v)| v) {
+        parts.enclosures = enclosures(v).ok_or_else(|| {
+            bad("`enclosures` must be a list of {url, type, length} (or one URL)".into())
+        })?;
+    }
+    parts.lang = first(obj, &["lang", "language"]).and_then(|(_, v)| scalar(v));
     Ok(())
+}
+
+/// `image: URL` with `image_alt`, or `image: {url|src, alt}`.
+fn image(obj: &Map<String, Value>) -> Option<(String, Option<String>)> {
+    let alt = obj.get("image_alt").and_then(scalar);
+    match obj.get("image")? {
+        Value::String(url) => Some((url.clone(), alt)),
+        Value::Object(o) => {
+            let url = ["url", "src"]
+                .iter()
+                .find_map(|k| o.get(*k).and_then(scalar))?;
+            Some((url, o.get("alt").and_then(scalar).or(alt)))
+        }
+        _ => None,
+    }
+}
+
+/// A list of `{url, type, length}` (JSON Feed's `mime_type` and
+/// `size_in_bytes` too), or a single one, or a bare URL. `None`: not that
+/// shape.
+fn enclosures(v: &Value) -> Option<Vec<RawEnclosure>> {
+    let one = |v: &Value| -> Option<RawEnclosure> {
+        match v {
+            Value::String(url) => Some((url.clone(), None, None)),
+            Value::Object(o) => {
+                let url = o.get("url").and_then(scalar)?;
+                let mime = ["type", "mime_type"]
+                    .iter()
+                    .find_map(|k| o.get(*k).and_then(scalar));
+                let length = ["length", "size_in_bytes"]
+                    .iter()
+                    .find_map(|k| o.get(*k))
+                    .and_then(|l| match l {
+                        Value::Number(n) => n.as_u64(),
+                        Value::String(s) => s.trim().parse().ok(),
+                        _ => None,
+                    });
+                Some((url, mime, length))
+            }
+            _ => None,
+        }
+    };
+    match v {
+        Value::Array(items) => items.iter().map(one).collect(),
+        other => one(other).map(|e| vec![e]),
+    }
 }
 
 fn first<'a>(

@@ -10,7 +10,8 @@ use atom_syndication::{
 };
 
 use super::doc::{
-    author_parts, item_categories, text_as_html, FeedFormat, View, HISTORY_NAMESPACE,
+    author_parts, item_categories, item_language, text_as_html, FeedFormat, View,
+    HISTORY_NAMESPACE, MEDIA_NAMESPACE,
 };
 use super::splice::{cut_out, fragment_capacity, Fragment, Skeleton};
 use crate::config::Config;
@@ -18,6 +19,12 @@ use crate::model::{Entry, ItemText};
 
 /// Entries are the feed's last children.
 const TAIL: &[u8] = b"</feed>";
+
+/// Declared on every feed, used by its entries or not, so that the feed's
+/// start tag does not depend on its entries.
+fn namespaces() -> BTreeMap<String, String> {
+    BTreeMap::from([("media".to_string(), MEDIA_NAMESPACE.to_string())])
+}
 
 /// The feed without its entries, for them to be spliced in (`None` when
 /// the crate's output is not shaped as expected: see [`render_whole`]).
@@ -36,8 +43,37 @@ pub fn render_whole(doc: &View) -> Vec<u8> {
             .map(|i| entry(doc.config, i.entry, i.text))
             .collect::<Vec<_>>(),
     );
-    let mut out = feed.write_to(Vec::new()).unwrap_or_default();
+    let written = feed.write_to(Vec::new()).unwrap_or_default();
+    let langs = doc
+        .items
+        .iter()
+        .map(|i| item_language(doc.config, i.entry, i.text));
+    let mut out = with_entry_langs(&written, langs);
     out.push(b'\n');
+    out
+}
+
+/// `xml` with `xml:lang` on each `<entry>` start tag, in order
+/// (`atom_syndication` has no per-entry language). The crate writes the
+/// tag bare and escapes `<` in text and attributes, so each `<entry>` in
+/// its output is an entry's start tag.
+fn with_entry_langs<'a>(xml: &[u8], mut langs: impl Iterator<Item = &'a str>) -> Vec<u8> {
+    const TAG: &[u8] = b"<entry>";
+    let mut out = Vec::with_capacity(xml.len() + 64);
+    let mut rest = xml;
+    while let Some(i) = rest.windows(TAG.len()).position(|w| w == TAG) {
+        out.extend_from_slice(&rest[..i]);
+        match langs.next() {
+            Some(lang) => {
+                out.extend_from_slice(b"<entry xml:lang=\"");
+                out.extend_from_slice(quick_xml::escape::escape(lang).as_bytes());
+                out.extend_from_slice(b"\">");
+            }
+            None => out.extend_from_slice(TAG),
+        }
+        rest = &rest[i + TAG.len()..];
+    }
+    out.extend_from_slice(rest);
     out
 }
 
@@ -49,7 +85,7 @@ fn feed(doc: &View) -> Feed {
         .subtitle(Some(text_construct(&doc.info.description)))
         .id(doc.url(FeedFormat::Atom))
         .updated(doc.updated())
-        .lang(Some(config.site.language.clone()))
+        .lang(Some(doc.info.language.clone()))
         // Every entry needs an author (RFC 4287 4.1.1): the site stands in.
         .authors(vec![PersonBuilder::default()
             .name(config.site.title.clone())
@@ -89,9 +125,12 @@ fn feed(doc: &View) -> Feed {
             )
             .collect::<Vec<_>>(),
         )
-        .namespaces(match doc.history.is_archive() {
-            true => BTreeMap::from([("fh".to_string(), HISTORY_NAMESPACE.to_string())]),
-            false => BTreeMap::new(),
+        .namespaces({
+            let mut ns = namespaces();
+            if doc.history.is_archive() {
+                ns.insert("fh".to_string(), HISTORY_NAMESPACE.to_string());
+            }
+            ns
         })
         .extensions(archive_mark(doc))
         .generator(Some(GeneratorBuilder::default().value("wirefeed").build()))
@@ -116,11 +155,25 @@ fn entry(config: &Config, e: &Entry, text: &ItemText) -> AtomEntry {
                 })
                 .collect::<Vec<_>>(),
         )
-        .links(vec![LinkBuilder::default()
-            .href(e.link(config))
-            .rel("alternate")
-            .mime_type(Some("text/html".into()))
-            .build()])
+        .links(
+            std::iter::once(
+                LinkBuilder::default()
+                    .href(e.link(config))
+                    .rel("alternate")
+                    .mime_type(Some("text/html".into()))
+                    .build(),
+            )
+            .chain(text.enclosures.iter().map(|enc| {
+                LinkBuilder::default()
+                    .href(enc.url.clone())
+                    .rel("enclosure")
+                    .mime_type(Some(enc.mime.clone()))
+                    .length(enc.length.map(|l| l.to_string()))
+                    .build()
+            }))
+            .collect::<Vec<_>>(),
+        )
+        .extensions(image(text))
         .categories(
             item_categories(config, e)
                 .into_iter()
@@ -135,6 +188,38 @@ fn entry(config: &Config, e: &Entry, text: &ItemText) -> AtomEntry {
                 .build(),
         ))
         .build()
+}
+
+/// The image as `media:thumbnail` and `media:content` (Media RSS in
+/// Atom: Atom has no element of its own for it).
+fn image(text: &ItemText) -> ExtensionMap {
+    let mut map = ExtensionMap::new();
+    let Some(image) = &text.image else {
+        return map;
+    };
+    let element = |name: &str, attrs: Vec<(&str, String)>| Extension {
+        name: format!("media:{name}"),
+        attrs: attrs.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        ..Default::default()
+    };
+    let mut content = element(
+        "content",
+        vec![("url", image.url.clone()), ("medium", "image".into())],
+    );
+    if !image.alt.is_empty() {
+        let mut alt = element("description", vec![("type", "plain".into())]);
+        alt.value = Some(image.alt.clone());
+        content.children.insert("description".into(), vec![alt]);
+    }
+    let thumbnail = element("thumbnail", vec![("url", image.url.clone())]);
+    map.insert(
+        "media".into(),
+        BTreeMap::from([
+            ("content".to_string(), vec![content]),
+            ("thumbnail".to_string(), vec![thumbnail]),
+        ]),
+    );
+    map
 }
 
 /// `<fh:archive/>` on an archive page (RFC 5005 section 4).
@@ -168,15 +253,24 @@ fn text_construct(s: &str) -> Text {
 /// (without the namespace declaration a standalone entry carries): written
 /// in a bare feed, checked, and cut out of it.
 pub fn entry_fragment(config: &Config, e: &Entry, text: &ItemText) -> Fragment {
-    static EMPTY: LazyLock<Vec<u8>> =
-        LazyLock::new(|| Feed::default().write_to(Vec::new()).unwrap_or_default());
+    static EMPTY: LazyLock<Vec<u8>> = LazyLock::new(|| {
+        Feed {
+            namespaces: namespaces(),
+            ..Default::default()
+        }
+        .write_to(Vec::new())
+        .unwrap_or_default()
+    });
     let written = Feed {
         entries: vec![entry(config, e, text)],
+        namespaces: namespaces(),
         ..Default::default()
     }
     .write_to(Vec::with_capacity(fragment_capacity(text)));
     match written {
         Ok(document) => {
+            let lang = std::iter::once(item_language(config, e, text));
+            let document = with_entry_langs(&document, lang);
             Fragment::from_document(FeedFormat::Atom, &document, |d| cut_out(d, &EMPTY, TAIL))
         }
         Err(e) => Fragment::Invalid(format!("not written: {e}")),

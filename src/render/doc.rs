@@ -126,9 +126,10 @@ impl View<'_> {
         }
     }
 
-    /// The HTML page a feed stands for: the site's index.
+    /// The HTML page a feed stands for: its category's page, the site's
+    /// index for `all`.
     pub fn home_url(&self) -> String {
-        self.config.url("")
+        self.config.url(&page_path(&self.info.slug))
     }
 }
 
@@ -173,6 +174,50 @@ pub fn feed_path(slug: &str, format: FeedFormat) -> String {
 pub fn archive_path(slug: &str, number: usize, format: FeedFormat) -> String {
     format!("feeds/archive/{slug}/{number}.{}", format.extension())
 }
+
+/// The HTML page of feed `slug` under the base URL: the index (`""`)
+/// for `all`, else `categories/{slug}.html`.
+pub fn page_path(slug: &str) -> String {
+    match slug {
+        "all" => String::new(),
+        slug => format!("categories/{slug}.html"),
+    }
+}
+
+/// `categories/{slug}/{number}.html`: the HTML page of archive page
+/// `number` (`all` included).
+pub fn history_page_path(slug: &str, number: usize) -> String {
+    format!("categories/{slug}/{number}.html")
+}
+
+/// The language an item is written in: its own `lang`, else that of the
+/// first category it is filed under, else the site's. The same in every
+/// feed showing it (an item is rendered once for all of them).
+pub fn item_language<'a>(config: &'a Config, e: &Entry, text: &'a ItemText) -> &'a str {
+    if let Some(lang) = &text.lang {
+        return lang;
+    }
+    e.feeds
+        .iter()
+        .filter(|&&f| f > 0)
+        .find_map(|&f| config.categories.get(f - 1))
+        .and_then(|c| c.language.as_deref())
+        .unwrap_or(&config.site.language)
+}
+
+/// Media RSS's `medium` for a media type: `audio/mpeg` is `audio`.
+pub fn medium(mime: &str) -> &'static str {
+    match mime.split('/').next().unwrap_or_default() {
+        "audio" => "audio",
+        "video" => "video",
+        "image" => "image",
+        _ => "document",
+    }
+}
+
+/// The Media RSS namespace (`media:content`, `media:thumbnail`), used by
+/// RSS and Atom alike.
+pub const MEDIA_NAMESPACE: &str = "http://search.yahoo.com/mrss/";
 
 /// The RFC 5005 namespace (`fh:archive`).
 pub const HISTORY_NAMESPACE: &str = "http://purl.org/syndication/history/1.0";

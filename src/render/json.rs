@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::doc::{author_parts, item_categories, FeedFormat, View};
+use super::doc::{author_parts, item_categories, item_language, FeedFormat, View};
 use super::splice::{between, fragment_capacity, Fragment, Skeleton};
 use crate::config::Config;
 use crate::model::{Entry, ItemText};
@@ -53,6 +53,19 @@ struct Item<'a> {
     authors: Vec<Author<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tags: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<&'a str>,
+    language: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    attachments: Vec<Attachment<'a>>,
+}
+
+#[derive(Serialize)]
+struct Attachment<'a> {
+    url: &'a str,
+    mime_type: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    size_in_bytes: Option<u64>,
 }
 
 /// How `serde_json`'s pretty printer ends a document whose last member is
@@ -97,7 +110,7 @@ fn feed<'a>(doc: &'a View) -> JsonFeed<'a> {
         home_page_url: doc.home_url(),
         feed_url: doc.url(FeedFormat::Json),
         description: &doc.info.description,
-        language: &config.site.language,
+        language: &doc.info.language,
         authors: vec![Author {
             name: &config.site.title,
             url: None,
@@ -118,7 +131,7 @@ fn feed<'a>(doc: &'a View) -> JsonFeed<'a> {
     }
 }
 
-fn item<'a>(config: &Config, e: &'a Entry, text: &'a ItemText) -> Item<'a> {
+fn item<'a>(config: &'a Config, e: &'a Entry, text: &'a ItemText) -> Item<'a> {
     Item {
         id: &e.guid,
         url: e.link(config),
@@ -139,6 +152,17 @@ fn item<'a>(config: &Config, e: &'a Entry, text: &'a ItemText) -> Item<'a> {
             })
             .collect(),
         tags: item_categories(config, e),
+        image: text.image.as_ref().map(|i| i.url.as_str()),
+        language: item_language(config, e, text),
+        attachments: text
+            .enclosures
+            .iter()
+            .map(|enc| Attachment {
+                url: &enc.url,
+                mime_type: &enc.mime,
+                size_in_bytes: enc.length,
+            })
+            .collect(),
     }
 }
 

@@ -31,7 +31,10 @@ use chrono::{DateTime, FixedOffset, Utc};
 
 pub use archive::link_next_archive;
 pub use check::{check_document, check_xml};
-pub use doc::{archive_path, empty_feed_date, feed_path, item_categories, FeedFormat, History};
+pub use doc::{
+    archive_path, empty_feed_date, feed_path, history_page_path, item_categories, page_path,
+    FeedFormat, History,
+};
 pub use items::{ItemCache, RenderedItem};
 pub use splice::Fragment;
 
@@ -160,6 +163,10 @@ pub struct RenderedFeed {
     pub files: Vec<(String, FeedFormat, Result<Vec<u8>, Rejected>)>,
     /// The feed's date (newest item's `updated`); `None` when it is empty.
     pub updated: Option<DateTime<FixedOffset>>,
+    /// The same stories as an HTML page `(path, bytes)`: `index.html` for
+    /// `all`'s subscription document, `categories/{slug}.html` for a
+    /// category's, `categories/{slug}/{n}.html` for archive page `n`.
+    pub page: (String, Vec<u8>),
 }
 
 /// Feed `index` of the catalog, as published at `now`, its items taken
@@ -225,17 +232,25 @@ fn render_doc(
         empty_date,
         history,
     };
+    let page_path = match history {
+        History::Archive { number, .. } => history_page_path(&doc.info.slug, number),
+        _ if index == 0 => "index.html".to_string(),
+        _ => page_path(&doc.info.slug),
+    };
+    let page = html::feed_page(catalog.config(), catalog.feeds(), index, items, history);
     RenderedFeed {
         files: FeedFormat::ALL
             .iter()
             .map(|&f| (doc.path(f), f, doc.render(f)))
             .collect(),
         updated: (!items.is_empty()).then(|| doc.updated()),
+        page: (page_path, page),
     }
 }
 
 /// Every feed of the catalog at `now`, rendered and checked: the documents
-/// that pass, and the ones that do not (for `build` and `check`).
+/// that pass (and each feed's HTML page), and the ones that do not (for
+/// `build` and `check`).
 pub fn site_feeds(
     catalog: &Catalog,
     now: DateTime<Utc>,
@@ -245,12 +260,14 @@ pub fn site_feeds(
     items.refresh(catalog, &all, now);
     let (mut good, mut bad) = (Vec::new(), Vec::new());
     for &index in &all {
-        for (path, _, body) in feed_files(catalog, index, now, &items).files {
+        let rendered = feed_files(catalog, index, now, &items);
+        for (path, _, body) in rendered.files {
             match body {
                 Ok(bytes) => good.push((path, bytes)),
                 Err(rejected) => bad.push(rejected),
             }
         }
+        good.push(rendered.page);
     }
     (good, bad)
 }

@@ -23,7 +23,7 @@ pub fn render(config: &Config, feeds: &[FeedInfo]) -> Vec<u8> {
         w.write_event(Event::Start(BytesStart::new("body")))?;
         for feed in feeds {
             let xml_url = config.url(&feed_path(&feed.slug, FeedFormat::Rss));
-            let html_url = config.url("");
+            let html_url = config.url(&crate::render::page_path(&feed.slug));
             w.write_event(Event::Empty(BytesStart::new("outline").with_attributes([
                 ("type", "rss"),
                 ("text", feed.title.as_str()),

@@ -5,10 +5,14 @@ use std::sync::LazyLock;
 
 use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::DublinCoreExtension;
-use rss::{CategoryBuilder, Channel, ChannelBuilder, GuidBuilder, Item, ItemBuilder};
+use rss::extension::{Extension, ExtensionMap};
+use rss::{
+    CategoryBuilder, Channel, ChannelBuilder, EnclosureBuilder, GuidBuilder, Item, ItemBuilder,
+};
 
 use super::doc::{
-    author_parts, item_categories, text_as_html, FeedFormat, View, HISTORY_NAMESPACE,
+    author_parts, item_categories, item_language, medium, text_as_html, FeedFormat, View,
+    HISTORY_NAMESPACE, MEDIA_NAMESPACE,
 };
 use super::splice::{cut_out, fragment_capacity, Fragment, Skeleton};
 use crate::config::Config;
@@ -30,6 +34,7 @@ fn namespaces() -> BTreeMap<String, String> {
             "dc".to_string(),
             rss::extension::dublincore::NAMESPACE.to_string(),
         ),
+        ("media".to_string(), MEDIA_NAMESPACE.to_string()),
     ])
 }
 
@@ -80,7 +85,7 @@ fn channel(doc: &View) -> Channel {
             ..Default::default()
         });
     let mut namespaces = namespaces();
-    let mut extensions = rss::extension::ExtensionMap::new();
+    let mut extensions = ExtensionMap::new();
     if doc.history.is_archive() {
         namespaces.insert("fh".into(), HISTORY_NAMESPACE.into());
         let archive = rss::extension::Extension {
@@ -97,7 +102,7 @@ fn channel(doc: &View) -> Channel {
         .title(doc.info.title.clone())
         .link(doc.home_url())
         .description(doc.info.description.clone())
-        .language(Some(config.site.language.clone()))
+        .language(Some(doc.info.language.clone()))
         .ttl(Some(config.feeds.ttl.to_string()))
         .generator(Some("wirefeed".to_string()))
         .pub_date(last.as_ref().map(|_| doc.published().to_rfc2822()))
@@ -143,11 +148,72 @@ fn item(config: &Config, e: &Entry, text: &ItemText) -> Item {
         // RSS `<author>` is an e-mail address (the name after it); a name
         // alone goes in dc:creator. Never both (the same thing twice).
         .author(author_email.map(|(name, email)| format!("{email} ({name})")))
-        .dublin_core_ext(creator.map(|name| DublinCoreExtension {
-            creators: vec![name.to_string()],
+        .dublin_core_ext(Some(DublinCoreExtension {
+            creators: creator.map(str::to_string).into_iter().collect(),
+            languages: vec![item_language(config, e, text).to_string()],
             ..Default::default()
         }))
+        // One `<enclosure>` (the RSS Profile: readers take only the
+        // first); every attachment and the image as Media RSS. RSS
+        // requires a length: 0 when the size is not known, as the RSS
+        // Advisory Board says, never a guess.
+        .enclosure(text.enclosures.first().map(|enc| {
+            EnclosureBuilder::default()
+                .url(enc.url.clone())
+                .length(enc.length.unwrap_or(0).to_string())
+                .mime_type(enc.mime.clone())
+                .build()
+        }))
+        .extensions(media(text))
         .build()
+}
+
+/// `media:content` for the image and each enclosure, `media:thumbnail`
+/// for the image (Media RSS).
+fn media(text: &ItemText) -> ExtensionMap {
+    let element = |name: &str, attrs: Vec<(&str, String)>| Extension {
+        name: format!("media:{name}"),
+        attrs: attrs.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        ..Default::default()
+    };
+    let mut content = Vec::new();
+    let mut thumbnail = Vec::new();
+    if let Some(image) = &text.image {
+        let mut img = element(
+            "content",
+            vec![("url", image.url.clone()), ("medium", "image".into())],
+        );
+        if !image.alt.is_empty() {
+            let mut alt = element("description", vec![("type", "plain".into())]);
+            alt.value = Some(image.alt.clone());
+            img.children.insert("description".into(), vec![alt]);
+        }
+        content.push(img);
+        thumbnail.push(element("thumbnail", vec![("url", image.url.clone())]));
+    }
+    for enc in &text.enclosures {
+        let mut attrs = vec![
+            ("url", enc.url.clone()),
+            ("type", enc.mime.clone()),
+            ("medium", medium(&enc.mime).into()),
+        ];
+        if let Some(length) = enc.length {
+            attrs.push(("fileSize", length.to_string()));
+        }
+        content.push(element("content", attrs));
+    }
+    let mut elements = std::collections::BTreeMap::new();
+    if !content.is_empty() {
+        elements.insert("content".to_string(), content);
+    }
+    if !thumbnail.is_empty() {
+        elements.insert("thumbnail".to_string(), thumbnail);
+    }
+    let mut map = ExtensionMap::new();
+    if !elements.is_empty() {
+        map.insert("media".into(), elements);
+    }
+    map
 }
 
 /// `xml` with `&` and `<` in text and attribute values written as the

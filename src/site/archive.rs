@@ -120,16 +120,25 @@ fn do_job(job: Job, waiting: &Mutex<HashMap<String, Arc<Vec<u8>>>>) {
     }
 }
 
-/// The file of archive page `path` (`feeds/archive/<slug>/<n>.<ext>`, as
-/// rendered, or as requested with a leading `/`) under `dir`, and its
-/// format; `None` for any other path.
-fn file_of(dir: &Path, path: &str) -> Option<(PathBuf, FeedFormat)> {
-    let rest = path
-        .trim_start_matches('/')
-        .strip_prefix("feeds/archive/")?;
+/// The file of archive page `path` under `dir`, and its content type:
+/// `feeds/archive/<slug>/<n>.<ext>` (a feed document) or
+/// `categories/<slug>/<n>.html` (its HTML page), as rendered or as
+/// requested with a leading `/`; `None` for any other path.
+fn file_of(dir: &Path, path: &str) -> Option<(PathBuf, &'static str)> {
+    let path = path.trim_start_matches('/');
+    let (rest, html) = match path.strip_prefix("feeds/archive/") {
+        Some(rest) => (rest, false),
+        None => (path.strip_prefix("categories/")?, true),
+    };
     let (slug, page) = rest.split_once('/')?;
     let (number, ext) = page.split_once('.')?;
-    let format = FeedFormat::ALL.into_iter().find(|f| f.extension() == ext)?;
+    let content_type = match html {
+        true => (ext == "html").then_some("text/html; charset=utf-8")?,
+        false => FeedFormat::ALL
+            .into_iter()
+            .find(|f| f.extension() == ext)?
+            .content_type(),
+    };
     let slug_ok = !slug.is_empty()
         && slug
             .bytes()
@@ -137,7 +146,10 @@ fn file_of(dir: &Path, path: &str) -> Option<(PathBuf, FeedFormat)> {
     let number_ok = !number.is_empty()
         && !number.starts_with('0')
         && number.bytes().all(|b| b.is_ascii_digit());
-    (slug_ok && number_ok).then(|| (dir.join(slug).join(format!("{number}.{ext}.gz")), format))
+    (slug_ok && number_ok).then(|| {
+        let file = dir.join(slug).join(format!("{number}.{ext}.gz"));
+        (file, content_type)
+    })
 }
 
 /// Stores a complete page's document (gzip, written to a temporary file
@@ -156,7 +168,7 @@ fn store(dir: &Path, path: &str, identity: &[u8]) -> std::io::Result<()> {
 
 /// A stored page read back (blocking I/O); `None` when there is none.
 pub(super) fn load(dir: &Path, path: &str) -> Option<Resource> {
-    let (file, format) = file_of(dir, path)?;
+    let (file, content_type) = file_of(dir, path)?;
     let gzip = std::fs::read(&file).ok()?;
     let written = std::fs::metadata(&file).and_then(|m| m.modified()).ok()?;
     let mut identity = Vec::with_capacity(gzip.len() * 5);
@@ -168,13 +180,7 @@ pub(super) fn load(dir: &Path, path: &str) -> Option<Resource> {
         .map_or(0, |d| d.as_secs() as i64);
     // Final once the page after it exists (see `render::link_next_archive`).
     let next = file_of(dir, &next_page(path)?).is_some_and(|(f, _)| f.exists());
-    Some(Resource::stored(
-        format.content_type(),
-        identity,
-        gzip,
-        secs,
-        next,
-    ))
+    Some(Resource::stored(content_type, identity, gzip, secs, next))
 }
 
 /// The path of the page after archive page `path`.
@@ -195,6 +201,8 @@ mod tests {
         let dir = Path::new("/s");
         let (file, _) = file_of(dir, "/feeds/archive/world/12.rss").expect("a page");
         assert_eq!(file, Path::new("/s/world/12.rss.gz"));
+        let (file, _) = file_of(dir, "/categories/world/12.html").expect("a page");
+        assert_eq!(file, Path::new("/s/world/12.html.gz"));
         for bad in [
             "/feeds/archive/../x/1.rss",
             "/feeds/archive/world/01.rss",
@@ -202,6 +210,8 @@ mod tests {
             "/feeds/archive/World/1.rss",
             "/feeds/archive/world/1.rss/x",
             "/feeds/world.rss",
+            "/categories/world.html",
+            "/categories/world/2.rss",
         ] {
             assert!(file_of(dir, bad).is_none(), "{bad}");
         }

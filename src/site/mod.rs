@@ -138,7 +138,7 @@ impl Site {
         let text = catalog::load_text(&config.articles.dir, &self.parse_ctx.load(), &entry);
         Some(Resource::uncompressed(
             "text/html; charset=utf-8",
-            render::html::article(&config, &entry, &text),
+            render::html::article(&config, &catalog::feed_list(&config), &entry, &text),
             Some(entry.updated),
         ))
     }
@@ -157,15 +157,17 @@ impl Site {
             .link(self.archive_dir(), path, format, next);
     }
 
-    /// An archive page, read back from disk (blocking I/O, for a thread
+    /// An archive page or its HTML page (`categories/<slug>/<n>.html`),
+    /// read back from disk (blocking I/O, for a thread
     /// that may block) or still waiting to be written. `None`: no such
     /// page.
     pub fn archive_page(&self, path: &str) -> Option<Resource> {
         // Only a feed of the current config (a removed category's pages
         // may still be on disk).
-        let page = path
-            .trim_start_matches('/')
-            .strip_prefix("feeds/archive/")?;
+        let path_in = path.trim_start_matches('/');
+        let page = path_in
+            .strip_prefix("feeds/archive/")
+            .or_else(|| path_in.strip_prefix("categories/"))?;
         let slug = page.split('/').next()?;
         let config = self.config.load();
         let known = slug == "all" || config.categories.iter().any(|c| c.slug == slug);
@@ -173,14 +175,14 @@ impl Site {
             return None;
         }
         if let Some(bytes) = self.archive_writer.waiting(path) {
-            let format = render::FeedFormat::ALL
-                .into_iter()
-                .find(|f| path.ends_with(f.extension()))?;
-            return Some(Resource::uncompressed(
-                format.content_type(),
-                bytes.to_vec(),
-                None,
-            ));
+            let content_type = match path.ends_with(".html") {
+                true => "text/html; charset=utf-8",
+                false => render::FeedFormat::ALL
+                    .into_iter()
+                    .find(|f| path.ends_with(f.extension()))?
+                    .content_type(),
+            };
+            return Some(Resource::uncompressed(content_type, bytes.to_vec(), None));
         }
         archive::load(&self.archive_dir(), path)
     }
