@@ -103,6 +103,31 @@ fn write_archives(
     Ok((files, rejected))
 }
 
+/// Copies `media.dir` to `OUT/media/` (hidden files left out); returns
+/// how many files were copied.
+fn copy_media(from: &Path, to: &Path) -> std::io::Result<usize> {
+    let mut files = 0;
+    let visible =
+        |e: &walkdir::DirEntry| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.');
+    for entry in walkdir::WalkDir::new(from)
+        .into_iter()
+        .filter_entry(visible)
+    {
+        let entry = entry.map_err(std::io::Error::other)?;
+        let Ok(rel) = entry.path().strip_prefix(from) else {
+            continue;
+        };
+        let target = to.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target)?;
+        } else if entry.file_type().is_file() {
+            std::fs::copy(entry.path(), &target)?;
+            files += 1;
+        }
+    }
+    Ok(files)
+}
+
 /// Writes every page and every well-formed feed document; returns how many
 /// files were written and the feed documents that were not.
 pub(crate) fn write_site(
@@ -135,6 +160,9 @@ pub(crate) fn write_site(
                 &render::html::article(config, catalog.feeds(), entry, &text),
             )?;
         }
+    }
+    if let Some(media) = &config.media.dir {
+        files += copy_media(media, &out.join("media"))?;
     }
     Ok((files, rejected))
 }
