@@ -456,3 +456,65 @@ fn a_config_change_rebuilds_the_archive_pages_and_publishing_goes_on() {
         );
     }
 }
+
+/// The story titles a category page lists, in order, and its link to
+/// earlier stories.
+fn page_stories(html: &str) -> (Vec<String>, Option<String>) {
+    let titles = html
+        .split("<li class=\"story\"")
+        .skip(1)
+        .filter_map(|li| {
+            let h2 = li.split_once("<h2><a href=\"")?.1;
+            let title = h2.split_once("\">")?.1.split_once("</a>")?.0;
+            Some(title.to_string())
+        })
+        .collect();
+    let earlier = html
+        .split_once("<a rel=\"next\" href=\"")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map(|(href, _)| href.to_string());
+    (titles, earlier)
+}
+
+#[test]
+fn a_category_page_pages_back_through_every_story_once_as_build_writes_it() {
+    let site = site(4, 3);
+    for n in 0..40 {
+        write(&site, n, "v1");
+    }
+    let d = Daemon::start_site(site);
+    archived(&d);
+    let mut seen = Vec::new();
+    let mut url = d.url("/categories/world.html");
+    let mut pages = BTreeMap::new();
+    for _ in 0..50 {
+        let path = url.strip_prefix(&d.url("/")).expect("site URL");
+        let resp = d.get(&format!("/{path}"));
+        assert_eq!(resp.status, 200, "{url}");
+        assert_eq!(
+            resp.header("content-type"),
+            Some("text/html; charset=utf-8")
+        );
+        let html = resp.text();
+        let (titles, earlier) = page_stories(&html);
+        pages.insert(url.clone(), html);
+        seen.extend(titles);
+        match earlier {
+            Some(next) => url = next,
+            None => break,
+        }
+    }
+    let world: Vec<String> = (0..40)
+        .rev()
+        .filter(|n| n % 3 == 0)
+        .map(|n| format!("Story {n:03} v1"))
+        .collect();
+    assert_eq!(seen, world, "newest first, each once, down to the oldest");
+    assert!(pages.len() > 2, "{:?}", pages.keys());
+    let out = d.build_site();
+    for (url, html) in &pages {
+        let rel = url.trim_start_matches(&d.url("/"));
+        let built = fs::read_to_string(out.path().join(rel)).expect("built page");
+        assert_eq!(&built, html, "{rel}: served as build writes it");
+    }
+}

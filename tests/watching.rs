@@ -462,7 +462,10 @@ fn atomic_save_via_temp_file_publishes_once() {
     for (tmp, fin, title) in &cases {
         let item = rss_items_titled(&rss, title).remove(0);
         let stem = fin.trim_start_matches("world/").trim_end_matches(".txt");
-        assert!(item.link.ends_with(&format!("world-{stem}.html")), "{item:?}");
+        assert!(
+            item.link.ends_with(&format!("world-{stem}.html")),
+            "{item:?}"
+        );
         let tmp_name = tmp.trim_start_matches("world/");
         assert!(
             d.log_lines_with(&["rejected file", tmp_name]).is_empty(),

@@ -15,8 +15,8 @@
 //! validators. A method, target or value the `http` crate refuses is not a
 //! request hyper could hand over: skipped.
 //!
-//! Checked: no panic; the status is one the route can give (200, 304, 404,
-//! 405, 503); 304 only for a published resource and only with a
+//! Checked: no panic; the status is one the route can give (200, 204 for
+//! OPTIONS, 304, 404, 405, 503); 304 only for a published resource and only with a
 //! conditional header (and always for its exact ETag, or its exact
 //! `Last-Modified` without If-None-Match); a 200 for a published path is
 //! its identity body, or gzip/br that decodes to exactly it; a
@@ -110,15 +110,15 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
             let res = Resource::new(format.content_type(), body, rendered.updated);
             resources.push((format!("/{path}"), Arc::new(res)));
         }
+        // The feed's page, as the publisher keys it.
+        let (page, html) = rendered.page;
+        let page = match page.as_str() {
+            "index.html" => "/".to_string(),
+            other => format!("/{other}"),
+        };
+        let res = Resource::new("text/html; charset=utf-8", html, rendered.updated);
+        resources.push((page, Arc::new(res)));
     }
-    resources.push((
-        "/".into(),
-        Arc::new(Resource::new(
-            "text/html; charset=utf-8",
-            render::html::index(&config, catalog.feeds(), &catalog.counts()),
-            None,
-        )),
-    ));
     resources.push((
         "/feeds.opml".into(),
         Arc::new(Resource::new(
@@ -149,7 +149,7 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
         .collect();
     let pages = catalog
         .entries()
-        .map(|e| format!("/articles/{}", wirefeed::model::encode_id(&e.id)))
+        .map(|e| format!("/articles/{}.html", wirefeed::model::encode_id(&e.id)))
         .collect();
     for site in [&ready, &starting] {
         site.set_pages(catalog.entries().map(|e| (e.id.clone(), e.clone())).collect());
@@ -241,12 +241,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let path = uri.path().to_string();
-    let key = if path == "/index.html" {
-        "/"
-    } else {
-        path.as_str()
-    };
-    let res = fixture.published.get(key);
+    let key = wirefeed::http::resource_key(&path);
+    let res = fixture.published.get(&*key);
     let mut headers = Vec::new();
     let mut ready = true;
     for line in lines {
@@ -294,7 +290,9 @@ fuzz_target!(|data: &[u8]| {
 
     // The route decides which statuses are possible at all.
     let is_get = method == Method::GET || method == Method::HEAD;
-    let expected: &[StatusCode] = if !is_get {
+    let expected: &[StatusCode] = if method == Method::OPTIONS {
+        &[StatusCode::NO_CONTENT]
+    } else if !is_get {
         &[StatusCode::METHOD_NOT_ALLOWED]
     } else if path == "/healthz" || path == "/metrics" {
         &[StatusCode::OK]
@@ -306,7 +304,7 @@ fuzz_target!(|data: &[u8]| {
         }
     } else if res.is_some() {
         &[StatusCode::OK, StatusCode::NOT_MODIFIED]
-    } else if path.starts_with("/articles/") {
+    } else if path.starts_with("/articles/") && path != "/articles/" {
         &[
             StatusCode::OK,
             StatusCode::NOT_MODIFIED,
@@ -316,10 +314,13 @@ fuzz_target!(|data: &[u8]| {
         &[StatusCode::NOT_FOUND]
     };
     assert!(expected.contains(&status), "unexpected status: {context}");
-    if status == StatusCode::METHOD_NOT_ALLOWED {
+    if matches!(
+        status,
+        StatusCode::METHOD_NOT_ALLOWED | StatusCode::NO_CONTENT
+    ) {
         assert_eq!(
             got(&header::ALLOW).map(|v| v.as_bytes()),
-            Some(&b"GET, HEAD"[..]),
+            Some(&b"GET, HEAD, OPTIONS"[..]),
             "{context}"
         );
     }

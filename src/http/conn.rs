@@ -11,7 +11,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::routes::handle;
+use super::routes::answer;
 use crate::config::{Config, Server};
 use crate::site::Site;
 use crate::tune;
@@ -106,7 +106,7 @@ impl Connections {
         let site = self.site.clone();
         let service = hyper::service::service_fn(move |req| {
             let site = site.clone();
-            async move { Ok::<_, Infallible>(handle(&site, req).await) }
+            async move { Ok::<_, Infallible>(answer(&site, req).await) }
         });
         let io = TokioIo::new(tune::zerocopy::stream(stream));
         let conn = self.builder.serve_connection(io, service).into_owned();

@@ -1,13 +1,22 @@
 //! The HTTP server (hyper 1): the listener and its connections, the routes
-//! (`routes`), conditional GET and content negotiation (`respond`), and
-//! the probe of `wirefeed healthcheck` (`probe`). Answers come from the
-//! published [`Site`](crate::site::Site); no request path is mapped to a file
-//! (`/articles/../../etc/passwd` is just an unknown id), and the one read a
-//! request can cause (an article page, from the file its catalog entry
-//! names) runs on a blocking thread, off the runtime.
+//! (`routes`), conditional GET and content negotiation (`respond`), CORS
+//! (`cors`), CDN purge keys (`surrogate`), media files (`media`), and the
+//! probe of `wirefeed healthcheck` (`probe`). Answers come from the
+//! published [`Site`](crate::site::Site); the only request paths mapped to
+//! files are those under `/media/`, inside `media.dir`
+//! (`/articles/../../etc/passwd` is just an unknown id). The reads a
+//! request can cause (an article or archive page, from the file its
+//! catalog names) run on a blocking thread, off the runtime; media files
+//! are streamed by tokio's file I/O.
 //!
-//! Routes: `/` (index), `/feeds/{slug}.rss|.atom|.json`, `/feeds.opml`,
-//! `/articles/{id}`, `/healthz`, `/readyz`, `/metrics`.
+//! Routes: `/` (and `/index.html`), `/feeds/{slug}.rss|.atom|.json`,
+//! `/feeds/archive/{slug}/{n}.{ext}`, `/feeds.opml`,
+//! `/categories/{slug}.html` (and `/categories/{slug}/`,
+//! `/categories/{slug}`), `/categories/{slug}/{n}.html`,
+//! `/articles/{id}.html` (and `/articles/{id}`), `/media/{path}`,
+//! `/healthz`, `/readyz`, `/metrics`. Every public answer (all but the
+//! last three) carries `Access-Control-Allow-Origin: *` and its
+//! `Surrogate-Key`; `OPTIONS` answers 204 on any path.
 //!
 //! Connections are served on a multi-threaded tokio runtime (`plain`), or
 //! with the `tune` feature on threads of one current-thread runtime per
@@ -15,6 +24,8 @@
 //! (`percore`).
 
 mod conn;
+mod cors;
+mod media;
 #[cfg(feature = "tune")]
 mod percore;
 #[cfg(not(feature = "tune"))]
@@ -22,13 +33,14 @@ mod plain;
 mod probe;
 mod respond;
 mod routes;
+mod surrogate;
 
 use std::net::SocketAddr;
 
 pub use conn::Serving;
 pub use probe::{health_url, probe};
 pub use respond::Resp;
-pub use routes::handle;
+pub use routes::{answer, handle, resource_key, Sent};
 
 use crate::tune;
 
