@@ -7,7 +7,8 @@
 //! **source → watch → parse → catalog → render → site → http**, driven by
 //! [`daemon`] (`wirefeed serve`) or [`build`] (`wirefeed build`). A module
 //! uses only the ones before it; file I/O happens in `source`, `catalog`
-//! (its state store, the texts it reads back) and `site` (article pages),
+//! (its state store, the texts it reads back, the size of a media file),
+//! `site` (article and archive pages) and `http` (files of `media.dir`),
 //! never in `parse` or `render`.
 //!
 //! Beside the pipeline, used by every stage:
@@ -34,12 +35,13 @@
 //! - [`catalog`]: every article indexed: identity (GUIDs, ids, dates) and
 //!   its state store across restarts, feed order, problems, the texts of
 //!   the shown articles.
-//! - [`render`]: pure: feeds, OPML and HTML pages as bytes, every feed
-//!   document checked well-formed; each item rendered once and reused.
+//! - [`render`]: pure: feeds, OPML and HTML pages (each feed's page
+//!   rendered with it) as bytes, every feed document checked well-formed;
+//!   each item rendered once and reused.
 //! - [`site`]: the published site behind one handle: resources swapped
 //!   atomically and compressed after, article pages, readiness, metrics.
 //! - [`http`]: the hyper server: connections, routes, conditional GET,
-//!   content negotiation.
+//!   content negotiation, CORS and CDN headers, the files of `media.dir`.
 //! - [`websub`]: the WebSub publisher: tells the hubs which feeds a
 //!   publish changed, one thread per hub.
 

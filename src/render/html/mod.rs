@@ -24,7 +24,8 @@ const STYLE: &str = "\
 *{box-sizing:border-box}\
 body{margin:0;background:var(--bg);color:var(--fg);font:1.0625rem/1.6 system-ui,-apple-system,'Segoe UI',Roboto,'Noto Sans','Noto Nastaliq Urdu',sans-serif;text-align:start}\
 a{color:var(--link)}a:focus-visible,button:focus-visible{outline:3px solid var(--link);outline-offset:2px}\
-.skip{position:absolute;inset-inline-start:-999em}.skip:focus{inset-inline-start:1em;top:1em;background:var(--bg);padding:.5em}\
+.skip{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}\
+.skip:focus{position:static;width:auto;height:auto;clip-path:none;display:inline-block;padding:.5em}\
 header.site,main,aside,footer{max-width:46rem;margin:0 auto;padding:0 1rem}\
 header.site{padding-top:1rem;border-bottom:1px solid var(--line)}\
 .site-title{font-size:1.4rem;font-weight:700;margin:0 0 .5rem}.site-title a{color:inherit;text-decoration:none}\
@@ -43,6 +44,7 @@ aside{margin-top:2rem;padding-bottom:1rem;border-top:1px solid var(--line)}\
 .feeds code{background:var(--card);padding:.1em .3em;border-radius:3px;direction:ltr;unicode-bidi:isolate}\
 button{font:inherit;font-size:.85rem;margin-inline-start:.5rem;cursor:pointer}\
 footer{color:var(--muted);font-size:.85rem;padding:2rem 1rem}\
+[dir=rtl]{line-height:2}[dir=rtl] h1,[dir=rtl] h2{line-height:1.9}[dir=ltr]{line-height:1.6}\
 @media (max-width:34rem){.story{flex-direction:column}.story img{order:0;width:100%;flex-basis:auto}}";
 
 /// Shows the copy buttons (hidden without script) and copies a feed's
