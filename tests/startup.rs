@@ -15,7 +15,7 @@ use std::time::Duration;
 use common::*;
 
 #[test]
-fn at_readiness_every_feed_is_what_build_writes_for_the_same_directory() {
+fn at_readiness_every_feed_and_page_is_what_build_writes_for_the_same_directory() {
     let site = Site::new(); // world, pakistan, business
                             // Written right before the start (all within `articles.settle`), in
                             // two of the three categories: `business` stays empty, and is dated
@@ -42,6 +42,15 @@ fn at_readiness_every_feed_is_what_build_writes_for_the_same_directory() {
     let served: Vec<(String, Vec<u8>)> = DEFAULT_SLUGS
         .iter()
         .flat_map(|slug| ["rss", "atom", "json"].map(|ext| format!("/feeds/{slug}.{ext}")))
+        // And the pages people read: the index, each category's, a story's.
+        .chain(["/index.html".to_string()])
+        .chain(
+            DEFAULT_SLUGS
+                .iter()
+                .filter(|s| **s != "all")
+                .map(|slug| format!("/categories/{slug}.html")),
+        )
+        .chain(["/articles/world-fresh-298.html".to_string()])
         .map(|path| {
             let r = d.get(&path);
             assert_eq!(r.status, 200, "{path} at readiness");
@@ -51,7 +60,7 @@ fn at_readiness_every_feed_is_what_build_writes_for_the_same_directory() {
 
     let out = d.build_site();
     for (path, body) in served {
-        let want = fs::read(out.path().join(path.trim_start_matches('/'))).expect("built feed");
+        let want = fs::read(out.path().join(path.trim_start_matches('/'))).expect("built file");
         assert!(
             body == want,
             "{path}: served at readiness differs from build\nserved:\n{}\nbuilt:\n{}\nlog:\n{}",
