@@ -33,7 +33,7 @@ const PODCAST: &str = "---
 title: Markets Podcast
 date: 2024-05-20T08:30:00
 categories: [Business]
-image: media/chart.png
+image: media/chart.png?v=1&s=2
 image_alt: Chart of the index rising
 enclosures:
   - url: media/episode.mp3
@@ -107,7 +107,10 @@ const ATOM: &str = "http://www.w3.org/2005/Atom";
 fn enclosures_and_images_reach_every_format_with_absolute_urls_and_real_lengths() {
     let out = build();
     let episode = "http://news.test/wire/media/episode.mp3";
-    let chart = "http://news.test/wire/media/chart.png";
+    // A query's `&` must come out escaped in every format (it once made
+    // Atom ill-formed, and the feed was held back).
+    let chart = "http://news.test/wire/media/chart.png?v=1&s=2";
+    let chart_html = "http://news.test/wire/media/chart.png?v=1&amp;s=2";
 
     let rss = read(out.path(), "feeds/business.rss");
     let doc = roxmltree::Document::parse(&rss).expect("well-formed RSS");
@@ -187,7 +190,7 @@ fn enclosures_and_images_reach_every_format_with_absolute_urls_and_real_lengths(
 
     let page = read(out.path(), "articles/podcast.html");
     assert!(page.contains(&format!(
-        "<img src=\"{chart}\" alt=\"Chart of the index rising\">"
+        "<img src=\"{chart_html}\" alt=\"Chart of the index rising\">"
     )));
     assert!(page.contains(&format!(
         "<audio controls preload=\"none\" src=\"{episode}\">"
@@ -195,7 +198,7 @@ fn enclosures_and_images_reach_every_format_with_absolute_urls_and_real_lengths(
     assert!(page.contains("<video controls"));
     let index = read(out.path(), "index.html");
     assert!(index.contains(&format!(
-        "<img src=\"{chart}\" alt=\"Chart of the index rising\""
+        "<img src=\"{chart_html}\" alt=\"Chart of the index rising\""
     )));
 }
 

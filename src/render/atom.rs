@@ -197,9 +197,14 @@ fn image(text: &ItemText) -> ExtensionMap {
     let Some(image) = &text.image else {
         return map;
     };
+    // `atom_syndication` writes extension attribute values as they are
+    // (its text values it escapes): a URL's `&` must be escaped here.
     let element = |name: &str, attrs: Vec<(&str, String)>| Extension {
         name: format!("media:{name}"),
-        attrs: attrs.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        attrs: attrs
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), quick_xml::escape::escape(&v).into_owned()))
+            .collect(),
         ..Default::default()
     };
     let mut content = element(
