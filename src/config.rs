@@ -16,7 +16,7 @@ use url::Url;
 const NOT_OVERRIDES: &[&str] = &["WIREFEED_CONFIG", "WIREFEED_LOG", "WIREFEED_LOG_FORMAT"];
 /// Config sections an environment variable `WIREFEED_<SECTION>_<KEY>` may set.
 const SECTIONS: &[&str] = &[
-    "site", "articles", "feeds", "server", "state", "parse", "websub", "media",
+    "site", "articles", "feeds", "server", "state", "parse", "websub", "media", "publish",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +62,8 @@ pub struct Config {
     pub websub: WebSub,
     #[serde(default)]
     pub media: Media,
+    #[serde(default)]
+    pub publish: Publish,
     #[serde(default)]
     pub categories: Vec<Category>,
     /// Where the config was read from (not a key).
@@ -169,6 +171,27 @@ pub struct Media {
     /// The directory served as `/media/`; unset: none. An enclosure under
     /// `{base_url}/media/` without a length takes its file's size.
     pub dir: Option<PathBuf>,
+}
+
+/// Object storage the site is copied to as it changes (`wirefeed serve`),
+/// or once (`wirefeed publish`): the `build --out` tree, object by object.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Publish {
+    /// `s3://BUCKET/PREFIX` (credentials and endpoint from the standard
+    /// `AWS_*` variables) or `file:///DIR`; unset: no publishing.
+    pub to: Option<String>,
+    /// Uploads and deletes in flight at once.
+    pub concurrency: usize,
+}
+
+impl Default for Publish {
+    fn default() -> Self {
+        Publish {
+            to: None,
+            concurrency: 8,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -357,6 +380,18 @@ impl Config {
                 format!("{hub}: a hub is an absolute http(s) URL without a fragment"),
             ));
         }
+        if let Some(to) = &self.publish.to {
+            if let Err(message) = check_publish_target(to) {
+                return Err(invalid("publish.to", line_of(text, "to", 0), message));
+            }
+        }
+        if self.publish.concurrency == 0 {
+            return Err(invalid(
+                "publish.concurrency",
+                line_of(text, "concurrency", 0),
+                "must be at least 1".into(),
+            ));
+        }
         if self.feeds.items == 0 {
             return Err(invalid(
                 "feeds.items",
@@ -481,6 +516,32 @@ fn apply_env(
 }
 
 /// An http(s) URL that can stand in a `Link` header and a feed as it is.
+/// `s3://BUCKET[/PREFIX]`, `s3a://...` or `file:///DIR`.
+pub fn check_publish_target(to: &str) -> Result<(), String> {
+    let url = Url::parse(to).map_err(|e| format!("{to:?}: {e}"))?;
+    match url.scheme() {
+        "s3" | "s3a" if url.host_str().is_some_and(|h| !h.is_empty()) => Ok(()),
+        "file" if url.path().len() > 1 => Ok(()),
+        _ => Err(format!("{to:?}: want s3://BUCKET/PREFIX or file:///DIR")),
+    }
+}
+
+/// `public, max-age=M[, stale-while-revalidate=S][, stale-if-error=E]`:
+/// the `Cache-Control` of every answer that may change.
+pub fn cache_control(server: &Server) -> String {
+    let mut value = format!("public, max-age={}", server.cache_max_age);
+    if server.stale_while_revalidate > 0 {
+        value.push_str(&format!(
+            ", stale-while-revalidate={}",
+            server.stale_while_revalidate
+        ));
+    }
+    if server.stale_if_error > 0 {
+        value.push_str(&format!(", stale-if-error={}", server.stale_if_error));
+    }
+    value
+}
+
 /// A BCP 47-shaped tag (`en`, `ur-PK`): letters, digits and `-`, parts of
 /// 1 to 8.
 pub fn is_language_tag(tag: &str) -> bool {

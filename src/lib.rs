@@ -44,6 +44,9 @@
 //!   content negotiation, CORS and CDN headers, the files of `media.dir`.
 //! - [`websub`]: the WebSub publisher: tells the hubs which feeds a
 //!   publish changed, one thread per hub.
+//! - [`publish`]: copies the site to object storage (S3 and compatible,
+//!   or a directory): once (`wirefeed publish`) or as it changes (the
+//!   `publish.to` uploader thread of `wirefeed serve`).
 
 pub mod build;
 pub mod catalog;
@@ -53,6 +56,7 @@ pub mod http;
 pub mod metrics;
 pub mod model;
 pub mod parse;
+pub mod publish;
 pub mod render;
 pub mod site;
 pub mod source;

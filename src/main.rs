@@ -38,6 +38,13 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Copy the whole site (what `build` writes) to object storage, once:
+    /// only what changed since the last publish is uploaded.
+    Publish {
+        /// `s3://BUCKET/PREFIX` or `file:///DIR`; default: `publish.to`.
+        #[arg(long)]
+        to: Option<String>,
+    },
     /// List every article and config problem (path: reason).
     Check {
         /// Exit non-zero on any article problem, not only config errors.
@@ -84,6 +91,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Build { out } => build(config, &out),
+        Command::Publish { to } => publish(config, to),
         Command::Check { strict } => check(&cli.config, config, strict),
         Command::Inspect { file } => inspect(config, &file),
         Command::Healthcheck { url } => {
@@ -113,6 +121,63 @@ fn build(config: Arc<Config>, out: &Path) -> anyhow::Result<ExitCode> {
         out.display(),
         report.problems.len()
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `wirefeed publish [--to URL]`: `build` into a scratch directory, then
+/// that tree reconciled with the store.
+fn publish(config: Arc<Config>, to: Option<String>) -> anyhow::Result<ExitCode> {
+    use wirefeed::publish::{sync, DirTree, Manifest, Target, Tree};
+    let to = to
+        .or_else(|| config.publish.to.clone())
+        .context("no target: pass --to s3://BUCKET/PREFIX or set publish.to")?;
+    wirefeed::config::check_publish_target(&to).map_err(anyhow::Error::msg)?;
+    let target = Target::open(&to)?;
+    let scratch = config.state_dir().join("publish").join("tree");
+    if scratch.exists() {
+        std::fs::remove_dir_all(&scratch)
+            .with_context(|| format!("clearing {}", scratch.display()))?;
+    }
+    let started = std::time::Instant::now();
+    let report = wirefeed::build::build(config.clone(), &scratch, chrono::Utc::now())
+        .with_context(|| format!("writing {}", scratch.display()))?;
+    for r in &report.rejected {
+        eprintln!("{}", rejected_line(r));
+    }
+    let tree = DirTree {
+        root: scratch.clone(),
+        config: config.clone(),
+    };
+    let mut manifest = Manifest::load(&config.state_dir(), &to);
+    let mut keys: std::collections::BTreeSet<String> = tree.keys().into_iter().collect();
+    keys.extend(manifest.keys().cloned());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let done = sync(
+        &runtime,
+        &target,
+        &mut manifest,
+        &tree,
+        keys,
+        config.publish.concurrency,
+    );
+    let _ = std::fs::remove_dir_all(&scratch);
+    println!(
+        "published {} articles to {to}: {} uploaded, {} deleted, {} unchanged in {:.1}s",
+        report.articles,
+        done.puts,
+        done.deletes,
+        done.unchanged,
+        started.elapsed().as_secs_f64()
+    );
+    if !done.failed.is_empty() {
+        anyhow::bail!(
+            "{} objects not published ({}); run again to retry them",
+            done.failed.len(),
+            done.error.unwrap_or_default()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -40,6 +40,13 @@ pub struct Metrics {
     pub last_publish: Gauge<f64, AtomicU64>,
     pub websub_pings: Family<PingLabels, Counter>,
     pub archive_pages_waiting: Gauge,
+    /// Objects written to the `publish.to` store.
+    pub store_puts: Counter,
+    pub store_deletes: Counter,
+    pub store_failures: Counter,
+    /// Changes not in the store yet, and the age of the oldest.
+    pub store_pending: Gauge,
+    pub store_oldest_pending: Gauge<f64, AtomicU64>,
 }
 
 impl Default for Metrics {
@@ -66,6 +73,11 @@ impl Metrics {
             last_publish: Gauge::default(),
             websub_pings: Family::default(),
             archive_pages_waiting: Gauge::default(),
+            store_puts: Counter::default(),
+            store_deletes: Counter::default(),
+            store_failures: Counter::default(),
+            store_pending: Gauge::default(),
+            store_oldest_pending: Gauge::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -122,6 +134,31 @@ impl Metrics {
             "archive_pages_waiting",
             "Archive pages made and not stored yet (the feeds link to them once they are)",
             m.archive_pages_waiting.clone(),
+        );
+        registry.register(
+            "store_puts",
+            "Objects uploaded to the publish.to store",
+            m.store_puts.clone(),
+        );
+        registry.register(
+            "store_deletes",
+            "Objects deleted from the publish.to store",
+            m.store_deletes.clone(),
+        );
+        registry.register(
+            "store_failures",
+            "Uploads and deletes the publish.to store refused or did not answer (retried)",
+            m.store_failures.clone(),
+        );
+        registry.register(
+            "store_pending",
+            "Changed objects not in the publish.to store yet",
+            m.store_pending.clone(),
+        );
+        registry.register(
+            "store_oldest_pending_seconds",
+            "Age of the oldest change not in the publish.to store yet (0: none)",
+            m.store_oldest_pending.clone(),
         );
         Metrics { registry, ..m }
     }

@@ -17,6 +17,8 @@
 //!   pages;
 //! - `wirefeed-websub` ([`crate::websub`]), one per configured hub, pings
 //!   it with the feeds a publish changed;
+//! - `wirefeed-upload` ([`crate::publish`]), when `publish.to` is set,
+//!   copies each change to the object store;
 //! - the HTTP server's threads ([`crate::http::serve`]) answer requests
 //!   from the site;
 //! - the `wirefeed-main` tokio runtime handles start-up and signals.
@@ -84,6 +86,9 @@ async fn serve_main(config_path: PathBuf, config: Arc<Config>) -> Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, articles = %config.articles.dir.display(), "listening");
     let site = Arc::new(Site::new(config.clone()));
+    // Copies every change to `publish.to`, if set (runs until exit; what
+    // it had not copied by then is found again from its manifest).
+    let _uploader = crate::publish::Uploader::start(&site);
     let (tx, rx) = mpsc::channel::<Msg>();
 
     let (state, warning) = tokio::task::block_in_place(|| StateStore::open(&config.state_dir()));

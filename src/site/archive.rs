@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 
+use super::changes::Changes;
 use super::compress;
 use super::resource::Resource;
 use crate::render::{self, FeedFormat};
@@ -31,12 +32,15 @@ enum Job {
 pub(super) struct Writer {
     waiting: Arc<Mutex<HashMap<String, Arc<Vec<u8>>>>>,
     jobs: Option<Mutex<SyncSender<Job>>>,
+    changes: Arc<Changes>,
 }
 
 impl Writer {
     /// The writer thread (or, where it cannot start, writing on the
     /// caller's thread).
-    pub(super) fn start() -> Writer {
+    /// `changes` hears of each page written or linked (and of the page
+    /// before a new one: it is complete now).
+    pub(super) fn start(changes: Arc<Changes>) -> Writer {
         let waiting: Arc<Mutex<HashMap<String, Arc<Vec<u8>>>>> = Arc::default();
         // Bounded: a first start renders pages faster than they are
         // compressed, and the ones waiting are held in memory.
@@ -44,10 +48,14 @@ impl Writer {
         let pending = waiting.clone();
         let spawned = std::thread::Builder::new()
             .name("wirefeed-archive".into())
-            .spawn(move || run(&rx, &pending));
+            .spawn({
+                let changes = changes.clone();
+                move || run(&rx, &pending, &changes)
+            });
         Writer {
             waiting,
             jobs: spawned.ok().map(|_| Mutex::new(tx)),
+            changes,
         }
     }
 
@@ -76,7 +84,7 @@ impl Writer {
             .and_then(|tx| tx.lock().ok().map(|tx| tx.send(job)));
         match sent {
             Some(Ok(())) => {}
-            Some(Err(mpsc::SendError(job))) => do_job(job, &self.waiting),
+            Some(Err(mpsc::SendError(job))) => do_job(job, &self.waiting, &self.changes),
             None => {}
         }
     }
@@ -88,17 +96,18 @@ impl Writer {
     }
 }
 
-fn run(rx: &Receiver<Job>, waiting: &Mutex<HashMap<String, Arc<Vec<u8>>>>) {
+fn run(rx: &Receiver<Job>, waiting: &Mutex<HashMap<String, Arc<Vec<u8>>>>, changes: &Changes) {
     while let Ok(job) = rx.recv() {
-        do_job(job, waiting);
+        do_job(job, waiting, changes);
     }
 }
 
-fn do_job(job: Job, waiting: &Mutex<HashMap<String, Arc<Vec<u8>>>>) {
+fn do_job(job: Job, waiting: &Mutex<HashMap<String, Arc<Vec<u8>>>>, changes: &Changes) {
     match job {
         Job::Store(dir, path, bytes) => {
-            if let Err(e) = store(&dir, &path, &bytes) {
-                tracing::error!(page = %path, error = %e, "archive page not stored");
+            match store(&dir, &path, &bytes) {
+                Ok(()) => changes.note(std::iter::once(path.clone()).chain(page_before(&path))),
+                Err(e) => tracing::error!(page = %path, error = %e, "archive page not stored"),
             }
             if let Ok(mut w) = waiting.lock() {
                 if w.get(&path).is_some_and(|b| Arc::ptr_eq(b, &bytes)) {
@@ -113,8 +122,9 @@ fn do_job(job: Job, waiting: &Mutex<HashMap<String, Arc<Vec<u8>>>>) {
                 Some(bytes) => store(&dir, &path, &bytes),
                 None => Err(std::io::Error::other("no stored page to link")),
             };
-            if let Err(e) = stored {
-                tracing::error!(page = %path, error = %e, "next-archive link not added");
+            match stored {
+                Ok(()) => changes.note([path]),
+                Err(e) => tracing::error!(page = %path, error = %e, "next-archive link not added"),
             }
         }
     }
@@ -181,6 +191,43 @@ pub(super) fn load(dir: &Path, path: &str) -> Option<Resource> {
     // Final once the page after it exists (see `render::link_next_archive`).
     let next = file_of(dir, &next_page(path)?).is_some_and(|(f, _)| f.exists());
     Some(Resource::stored(content_type, identity, gzip, secs, next))
+}
+
+/// The keys (`feeds/archive/<slug>/<n>.<ext>`, `categories/<slug>/<n>.html`)
+/// of every page stored under `dir`.
+pub(super) fn stored_keys(dir: &Path) -> Vec<String> {
+    let mut keys = Vec::new();
+    let Ok(slugs) = std::fs::read_dir(dir) else {
+        return keys;
+    };
+    for slug in slugs.flatten() {
+        let slug_name = slug.file_name().to_string_lossy().into_owned();
+        let Ok(files) = std::fs::read_dir(slug.path()) else {
+            continue;
+        };
+        for file in files.flatten() {
+            let name = file.file_name().to_string_lossy().into_owned();
+            let Some(page) = name.strip_suffix(".gz") else {
+                continue;
+            };
+            let key = match page.ends_with(".html") {
+                true => format!("categories/{slug_name}/{page}"),
+                false => format!("feeds/archive/{slug_name}/{page}"),
+            };
+            if file_of(dir, &key).is_some() {
+                keys.push(key);
+            }
+        }
+    }
+    keys
+}
+
+/// The path of the page before archive page `path`, if any.
+fn page_before(path: &str) -> Option<String> {
+    let (dir, page) = path.rsplit_once('/')?;
+    let (number, ext) = page.split_once('.')?;
+    let number: usize = number.parse().ok()?;
+    (number > 1).then(|| format!("{dir}/{}.{ext}", number - 1))
 }
 
 /// The path of the page after archive page `path`.

@@ -8,6 +8,7 @@
 //! is rendered when it is asked for, from the article's own file.
 
 mod archive;
+mod changes;
 mod compress;
 mod published;
 mod resource;
@@ -20,6 +21,7 @@ use arc_swap::ArcSwap;
 use chrono::{DateTime, Utc};
 use hyper::header::HeaderValue;
 
+pub use changes::{tree_key, Outbox};
 pub use resource::{Encoding, Resource};
 
 use crate::catalog;
@@ -28,6 +30,7 @@ use crate::metrics::Metrics;
 use crate::model::Entry;
 use crate::parse::ParseContext;
 use crate::render;
+use changes::Changes;
 use published::Published;
 
 /// The site: published resources, article pages, readiness, metrics.
@@ -47,20 +50,24 @@ pub struct Site {
     /// Set once the start-up state is published.
     ready: AtomicBool,
     metrics: Metrics,
+    /// What changed in the exported tree, for the `publish.to` uploader.
+    changes: Arc<Changes>,
 }
 
 impl Site {
     pub fn new(config: Arc<Config>) -> Self {
+        let changes = Arc::new(Changes::default());
         Site {
             published: Published::new(),
             pages: RwLock::new(HashMap::new()),
             parse_ctx: ArcSwap::from_pointee(ParseContext::from_config(&config)),
             cache_control: ArcSwap::from_pointee(cache_control(&config)),
             hub_links: ArcSwap::from_pointee(hub_links(&config)),
-            archive_writer: archive::Writer::start(),
+            archive_writer: archive::Writer::start(changes.clone()),
             config: ArcSwap::new(config),
             ready: AtomicBool::new(false),
             metrics: Metrics::new(),
+            changes,
         }
     }
 
@@ -84,9 +91,49 @@ impl Site {
             })
             .map(|(path, _)| path.clone())
             .collect();
+        let dropped: Vec<String> = before
+            .resources
+            .keys()
+            .filter(|p| !keep(p))
+            .cloned()
+            .collect();
         drop(before);
         self.published.update(changed, keep, now);
+        self.note(differ.iter().chain(&dropped).map(|p| tree_key(p)));
         differ
+    }
+
+    /// From now on, remembers which keys of the exported tree change
+    /// (see [`Site::take_changes`]).
+    pub fn track_changes(&self) {
+        self.changes.track();
+    }
+
+    fn note(&self, keys: impl IntoIterator<Item = String>) {
+        self.changes.note(keys);
+    }
+
+    /// The keys changed since the last call, waiting up to `wait` for one.
+    pub fn take_changes(&self, wait: std::time::Duration) -> Outbox {
+        self.changes.take(wait)
+    }
+
+    /// Every article page's key (`articles/<id>.html`).
+    pub fn article_keys(&self) -> Vec<String> {
+        self.pages
+            .read()
+            .map(|p| p.keys().map(|id| format!("articles/{id}.html")).collect())
+            .unwrap_or_default()
+    }
+
+    /// Every stored archive page's key (feeds and their HTML pages).
+    pub fn archive_keys(&self) -> Vec<String> {
+        let config = self.config.load();
+        let known = |slug: &str| slug == "all" || config.categories.iter().any(|c| c.slug == slug);
+        archive::stored_keys(&self.archive_dir())
+            .into_iter()
+            .filter(|k| k.split('/').rev().nth(1).is_some_and(known))
+            .collect()
     }
 
     /// Compresses, on the calling threads, everything published and not
@@ -106,9 +153,14 @@ impl Site {
 
     /// Replaces every article page.
     pub fn set_pages(&self, pages: HashMap<Arc<str>, Arc<Entry>>) {
+        let keys: Vec<String> = pages
+            .keys()
+            .map(|id| format!("articles/{id}.html"))
+            .collect();
         if let Ok(mut p) = self.pages.write() {
             *p = pages;
         }
+        self.note(keys);
     }
 
     /// Drops the pages of `gone` (id, path), unless their id now names
@@ -122,9 +174,16 @@ impl Site {
                 pages.remove(id);
             }
         }
+        let mut keys: Vec<String> = gone
+            .iter()
+            .map(|(id, _)| format!("articles/{id}.html"))
+            .collect();
         for entry in added {
+            keys.push(format!("articles/{}.html", entry.id));
             pages.insert(entry.id.clone(), entry);
         }
+        drop(pages);
+        self.note(keys);
     }
 
     /// The page of article `id`, read from its file and rendered: blocking
@@ -148,6 +207,7 @@ impl Site {
     pub fn store_archive(&self, path: &str, identity: Vec<u8>) {
         self.archive_writer
             .store(self.archive_dir(), path, identity);
+        self.note([tree_key(path)]);
     }
 
     /// Adds `next-archive` (to `next`) to stored page `path`, after the
@@ -234,20 +294,9 @@ impl Site {
     }
 }
 
-/// `public, max-age=M[, stale-while-revalidate=S][, stale-if-error=E]`.
 fn cache_control(config: &Config) -> HeaderValue {
-    let server = &config.server;
-    let mut value = format!("public, max-age={}", server.cache_max_age);
-    if server.stale_while_revalidate > 0 {
-        value.push_str(&format!(
-            ", stale-while-revalidate={}",
-            server.stale_while_revalidate
-        ));
-    }
-    if server.stale_if_error > 0 {
-        value.push_str(&format!(", stale-if-error={}", server.stale_if_error));
-    }
-    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("public, max-age=60"))
+    HeaderValue::from_str(&crate::config::cache_control(&config.server))
+        .unwrap_or_else(|_| HeaderValue::from_static("public, max-age=60"))
 }
 
 fn hub_links(config: &Config) -> Vec<HeaderValue> {
