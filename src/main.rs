@@ -127,7 +127,7 @@ fn build(config: Arc<Config>, out: &Path) -> anyhow::Result<ExitCode> {
 /// `wirefeed publish [--to URL]`: `build` into a scratch directory, then
 /// that tree reconciled with the store.
 fn publish(config: Arc<Config>, to: Option<String>) -> anyhow::Result<ExitCode> {
-    use wirefeed::publish::{sync, DirTree, Manifest, Target, Tree};
+    use wirefeed::publish::{sync, DirTree, Manifest, Target};
     let to = to
         .or_else(|| config.publish.to.clone())
         .context("no target: pass --to s3://BUCKET/PREFIX or set publish.to")?;
@@ -149,11 +149,10 @@ fn publish(config: Arc<Config>, to: Option<String>) -> anyhow::Result<ExitCode> 
         config: config.clone(),
     };
     let mut manifest = Manifest::load(&config.state_dir(), &to);
-    let mut keys: std::collections::BTreeSet<String> = tree.keys().into_iter().collect();
-    keys.extend(manifest.keys().cloned());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    let keys = runtime.block_on(target.all_keys(&tree, &mut manifest))?;
     let done = sync(
         &runtime,
         &target,

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::manifest::Manifest;
 use super::sync::sync;
-use super::tree::{SiteTree, Tree};
+use super::tree::SiteTree;
 use super::Target;
 use crate::site::Site;
 
@@ -66,8 +66,18 @@ fn run(site: Arc<Site>, to: &str) {
     let tree = SiteTree { site: site.clone() };
     // First: every key of the tree, and every key the store holds (what
     // changed or went while wirefeed was not running).
-    let mut pending: BTreeSet<String> = tree.keys().into_iter().collect();
-    pending.extend(manifest.keys().cloned());
+    let mut pending: BTreeSet<String> = loop {
+        match runtime.block_on(target.all_keys(&tree, &mut manifest)) {
+            Ok(keys) => break keys,
+            Err(e) => {
+                site.metrics().store_failures.inc();
+                tracing::warn!(error = %e, "publish.to: cannot list the store; retrying");
+                std::thread::sleep(backoff);
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    };
+    backoff = FIRST_BACKOFF;
     let mut since = Some(Instant::now());
     let mut failing = false;
     let metrics = site.metrics();

@@ -5,6 +5,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// The fingerprint of an object the store holds and the manifest did not
+/// know of.
+const UNKNOWN: u64 = 0;
+
 /// Key → fingerprint ([`super::Object::fingerprint`]) of every object the
 /// store was last known to hold.
 #[derive(Debug, Default)]
@@ -41,6 +45,23 @@ impl Manifest {
 
     pub fn remove(&mut self, key: &str) {
         self.changed |= self.objects.remove(key).is_some();
+    }
+
+    /// Agrees with what the store holds: keys it does not hold (it lost
+    /// them, or someone deleted them) are forgotten, so they are uploaded
+    /// again; keys it holds that the manifest does not know (a lost state
+    /// directory) are known, with no fingerprint: replaced if the tree has
+    /// them, deleted if not.
+    pub fn agree_with(&mut self, held: &std::collections::BTreeSet<String>) {
+        let before = self.objects.len();
+        self.objects.retain(|k, _| held.contains(k));
+        self.changed |= self.objects.len() != before;
+        for key in held {
+            if !self.objects.contains_key(key) {
+                self.objects.insert(key.clone(), UNKNOWN);
+                self.changed = true;
+            }
+        }
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &String> {

@@ -118,4 +118,44 @@ impl Target {
     pub fn url(&self) -> &str {
         &self.url
     }
+
+    /// Every key the store holds under the prefix.
+    pub async fn list(&self) -> Result<std::collections::BTreeSet<String>, PublishError> {
+        use futures::TryStreamExt;
+        let prefix =
+            (!self.prefix.is_empty()).then(|| object_store::path::Path::from(self.prefix.as_str()));
+        let listed: Vec<object_store::ObjectMeta> = self
+            .store
+            .list(prefix.as_ref())
+            .try_collect()
+            .await
+            .map_err(|source| PublishError::Store {
+                to: self.url.clone(),
+                source,
+            })?;
+        let cut = match self.prefix.is_empty() {
+            true => 0,
+            false => self.prefix.len() + 1,
+        };
+        Ok(listed
+            .into_iter()
+            .filter_map(|m| m.location.as_ref().get(cut..).map(str::to_string))
+            .collect())
+    }
+
+    /// The keys to reconcile for a whole tree: every key of `tree`, every
+    /// key the store holds (what is gone is deleted, even without a
+    /// manifest), the manifest's; keys the manifest has and the store has
+    /// not are forgotten, so they are uploaded again.
+    pub async fn all_keys(
+        &self,
+        tree: &dyn Tree,
+        manifest: &mut Manifest,
+    ) -> Result<std::collections::BTreeSet<String>, PublishError> {
+        let held = self.list().await?;
+        manifest.agree_with(&held);
+        let mut keys: std::collections::BTreeSet<String> = tree.keys().into_iter().collect();
+        keys.extend(held);
+        Ok(keys)
+    }
 }
