@@ -170,9 +170,14 @@ fn pager(config: &Config, page_lang: &str, slug: &str, history: History) -> Stri
 /// attachments, its categories, and the feeds to follow.
 pub fn article(config: &Config, feeds: &[FeedInfo], e: &Entry, text: &ItemText) -> Vec<u8> {
     let lang = item_language(config, e, text);
+    // The site's own words, marked when the article is in another language.
+    let ui = super::ui_lang(config, lang);
     let mut meta = Vec::new();
     if let Some(author) = &e.author {
-        meta.push(format!("By <span class=\"author\">{}</span>", esc(author)));
+        meta.push(format!(
+            "<span{ui}>By</span> <span class=\"author\">{}</span>",
+            esc(author)
+        ));
     }
     if let Some(d) = &text.dateline {
         meta.push(format!("{} ({})", esc(&d.city), esc(&d.agency)));
@@ -220,7 +225,7 @@ pub fn article(config: &Config, feeds: &[FeedInfo], e: &Entry, text: &ItemText) 
         .collect();
     if !categories.is_empty() {
         main.push_str(&format!(
-            "<p class=\"meta\">Filed under {}</p>\n",
+            "<p class=\"meta\"><span{ui}>Filed under</span> {}</p>\n",
             categories.join(", ")
         ));
     }
