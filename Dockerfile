@@ -21,16 +21,17 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --gid 10001 wirefeed \
     && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin wirefeed \
-    && mkdir -p /articles /var/lib/wirefeed /etc/wirefeed \
-    && chown 10001:10001 /articles /var/lib/wirefeed
+    && mkdir -p /articles /media /var/lib/wirefeed /etc/wirefeed \
+    && chown 10001:10001 /articles /media /var/lib/wirefeed
 COPY --from=build /src/target/release/wirefeed /usr/local/bin/wirefeed
 COPY config/wirefeed.toml /etc/wirefeed/wirefeed.toml
-# Inside the container: all interfaces, articles and state on volumes.
+# Inside the container: all interfaces, articles, media and state on volumes.
 ENV WIREFEED_CONFIG=/etc/wirefeed/wirefeed.toml \
     WIREFEED_ARTICLES_DIR=/articles \
+    WIREFEED_MEDIA_DIR=/media \
     WIREFEED_STATE_DIR=/var/lib/wirefeed \
     WIREFEED_SERVER_LISTEN=0.0.0.0:8080
-VOLUME ["/articles", "/var/lib/wirefeed"]
+VOLUME ["/articles", "/media", "/var/lib/wirefeed"]
 EXPOSE 8080
 USER 10001:10001
 # Slim images have no curl: the binary probes /healthz itself.
