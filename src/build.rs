@@ -103,27 +103,20 @@ fn write_archives(
     Ok((files, rejected))
 }
 
-/// Copies `media.dir` to `OUT/media/` (hidden files left out); returns
-/// how many files were copied.
+/// Copies `media.dir` to `OUT/media/` (hidden files left out, links
+/// followed); returns how many files were copied.
 fn copy_media(from: &Path, to: &Path) -> std::io::Result<usize> {
     let mut files = 0;
-    let visible =
-        |e: &walkdir::DirEntry| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.');
-    for entry in walkdir::WalkDir::new(from)
-        .into_iter()
-        .filter_entry(visible)
-    {
-        let entry = entry.map_err(std::io::Error::other)?;
-        let Ok(rel) = entry.path().strip_prefix(from) else {
+    for file in crate::source::visible_files(from) {
+        let Ok(rel) = file.strip_prefix(from) else {
             continue;
         };
         let target = to.join(rel);
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target)?;
-        } else if entry.file_type().is_file() {
-            std::fs::copy(entry.path(), &target)?;
-            files += 1;
+        if let Some(dir) = target.parent() {
+            std::fs::create_dir_all(dir)?;
         }
+        std::fs::copy(&file, &target)?;
+        files += 1;
     }
     Ok(files)
 }

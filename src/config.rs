@@ -515,7 +515,6 @@ fn apply_env(
         .map_err(|e: toml::de::Error| env_error(e.message().to_string()))
 }
 
-/// An http(s) URL that can stand in a `Link` header and a feed as it is.
 /// `s3://BUCKET[/PREFIX]`, `s3a://...` or `file:///DIR`.
 pub fn check_publish_target(to: &str) -> Result<(), String> {
     let url = Url::parse(to).map_err(|e| format!("{to:?}: {e}"))?;
@@ -552,6 +551,7 @@ pub fn is_language_tag(tag: &str) -> bool {
             .all(|p| !p.is_empty() && p.len() <= 8 && p.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
+/// An http(s) URL that can stand in a `Link` header and a feed as it is.
 fn is_http_url(url: &Url) -> bool {
     matches!(url.scheme(), "http" | "https")
         && url.has_host()

@@ -152,7 +152,12 @@ fn publish(config: Arc<Config>, to: Option<String>) -> anyhow::Result<ExitCode> 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let keys = runtime.block_on(target.all_keys(&tree, &mut manifest))?;
+    let mut keys = runtime.block_on(target.all_keys(&tree, &mut manifest))?;
+    // A feed that would not be well-formed keeps its previous version, as
+    // the daemon keeps it: not taken for gone.
+    for r in &report.rejected {
+        keys.remove(&r.path);
+    }
     let done = sync(
         &runtime,
         &target,

@@ -232,8 +232,14 @@ impl Entry {
     /// the id as it is (a static host decodes the URL's percent-encoding
     /// to find it).
     pub fn page_file(&self) -> String {
-        format!("articles/{}.html", self.id)
+        page_key(&self.id)
     }
+}
+
+/// The page of article `id` in the exported tree: `articles/<id>.html`
+/// (the id as it is; its URL percent-encodes it, see [`Entry::page_url`]).
+pub fn page_key(id: &str) -> String {
+    format!("articles/{id}.html")
 }
 
 /// A feed wirefeed publishes: `all` or a configured category.

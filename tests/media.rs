@@ -40,6 +40,7 @@ enclosures:
     type: audio/mpeg
   - url: https://cdn.test/launch.mp4
   - url: media/missing.mp3
+  - path: notes.pdf             # not an enclosure: left out, the article stays
 ---
 This week's markets, as audio.
 ";

@@ -190,7 +190,7 @@ fn sighup_reloads_a_config_change_the_file_watch_cannot_see() {
     });
     assert!(d.body("/feeds/tech.rss").contains(title));
 
-    // A category removed from the config takes its feeds with it.
+    // A category removed from the config takes its feeds and page with it.
     d.site.categories.retain(|c| c.slug != "tech");
     d.site.write_config();
     d.signal("HUP");
@@ -201,6 +201,11 @@ fn sighup_reloads_a_config_change_the_file_watch_cannot_see() {
     for ext in ["atom", "json"] {
         assert_eq!(d.get(&format!("/feeds/tech.{ext}")).status, 404);
     }
+    // And its page: it would link to feeds that are gone.
+    for page in ["/categories/tech.html", "/categories/tech/"] {
+        assert_eq!(d.get(page).status, 404, "{page}");
+    }
+    assert!(!d.body("/").contains("/categories/tech.html"));
     assert!(eventually(|| !d
         .get("/feeds.opml")
         .text()

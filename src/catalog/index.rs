@@ -326,6 +326,20 @@ impl Catalog {
             .and_then(|k| DateTime::from_timestamp(k.published.0, 0))
     }
 
+    /// The ids of the articles published in `(after, until]`.
+    pub fn ids_published_between(
+        &self,
+        after: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Vec<Arc<str>> {
+        let (after, until) = (after.timestamp(), until.timestamp());
+        self.entries
+            .values()
+            .filter(|e| (after + 1..=until).contains(&e.published.timestamp()))
+            .map(|e| e.id.clone())
+            .collect()
+    }
+
     /// Which feeds hold articles published in `(after, until]`.
     pub fn feeds_with_items_between(
         &self,

@@ -232,9 +232,11 @@ impl Publisher {
         if now < due {
             return;
         }
-        let touched = self
-            .catalog
-            .feeds_with_items_between(due - chrono::Duration::seconds(1), now);
+        let after = due - chrono::Duration::seconds(1);
+        let touched = self.catalog.feeds_with_items_between(after, now);
+        // Their pages exist from now on (a copy of the site needs them).
+        let due_ids = self.catalog.ids_published_between(after, now);
+        self.site.pages_changed(&due_ids);
         tracing::info!(at = %due, "scheduled articles due");
         self.publish(&touched, Instant::now(), None, Intake::default());
     }

@@ -42,21 +42,26 @@ impl Publisher {
         self.config = new.clone();
         self.site
             .set_config(new.clone(), self.catalog.parse_context().clone());
-        // The feeds of a removed category go in the swap that publishes
-        // the new config's feeds.
+        // The feeds and page of a removed category go in the swap that
+        // publishes the new config's feeds.
         let kept: HashSet<String> = self
             .catalog
             .feeds()
             .iter()
             .flat_map(|f| {
-                render::FeedFormat::ALL.map(|fmt| format!("/{}", render::feed_path(&f.slug, fmt)))
+                let feeds = render::FeedFormat::ALL
+                    .map(|fmt| format!("/{}", render::feed_path(&f.slug, fmt)));
+                feeds
+                    .into_iter()
+                    .chain([format!("/{}", render::page_path(&f.slug))])
             })
             .collect();
         let dropped = self
             .site
             .paths()
             .into_iter()
-            .filter(|p| p.starts_with("/feeds/") && !kept.contains(p))
+            .filter(|p| p.starts_with("/feeds/") || p.starts_with("/categories/"))
+            .filter(|p| !kept.contains(p))
             .collect();
         self.drop_feeds = Some(dropped);
         if rewatch {
@@ -69,6 +74,9 @@ impl Publisher {
     /// What a reload cannot change: sized at start (the listening socket,
     /// the connection semaphore and the open-file limit).
     fn warn_restart_needed(&self, new: &Config) {
+        if new.publish.to != self.config.publish.to {
+            tracing::warn!("publish.to changed: restart wirefeed to publish to the new store");
+        }
         if new.server.listen != self.config.server.listen {
             tracing::warn!(
                 "server.listen changed: restart wirefeed to listen on {}",

@@ -3,10 +3,12 @@
 //! (a podcast player seeks), `ETag`/`Last-Modified` and their conditional
 //! GET, content types from the file name.
 //!
-//! Only files inside `media.dir` are served: the path is percent-decoded
+//! Only paths inside `media.dir` are served: the path is percent-decoded
 //! and `..` cannot climb out (hyper-staticfile's resolver), and any path
 //! segment starting with `.` (`..`, `.git`, `.DS_Store`) is refused before
-//! that. Directories are 404s: no listing, no index page, no redirect.
+//! that. A symlink the operator put in `media.dir` is followed (as `build`
+//! and `publish` follow it). Directories are 404s: no listing, no index
+//! page, no redirect.
 
 use http_body_util::Either;
 use hyper::header::{self, HeaderMap, HeaderValue};

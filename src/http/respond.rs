@@ -57,7 +57,7 @@ pub fn respond<B>(site: &Site, req: &Request<B>, res: &Resource) -> Resp {
     }
     h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     let cache_control = match res.is_immutable() {
-        true => HeaderValue::from_static("public, max-age=31536000, immutable"),
+        true => HeaderValue::from_static(crate::site::IMMUTABLE),
         false => site.cache_control(),
     };
     h.insert(header::CACHE_CONTROL, cache_control);

@@ -86,6 +86,12 @@ fn finish(
         None if ctx.texts => clean.line(&parts.first_paragraph),
         None => String::new(),
     };
+    if parts.enclosures_left_out > 0 {
+        warnings.push(format!(
+            "{} enclosure(s) left out: want {{url, type, length}} or a URL",
+            parts.enclosures_left_out
+        ));
+    }
     let article = Article {
         path: key.to_string(),
         format,

@@ -97,6 +97,8 @@ pub struct Parts {
     /// `image` and `image_alt` as written.
     pub image: Option<(String, Option<String>)>,
     pub enclosures: Vec<RawEnclosure>,
+    /// Items of `enclosures` that were not `{url, type, length}` or a URL.
+    pub enclosures_left_out: usize,
     pub lang: Option<String>,
 }
 

@@ -71,9 +71,11 @@ pub fn read(
         .filter(|s| is_http_url(s));
     parts.image = image(obj);
     if let Some(v) = first(obj, &["enclosures", "enclosure", "attachments"]).map(|(_, v)| v) {
-        parts.enclosures = enclosures(v).ok_or_else(|| {
-            bad("`enclosures` must be a list of {url, type, length} (or one URL)".into())
-        })?;
+        // One that is not {url, type, length} (or a URL) is left out, and
+        // said: the article stays.
+        let (good, left_out) = enclosures(v);
+        parts.enclosures = good;
+        parts.enclosures_left_out = left_out;
     }
     parts.lang = first(obj, &["lang", "language"]).and_then(|(_, v)| scalar(v));
     Ok(())
@@ -95,9 +97,9 @@ fn image(obj: &Map<String, Value>) -> Option<(String, Option<String>)> {
 }
 
 /// A list of `{url, type, length}` (JSON Feed's `mime_type` and
-/// `size_in_bytes` too), or a single one, or a bare URL. `None`: not that
-/// shape.
-fn enclosures(v: &Value) -> Option<Vec<RawEnclosure>> {
+/// `size_in_bytes` too), or a single one, or a bare URL; and how many
+/// items were not that shape.
+fn enclosures(v: &Value) -> (Vec<RawEnclosure>, usize) {
     let one = |v: &Value| -> Option<RawEnclosure> {
         match v {
             Value::String(url) => Some((url.clone(), None, None)),
@@ -119,10 +121,13 @@ fn enclosures(v: &Value) -> Option<Vec<RawEnclosure>> {
             _ => None,
         }
     };
-    match v {
-        Value::Array(items) => items.iter().map(one).collect(),
-        other => one(other).map(|e| vec![e]),
-    }
+    let items: Vec<&Value> = match v {
+        Value::Array(items) => items.iter().collect(),
+        other => vec![other],
+    };
+    let good: Vec<RawEnclosure> = items.iter().filter_map(|v| one(v)).collect();
+    let left_out = items.len() - good.len();
+    (good, left_out)
 }
 
 fn first<'a>(

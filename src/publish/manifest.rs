@@ -56,7 +56,7 @@ impl Manifest {
         let before = self.objects.len();
         self.objects.retain(|k, _| held.contains(k));
         self.changed |= self.objects.len() != before;
-        for key in held {
+        for key in held.iter().filter(|k| super::object::is_tree_key(k)) {
             if !self.objects.contains_key(key) {
                 self.objects.insert(key.clone(), UNKNOWN);
                 self.changed = true;

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use crate::config::Config;
 
 /// `Cache-Control` of a complete archive page: it never changes again.
-pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+pub use crate::site::IMMUTABLE;
 
 /// One object as the store gets it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,12 +74,15 @@ pub fn is_history_page(key: &str) -> bool {
         || (key.starts_with("categories/") && key.matches('/').count() == 2)
 }
 
-/// The key of the page after history page `key`.
-pub fn next_page(key: &str) -> Option<String> {
-    let (dir, page) = key.rsplit_once('/')?;
-    let (number, ext) = page.split_once('.')?;
-    let number: usize = number.parse().ok()?;
-    Some(format!("{dir}/{}.{ext}", number + 1))
+pub use crate::site::next_page;
+
+/// Could `key` be one of the tree's? (A store may hold other objects
+/// beside the site: those are never deleted.)
+pub fn is_tree_key(key: &str) -> bool {
+    matches!(key, "index.html" | "feeds.opml")
+        || ["feeds/", "categories/", "articles/", "media/"]
+            .iter()
+            .any(|p| key.starts_with(p))
 }
 
 /// Uploaded before the keys that link to them (pages and archives before
@@ -96,7 +99,12 @@ pub fn tier(key: &str) -> u8 {
 fn language(config: &Config, key: &str, bytes: &[u8]) -> Option<String> {
     if key.ends_with(".html") {
         let head = &bytes[..bytes.len().min(512)];
-        let head = std::str::from_utf8(head).unwrap_or_default();
+        // The cut may fall inside a character of the title: what precedes
+        // it is enough.
+        let head = match std::str::from_utf8(head) {
+            Ok(head) => head,
+            Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default(),
+        };
         let lang = head.split_once("<html lang=\"")?.1.split_once('"')?.0;
         return Some(lang.to_string());
     }

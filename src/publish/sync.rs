@@ -48,49 +48,21 @@ pub fn sync(
     keys: BTreeSet<String>,
     concurrency: usize,
 ) -> Report {
-    let mut keys: Vec<String> = keys.into_iter().collect();
-    keys.sort_by_key(|k| tier(k));
+    let (first, then): (Vec<String>, Vec<String>) = keys.into_iter().partition(|k| tier(k) == 0);
     let mut report = Report::default();
     let mut gone = Vec::new();
-    let mut chunks = keys.chunks(CHUNK).enumerate();
-    while let Some((n, chunk)) = chunks.next() {
-        let objects: Vec<(String, Option<Object>)> =
-            chunk.par_iter().map(|k| (k.clone(), tree.get(k))).collect();
-        let mut puts = Vec::new();
-        for (key, object) in objects {
-            match object {
-                None if manifest.get(&key).is_some() => gone.push(key),
-                None => {}
-                Some(object) => {
-                    let fingerprint = object.fingerprint();
-                    match manifest.get(&key) == Some(fingerprint) {
-                        true => report.unchanged += 1,
-                        false => puts.push((key, object, fingerprint)),
-                    }
-                }
-            }
-        }
-        let outcomes = runtime.block_on(
-            stream::iter(puts)
-                .map(|(key, object, fingerprint)| put(target, key, object, fingerprint))
-                .buffer_unordered(concurrency)
-                .collect::<Vec<_>>(),
-        );
-        record(outcomes, manifest, &mut report);
-        if n % 16 == 15 {
-            save(manifest, &mut report);
-        }
-        // What links to a page that did not land waits for it.
-        let first_failed = report.failed.iter().any(|k| tier(k) == 0);
-        let next_links = chunks.clone().next().is_some_and(|(_, c)| tier(&c[0]) > 0);
-        if first_failed && next_links {
-            report
-                .failed
-                .extend(chunks.flat_map(|(_, c)| c.iter().cloned()));
-            report.failed.extend(gone);
-            save(manifest, &mut report);
-            return report;
-        }
+    let run = Run {
+        runtime,
+        target,
+        tree,
+        concurrency,
+    };
+    run.uploads(first, manifest, &mut report, &mut gone);
+    // What links to a page that did not land waits for it.
+    if report.failed.is_empty() {
+        run.uploads(then, manifest, &mut report, &mut gone);
+    } else {
+        report.failed.extend(then);
     }
     if report.failed.is_empty() {
         let outcomes = runtime.block_on(
@@ -105,6 +77,63 @@ pub fn sync(
     }
     save(manifest, &mut report);
     report
+}
+
+/// One reconciliation's fixed parts.
+struct Run<'a> {
+    runtime: &'a tokio::runtime::Runtime,
+    target: &'a Target,
+    tree: &'a dyn Tree,
+    concurrency: usize,
+}
+
+impl Run<'_> {
+    /// Uploads what differs among `keys`, [`CHUNK`] at a time; the keys the
+    /// tree no longer has and the store does go to `gone`.
+    fn uploads(
+        &self,
+        keys: Vec<String>,
+        manifest: &mut Manifest,
+        report: &mut Report,
+        gone: &mut Vec<String>,
+    ) {
+        for (n, chunk) in keys.chunks(CHUNK).enumerate() {
+            let objects: Vec<(String, Option<Object>)> = chunk
+                .par_iter()
+                .map(|k| (k.clone(), self.tree.get(k)))
+                .collect();
+            let mut puts = Vec::new();
+            for (key, object) in objects {
+                match object {
+                    // Not readable now, yet there: tried again later,
+                    // never taken for gone.
+                    None if self.tree.has(&key) => {
+                        report.error.get_or_insert(format!("{key}: cannot be read"));
+                        report.failed.push(key);
+                    }
+                    None if manifest.get(&key).is_some() => gone.push(key),
+                    None => {}
+                    Some(object) => {
+                        let fingerprint = object.fingerprint();
+                        match manifest.get(&key) == Some(fingerprint) {
+                            true => report.unchanged += 1,
+                            false => puts.push((key, object, fingerprint)),
+                        }
+                    }
+                }
+            }
+            let outcomes = self.runtime.block_on(
+                stream::iter(puts)
+                    .map(|(key, object, fingerprint)| put(self.target, key, object, fingerprint))
+                    .buffer_unordered(self.concurrency)
+                    .collect::<Vec<_>>(),
+            );
+            record(outcomes, manifest, report);
+            if n % 16 == 15 {
+                save(manifest, report);
+            }
+        }
+    }
 }
 
 fn record(outcomes: Vec<Outcome>, manifest: &mut Manifest, report: &mut Report) {

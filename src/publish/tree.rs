@@ -16,8 +16,12 @@ use crate::site::{tree_key, Site};
 pub trait Tree: Sync {
     /// Every key the tree holds now.
     fn keys(&self) -> Vec<String>;
-    /// The object at `key`; `None`: not in the tree (any more).
+    /// The object at `key`; `None`: not in the tree (any more), or not
+    /// readable now (see [`Tree::has`]).
     fn get(&self, key: &str) -> Option<Object>;
+    /// Is `key` in the tree (whether or not it can be read right now)?
+    /// Only a key the tree does not have is deleted from the store.
+    fn has(&self, key: &str) -> bool;
 }
 
 /// A directory written by `wirefeed build --out`.
@@ -36,6 +40,10 @@ impl Tree for DirTree {
         let complete = is_history_page(key)
             && next_page(key).is_some_and(|next| self.root.join(next).is_file());
         Some(Object::new(&self.config, key, Bytes::from(bytes), complete))
+    }
+
+    fn has(&self, key: &str) -> bool {
+        safe(key).is_some_and(|rel| self.root.join(rel).exists())
     }
 }
 
@@ -82,6 +90,25 @@ impl Tree for SiteTree {
         let complete = res.is_immutable();
         Some(Object::new(&config, key, res.identity().clone(), complete))
     }
+
+    fn has(&self, key: &str) -> bool {
+        let site = &self.site;
+        if let Some(rel) = key.strip_prefix("media/") {
+            let dir = site.config().media.dir.clone();
+            return dir
+                .zip(safe(rel))
+                .is_some_and(|(dir, rel)| dir.join(rel).exists());
+        }
+        if let Some(page) = key.strip_prefix("articles/") {
+            let id = page.strip_suffix(".html").unwrap_or(page);
+            return site.has_article_page(id, chrono::Utc::now());
+        }
+        let path = match key {
+            "index.html" => "/".to_string(),
+            key => format!("/{key}"),
+        };
+        site.resource(&path).is_some() || (is_history_page(key) && site.has_archive_page(&path))
+    }
 }
 
 use crate::site::Resource;
@@ -94,18 +121,12 @@ fn safe(key: &str) -> Option<&Path> {
         .then_some(path)
 }
 
-/// Every file under `root` (hidden ones left out) as `prefix` + its
-/// `/`-separated relative path.
+/// Every file under `root` (as [`crate::source::visible_files`]) as
+/// `prefix` + its `/`-separated relative path.
 fn files_under(root: &Path, prefix: &str) -> Vec<String> {
-    let visible =
-        |e: &walkdir::DirEntry| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.');
-    walkdir::WalkDir::new(root)
-        .into_iter()
-        .filter_entry(visible)
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .filter_map(|e| {
-            let rel = e.path().strip_prefix(root).ok()?;
+    crate::source::visible_files(root)
+        .filter_map(|file| {
+            let rel = file.strip_prefix(root).ok()?;
             let parts: Vec<String> = rel
                 .components()
                 .map(|c| c.as_os_str().to_string_lossy().into_owned())

@@ -176,6 +176,11 @@ fn store(dir: &Path, path: &str, identity: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&tmp, &file)
 }
 
+/// Is page `path` stored under `dir`?
+pub(super) fn is_stored(dir: &Path, path: &str) -> bool {
+    file_of(dir, path).is_some_and(|(file, _)| file.exists())
+}
+
 /// A stored page read back (blocking I/O); `None` when there is none.
 pub(super) fn load(dir: &Path, path: &str) -> Option<Resource> {
     let (file, content_type) = file_of(dir, path)?;
@@ -231,7 +236,7 @@ fn page_before(path: &str) -> Option<String> {
 }
 
 /// The path of the page after archive page `path`.
-fn next_page(path: &str) -> Option<String> {
+pub fn next_page(path: &str) -> Option<String> {
     let (dir, page) = path.rsplit_once('/')?;
     let (number, ext) = page.split_once('.')?;
     let number: usize = number.parse().ok()?;

@@ -37,6 +37,10 @@ impl Changes {
         }
     }
 
+    pub(super) fn is_tracked(&self) -> bool {
+        self.outbox.lock().is_ok_and(|o| o.is_some())
+    }
+
     pub(super) fn note(&self, keys: impl IntoIterator<Item = String>) {
         let Ok(mut guard) = self.outbox.lock() else {
             return;

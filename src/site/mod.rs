@@ -21,13 +21,17 @@ use arc_swap::ArcSwap;
 use chrono::{DateTime, Utc};
 use hyper::header::HeaderValue;
 
+pub use archive::next_page;
 pub use changes::{tree_key, Outbox};
+
+/// `Cache-Control` of a complete archive page: it never changes again.
+pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 pub use resource::{Encoding, Resource};
 
 use crate::catalog;
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::model::Entry;
+use crate::model::{page_key, Entry, FeedInfo};
 use crate::parse::ParseContext;
 use crate::render;
 use changes::Changes;
@@ -39,6 +43,8 @@ pub struct Site {
     /// Article pages by id (rendered on request; they are not feeds).
     pages: RwLock<HashMap<Arc<str>, Arc<Entry>>>,
     config: ArcSwap<Config>,
+    /// The config's feeds (the article pages link them).
+    feeds: ArcSwap<Vec<FeedInfo>>,
     /// For reading article bodies back (built once per config).
     parse_ctx: ArcSwap<ParseContext>,
     /// `Cache-Control` of every answer that may change (`server.cache_max_age`,
@@ -64,6 +70,7 @@ impl Site {
             cache_control: ArcSwap::from_pointee(cache_control(&config)),
             hub_links: ArcSwap::from_pointee(hub_links(&config)),
             archive_writer: archive::Writer::start(changes.clone()),
+            feeds: ArcSwap::from_pointee(catalog::feed_list(&config)),
             config: ArcSwap::new(config),
             ready: AtomicBool::new(false),
             metrics: Metrics::new(),
@@ -91,12 +98,15 @@ impl Site {
             })
             .map(|(path, _)| path.clone())
             .collect();
-        let dropped: Vec<String> = before
-            .resources
-            .keys()
-            .filter(|p| !keep(p))
-            .cloned()
-            .collect();
+        let dropped: Vec<String> = match self.changes.is_tracked() {
+            true => before
+                .resources
+                .keys()
+                .filter(|p| !keep(p))
+                .cloned()
+                .collect(),
+            false => Vec::new(),
+        };
         drop(before);
         self.published.update(changed, keep, now);
         self.note(differ.iter().chain(&dropped).map(|p| tree_key(p)));
@@ -122,7 +132,7 @@ impl Site {
     pub fn article_keys(&self) -> Vec<String> {
         self.pages
             .read()
-            .map(|p| p.keys().map(|id| format!("articles/{id}.html")).collect())
+            .map(|p| p.keys().map(|id| page_key(id)).collect())
             .unwrap_or_default()
     }
 
@@ -153,14 +163,22 @@ impl Site {
 
     /// Replaces every article page.
     pub fn set_pages(&self, pages: HashMap<Arc<str>, Arc<Entry>>) {
-        let keys: Vec<String> = pages
-            .keys()
-            .map(|id| format!("articles/{id}.html"))
-            .collect();
-        if let Ok(mut p) = self.pages.write() {
-            *p = pages;
+        let Ok(mut p) = self.pages.write() else {
+            return;
+        };
+        let old = std::mem::replace(&mut *p, pages);
+        if self.changes.is_tracked() {
+            // The pages gone and the pages there now.
+            let keys: Vec<String> = old.keys().chain(p.keys()).map(|id| page_key(id)).collect();
+            drop(p);
+            self.note(keys);
         }
-        self.note(keys);
+    }
+
+    /// Notes that the pages of `ids` changed (scheduled articles whose
+    /// time came: their pages exist from now on).
+    pub fn pages_changed(&self, ids: &[Arc<str>]) {
+        self.note(ids.iter().map(|id| page_key(id)));
     }
 
     /// Drops the pages of `gone` (id, path), unless their id now names
@@ -174,12 +192,9 @@ impl Site {
                 pages.remove(id);
             }
         }
-        let mut keys: Vec<String> = gone
-            .iter()
-            .map(|(id, _)| format!("articles/{id}.html"))
-            .collect();
+        let mut keys: Vec<String> = gone.iter().map(|(id, _)| page_key(id)).collect();
         for entry in added {
-            keys.push(format!("articles/{}.html", entry.id));
+            keys.push(page_key(&entry.id));
             pages.insert(entry.id.clone(), entry);
         }
         drop(pages);
@@ -197,9 +212,22 @@ impl Site {
         let text = catalog::load_text(&config.articles.dir, &self.parse_ctx.load(), &entry);
         Some(Resource::uncompressed(
             "text/html; charset=utf-8",
-            render::html::article(&config, &catalog::feed_list(&config), &entry, &text),
+            render::html::article(&config, &self.feeds.load(), &entry, &text),
             Some(entry.updated),
         ))
+    }
+
+    /// Is there a page for article `id` at `now` (it exists and is
+    /// published)?
+    pub fn has_article_page(&self, id: &str, now: DateTime<Utc>) -> bool {
+        self.pages
+            .read()
+            .is_ok_and(|p| p.get(id).is_some_and(|e| e.published <= now))
+    }
+
+    /// Is archive page `path` stored (or waiting to be)?
+    pub fn has_archive_page(&self, path: &str) -> bool {
+        self.archive_writer.waiting(path).is_some() || archive::is_stored(&self.archive_dir(), path)
     }
 
     /// Stores an archive page (`feeds/archive/...`): compressed and
@@ -257,6 +285,7 @@ impl Site {
         self.cache_control.store(Arc::new(cache_control(&config)));
         self.hub_links.store(Arc::new(hub_links(&config)));
         self.parse_ctx.store(Arc::new(ctx));
+        self.feeds.store(Arc::new(catalog::feed_list(&config)));
         self.config.store(config);
     }
 

@@ -15,4 +15,4 @@ pub use keys::{in_hidden_folder, is_inside, relative_key};
 pub(crate) use look::{look, Looked};
 pub(crate) use read::{read_file, FileRead};
 pub(crate) use scan::scan;
-pub use walk::{article_files, list_articles};
+pub use walk::{article_files, list_articles, visible_files};
