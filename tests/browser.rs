@@ -8,7 +8,7 @@
 //! screenshot under `<CARGO_TARGET_TMPDIR>/screenshots/`.
 //!
 //! Needs `/usr/bin/chromium` (or `chromium` on PATH): `apt-get install
-//! chromium fonts-noto-core`. `WIREFEED_BROWSER=skip` skips these tests.
+//! chromium fonts-noto-core`. `BROWSER_TESTS=skip` skips these tests.
 
 mod common;
 
@@ -50,13 +50,13 @@ const AUDIO_ARTICLE: &str = "/articles/business-2024-05-24-market-wrap-audio-bul
 // ---------------------------------------------------------------------------
 
 /// Where Chromium is: `/usr/bin/chromium`, else `chromium` on PATH. None
-/// (with a note) when `WIREFEED_BROWSER=skip`; panics when it is missing.
+/// (with a note) when `BROWSER_TESTS=skip`; panics when it is missing.
 fn chromium() -> Option<PathBuf> {
-    if std::env::var("WIREFEED_BROWSER").is_ok_and(|v| v == "skip") {
+    if std::env::var("BROWSER_TESTS").is_ok_and(|v| v == "skip") {
         // Straight to stderr, past the harness's capture.
         let _ = writeln!(
             std::io::stderr(),
-            "note: WIREFEED_BROWSER=skip: browser test skipped"
+            "note: BROWSER_TESTS=skip: browser test skipped"
         );
         return None;
     }
@@ -71,7 +71,7 @@ fn chromium() -> Option<PathBuf> {
         None => panic!(
             "Chromium not found (neither /usr/bin/chromium nor `chromium` on PATH): the \
              browser tests drive Debian's chromium. Install it with \
-             `apt-get install chromium fonts-noto-core`, or set WIREFEED_BROWSER=skip to \
+             `apt-get install chromium fonts-noto-core`, or set BROWSER_TESTS=skip to \
              skip these tests"
         ),
     }

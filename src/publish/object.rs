@@ -74,8 +74,6 @@ pub fn is_history_page(key: &str) -> bool {
         || (key.starts_with("categories/") && key.matches('/').count() == 2)
 }
 
-pub use crate::site::next_page;
-
 /// Could `key` be one of the tree's? (A store may hold other objects
 /// beside the site: those are never deleted.)
 pub fn is_tree_key(key: &str) -> bool {
@@ -140,10 +138,6 @@ mod tests {
         assert_eq!(content_type("media/x.json"), "application/json");
         assert!(is_history_page("categories/world/2.html"));
         assert!(!is_history_page("categories/world.html"));
-        assert_eq!(
-            next_page("feeds/archive/all/9.rss").as_deref(),
-            Some("feeds/archive/all/10.rss")
-        );
         assert_eq!(tier("articles/a.html"), 0);
         assert_eq!(tier("feeds/all.rss"), 1);
         assert_eq!(tier("index.html"), 1);

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::object::{is_history_page, next_page, Object};
+use super::object::{is_history_page, Object};
 use crate::config::Config;
 use crate::site::{tree_key, Site};
 
@@ -37,9 +37,9 @@ impl Tree for DirTree {
 
     fn get(&self, key: &str) -> Option<Object> {
         let bytes = std::fs::read(self.root.join(safe(key)?)).ok()?;
-        let complete = is_history_page(key)
-            && next_page(key).is_some_and(|next| self.root.join(next).is_file());
-        Some(Object::new(&self.config, key, Bytes::from(bytes), complete))
+        // `build` cuts archive pages from the files each time (an edit to
+        // an old article changes its page): none is promised immutable.
+        Some(Object::new(&self.config, key, Bytes::from(bytes), false))
     }
 
     fn has(&self, key: &str) -> bool {
