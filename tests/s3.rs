@@ -284,6 +284,20 @@ fn base64_decode(text: &str) -> Vec<u8> {
     out
 }
 
+impl Moto {
+    /// The keys (under `prefix/`) the recording PUT and deleted, each once:
+    /// `(written, deleted)`.
+    fn writes(&self, prefix: &str) -> (BTreeSet<String>, BTreeSet<String>) {
+        let cut = prefix.len() + 1;
+        let puts = self.recorded_keys("PUT");
+        assert_eq!(duplicates(&puts), Vec::<String>::new(), "uploaded twice");
+        let deletes = self.recorded_deletes();
+        assert_eq!(duplicates(&deletes), Vec::<String>::new(), "deleted twice");
+        let keys = |v: Vec<String>| v.iter().map(|k| k[cut..].to_string()).collect();
+        (keys(puts), keys(deletes))
+    }
+}
+
 impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -960,17 +974,12 @@ fn publish_uploads_the_build_tree_with_its_headers_and_then_only_what_changed() 
     );
     moto.record_from_now();
     let edit = publish();
-    let puts = moto.recorded_keys("PUT");
-    assert_eq!(duplicates(&puts), Vec::<String>::new(), "uploaded twice");
-    let put_keys: BTreeSet<String> = puts
-        .iter()
-        .map(|k| k["site/".len()..].to_string())
-        .collect();
+    let (put_keys, delete_keys) = moto.writes("site");
     assert_eq!(
         put_keys, changed,
         "the PUTs are the files whose bytes changed"
     );
-    assert_eq!(moto.recorded_deletes(), Vec::<String>::new());
+    assert_eq!(delete_keys, BTreeSet::new());
     assert_eq!(publish_summary(&edit).0, changed.len());
     eprintln!(
         "one body changed: {} PUTs of {} files: {:?}",
@@ -1003,22 +1012,11 @@ fn publish_uploads_the_build_tree_with_its_headers_and_then_only_what_changed() 
     assert!(changed.is_superset(&bytes_changed));
     moto.record_from_now();
     let removal = publish();
-    let puts = moto.recorded_keys("PUT");
-    assert_eq!(duplicates(&puts), Vec::<String>::new(), "uploaded twice");
-    let put_keys: BTreeSet<String> = puts
-        .iter()
-        .map(|k| k["site/".len()..].to_string())
-        .collect();
+    let (put_keys, delete_keys) = moto.writes("site");
     assert_eq!(
         put_keys, changed,
         "the PUTs are the files whose bytes or headers changed"
     );
-    let deletes = moto.recorded_deletes();
-    assert_eq!(duplicates(&deletes), Vec::<String>::new(), "deleted twice");
-    let delete_keys: BTreeSet<String> = deletes
-        .iter()
-        .map(|k| k["site/".len()..].to_string())
-        .collect();
     assert_eq!(delete_keys, gone, "the DELETEs are the files gone");
     assert_eq!(
         publish_summary(&removal),
@@ -1526,22 +1524,11 @@ fn a_restart_uploads_only_what_changed_while_it_was_down() {
     let (changed, gone) = object_diff(&before, &after, &site_expect());
     assert!(changed.contains(&edited.page()), "{changed:?}");
     assert_eq!(gone, BTreeSet::from([deleted.page()]));
-    let puts = moto.recorded_keys("PUT");
-    assert_eq!(duplicates(&puts), Vec::<String>::new(), "uploaded twice");
-    let put_keys: BTreeSet<String> = puts
-        .iter()
-        .map(|k| k["live/".len()..].to_string())
-        .collect();
+    let (put_keys, delete_keys) = moto.writes("live");
     assert_eq!(
         put_keys, changed,
         "the PUTs after the restart are the objects that changed while it was down"
     );
-    let deletes = moto.recorded_deletes();
-    assert_eq!(duplicates(&deletes), Vec::<String>::new(), "deleted twice");
-    let delete_keys: BTreeSet<String> = deletes
-        .iter()
-        .map(|k| k["live/".len()..].to_string())
-        .collect();
     assert_eq!(delete_keys, gone, "the DELETEs are the objects gone");
     assert!(!bucket.objects("live").contains_key(&deleted.page()));
     // (An edit is dated in the daemon's feeds (`updated`, from its state
