@@ -60,7 +60,14 @@
 # the burst, to see the latency when the files come no faster than the
 # daemon takes them in (the default, unpaced burst stays the benchmark).
 #
-# Environment: N (100000), BURST (10000), RATE (0), PORT (18083), POLL_INTERVAL (0.005),
+# HARNESS (rust): the writer, poller and load client are benches/live.rs, one
+# compiled program (built with `cargo build --release --bench live` before the
+# daemon starts, then run directly), so the harness leaves the daemon the CPU;
+# its summary covers A, B, the load and the CPU of the harness and the daemon.
+# HARNESS=python runs the bench/burst.py steps described above instead
+# (three Python processes; the only one with C, the /metrics histogram).
+#
+# Environment: HARNESS (rust), N (100000), BURST (10000), RATE (0), PORT (18083), POLL_INTERVAL (0.005),
 # LOAD_RPS (200), LOAD_CONNS (4), BASE_SECONDS (5), TIMEOUT (600 s for the
 # burst to be published), OUT (bench/results/latency-<time>), and those of
 # bench/lib.sh (BENCH_CACHE, SEED, BENCH_BIN, SKIP_BUILD).
@@ -79,11 +86,30 @@ TIMEOUT=${TIMEOUT:-600}
 OUT=${OUT:-$BENCH_DIR/results/latency-$(date +%Y%m%d-%H%M%S)}
 RUN=$(( $(date +%s) % 100000 ))
 
+HARNESS=${HARNESS:-rust}
+[[ $HARNESS == rust || $HARNESS == python ]] || die "HARNESS=$HARNESS: rust or python"
+
 need curl "$PY"
 build_wirefeed
 ensure_corpus "$N"
 mkdir -p "$OUT"
 WORK=$(mktemp -d /tmp/wirefeed-latency.XXXXXX)
+if [[ $HARNESS == rust ]]; then
+  # Building a bench target also builds target/release/wirefeed from the
+  # current sources: keep the binary chosen above (SKIP_BUILD=1) aside first.
+  if [[ -z ${BENCH_BIN:-} ]]; then
+    cp "$BIN" "$WORK/wirefeed"
+    BIN=$WORK/wirefeed
+  fi
+  log "cargo build --release --bench live"
+  LIVE=$(cd "$ROOT" && cargo build --quiet --release --bench live --message-format=json \
+    | "$PY" -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "live" and m.get("executable"):
+        print(m["executable"])' | tail -1)
+  [[ -x $LIVE ]] || die "could not build benches/live.rs"
+fi
 
 # ext4 without a journal does not reuse an inode for 60 s after its delete
 # (300 s while its inode-table block is dirty): a burst written within
@@ -123,6 +149,28 @@ base=$(curl -s "$URL/metrics" | awk '$1 == "wirefeed_articles{feed=\"all\"}" {pr
 (( base == N )) || log "warning: $base articles in the catalog, $N generated"
 sleep 1
 curl -s "$URL/metrics" > "$OUT/metrics-before.txt"
+
+if [[ $HARNESS == rust ]]; then
+  "$LIVE" --url "$URL" --articles "$CORPUS/articles" --files "$BURST" --rate "$RATE" \
+    --load-rps "$LOAD_RPS" --load-conns "$LOAD_CONNS" --feed /feeds/world.rss \
+    --poll-interval-ms "$(awk -v s="$POLL_INTERVAL" 'BEGIN {print s * 1000}')" \
+    --log "$OUT/wirefeed.log" --daemon-pid "$WF_PID" --base-count "$base" \
+    --base-seconds "$BASE_SECONDS" --timeout "$TIMEOUT" --run "$RUN" --raw "$OUT" \
+    > "$OUT/live.txt" || log "benches/live.rs failed (see $OUT/live.txt)"
+  curl -s "$URL/metrics" > "$OUT/metrics-after.txt"
+  grep '^{' "$OUT/live.txt" > "$OUT/live.json" || true
+  {
+    echo "== bench/latency.sh: $N articles, burst of $BURST files (benches/live.rs)"
+    machine_summary
+    if [[ -n $SINCE_DELETE ]]; then
+      echo "note: the last burst here was deleted ${SINCE_DELETE} s before this one started; on ext4 without a journal its inodes are not reused for 60-300 s, so this writer may be much slower than a first run's"
+    fi
+    grep -v '^{' "$OUT/live.txt"
+    echo "wirefeed RSS after the burst: $(awk '/VmRSS/ {printf "%.0f MB", $2/1024}' "/proc/$WF_PID/status")"
+    echo "raw data: $OUT (live.json: the summary as one JSON line)"
+  } | tee "$OUT/summary.txt"
+  exit 0
+fi
 
 "$PY" "$BENCH_DIR/burst.py" load --url "$URL/feeds/world.rss" --rps "$LOAD_RPS" --conns "$LOAD_CONNS" \
   --out "$OUT/load.csv" --stop "$WORK/stop" --timeout "$((TIMEOUT + 120))" &
