@@ -10,8 +10,8 @@ use atom_syndication::{
 };
 
 use super::doc::{
-    author_parts, item_categories, item_language, text_as_html, FeedFormat, View,
-    HISTORY_NAMESPACE, MEDIA_NAMESPACE,
+    author_parts, item_categories, item_language, media_elements, text_as_html, FeedFormat,
+    MediaElement, View, HISTORY_NAMESPACE, MEDIA_NAMESPACE,
 };
 use super::splice::{cut_out, fragment_capacity, Fragment, Skeleton};
 use crate::config::Config;
@@ -191,39 +191,40 @@ fn entry(config: &Config, e: &Entry, text: &ItemText) -> AtomEntry {
 }
 
 /// The image as `media:thumbnail` and `media:content` (Media RSS in
-/// Atom: Atom has no element of its own for it).
+/// Atom: Atom has no element of its own for it; see [`media_elements`]).
 fn image(text: &ItemText) -> ExtensionMap {
-    let mut map = ExtensionMap::new();
-    let Some(image) = &text.image else {
-        return map;
-    };
     // `atom_syndication` writes extension attribute values as they are
     // (its text values it escapes): a URL's `&` must be escaped here.
-    let element = |name: &str, attrs: Vec<(&str, String)>| Extension {
-        name: format!("media:{name}"),
-        attrs: attrs
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), quick_xml::escape::escape(&v).into_owned()))
-            .collect(),
-        ..Default::default()
-    };
-    let mut content = element(
-        "content",
-        vec![("url", image.url.clone()), ("medium", "image".into())],
-    );
-    if !image.alt.is_empty() {
-        let mut alt = element("description", vec![("type", "plain".into())]);
-        alt.value = Some(image.alt.clone());
-        content.children.insert("description".into(), vec![alt]);
+    fn extension(e: MediaElement) -> Extension {
+        let mut children = BTreeMap::<String, Vec<Extension>>::new();
+        for child in e.children {
+            children
+                .entry(child.name.into())
+                .or_default()
+                .push(extension(child));
+        }
+        Extension {
+            name: format!("media:{}", e.name),
+            value: e.text,
+            attrs: e
+                .attrs
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), quick_xml::escape::escape(&v).into_owned()))
+                .collect(),
+            children,
+        }
     }
-    let thumbnail = element("thumbnail", vec![("url", image.url.clone())]);
-    map.insert(
-        "media".into(),
-        BTreeMap::from([
-            ("content".to_string(), vec![content]),
-            ("thumbnail".to_string(), vec![thumbnail]),
-        ]),
-    );
+    let mut elements = BTreeMap::<String, Vec<Extension>>::new();
+    for e in media_elements(text, false) {
+        elements
+            .entry(e.name.into())
+            .or_default()
+            .push(extension(e));
+    }
+    let mut map = ExtensionMap::new();
+    if !elements.is_empty() {
+        map.insert("media".into(), elements);
+    }
     map
 }
 

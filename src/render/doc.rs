@@ -215,6 +215,63 @@ pub fn medium(mime: &str) -> &'static str {
     }
 }
 
+/// One Media RSS element (`media:content`, `media:thumbnail`,
+/// `media:description`), for either format's extension type.
+pub struct MediaElement {
+    /// Without the `media:` prefix.
+    pub name: &'static str,
+    pub attrs: Vec<(&'static str, String)>,
+    pub text: Option<String>,
+    pub children: Vec<MediaElement>,
+}
+
+impl MediaElement {
+    fn new(name: &'static str, attrs: Vec<(&'static str, String)>) -> Self {
+        MediaElement {
+            name,
+            attrs,
+            text: None,
+            children: Vec::new(),
+        }
+    }
+}
+
+/// The Media RSS elements of an item: its image (`media:content
+/// medium="image"` with the alt text as `media:description`, and
+/// `media:thumbnail`), then, with `enclosures`, a `media:content` for each
+/// enclosure (Atom has its own `rel="enclosure"` links for those).
+pub fn media_elements(text: &ItemText, enclosures: bool) -> Vec<MediaElement> {
+    let mut out = Vec::new();
+    if let Some(image) = &text.image {
+        let mut content = MediaElement::new(
+            "content",
+            vec![("url", image.url.clone()), ("medium", "image".into())],
+        );
+        if !image.alt.is_empty() {
+            let mut alt = MediaElement::new("description", vec![("type", "plain".into())]);
+            alt.text = Some(image.alt.clone());
+            content.children.push(alt);
+        }
+        out.push(content);
+        out.push(MediaElement::new(
+            "thumbnail",
+            vec![("url", image.url.clone())],
+        ));
+    }
+    for enc in text.enclosures.iter().filter(|_| enclosures) {
+        let mut attrs = vec![
+            ("url", enc.url.clone()),
+            ("type", enc.mime.clone()),
+            ("medium", medium(&enc.mime).into()),
+        ];
+        if let Some(length) = enc.length {
+            attrs.push(("fileSize", length.to_string()));
+        }
+        out.push(MediaElement::new("content", attrs));
+    }
+    out
+}
+
 /// The Media RSS namespace (`media:content`, `media:thumbnail`), used by
 /// RSS and Atom alike.
 pub const MEDIA_NAMESPACE: &str = "http://search.yahoo.com/mrss/";

@@ -11,8 +11,8 @@ use rss::{
 };
 
 use super::doc::{
-    author_parts, item_categories, item_language, medium, text_as_html, FeedFormat, View,
-    HISTORY_NAMESPACE, MEDIA_NAMESPACE,
+    author_parts, item_categories, item_language, media_elements, text_as_html, FeedFormat,
+    MediaElement, View, HISTORY_NAMESPACE, MEDIA_NAMESPACE,
 };
 use super::splice::{cut_out, fragment_capacity, Fragment, Skeleton};
 use crate::config::Config;
@@ -169,45 +169,33 @@ fn item(config: &Config, e: &Entry, text: &ItemText) -> Item {
 }
 
 /// `media:content` for the image and each enclosure, `media:thumbnail`
-/// for the image (Media RSS).
+/// for the image (see [`media_elements`]).
 fn media(text: &ItemText) -> ExtensionMap {
-    let element = |name: &str, attrs: Vec<(&str, String)>| Extension {
-        name: format!("media:{name}"),
-        attrs: attrs.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-        ..Default::default()
-    };
-    let mut content = Vec::new();
-    let mut thumbnail = Vec::new();
-    if let Some(image) = &text.image {
-        let mut img = element(
-            "content",
-            vec![("url", image.url.clone()), ("medium", "image".into())],
-        );
-        if !image.alt.is_empty() {
-            let mut alt = element("description", vec![("type", "plain".into())]);
-            alt.value = Some(image.alt.clone());
-            img.children.insert("description".into(), vec![alt]);
+    fn extension(e: MediaElement) -> Extension {
+        let mut children = BTreeMap::<String, Vec<Extension>>::new();
+        for child in e.children {
+            children
+                .entry(child.name.into())
+                .or_default()
+                .push(extension(child));
         }
-        content.push(img);
-        thumbnail.push(element("thumbnail", vec![("url", image.url.clone())]));
-    }
-    for enc in &text.enclosures {
-        let mut attrs = vec![
-            ("url", enc.url.clone()),
-            ("type", enc.mime.clone()),
-            ("medium", medium(&enc.mime).into()),
-        ];
-        if let Some(length) = enc.length {
-            attrs.push(("fileSize", length.to_string()));
+        Extension {
+            name: format!("media:{}", e.name),
+            value: e.text,
+            attrs: e
+                .attrs
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            children,
         }
-        content.push(element("content", attrs));
     }
-    let mut elements = std::collections::BTreeMap::new();
-    if !content.is_empty() {
-        elements.insert("content".to_string(), content);
-    }
-    if !thumbnail.is_empty() {
-        elements.insert("thumbnail".to_string(), thumbnail);
+    let mut elements = BTreeMap::<String, Vec<Extension>>::new();
+    for e in media_elements(text, true) {
+        elements
+            .entry(e.name.into())
+            .or_default()
+            .push(extension(e));
     }
     let mut map = ExtensionMap::new();
     if !elements.is_empty() {
