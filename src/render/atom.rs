@@ -10,8 +10,8 @@ use atom_syndication::{
 };
 
 use super::doc::{
-    author_parts, item_categories, item_language, media_elements, text_as_html, FeedFormat,
-    MediaElement, View, HISTORY_NAMESPACE, MEDIA_NAMESPACE,
+    author_parts, item_categories, item_language, media_elements, media_map, text_as_html,
+    FeedFormat, View, HISTORY_NAMESPACE, MEDIA_NAMESPACE,
 };
 use super::splice::{cut_out, fragment_capacity, Fragment, Skeleton};
 use crate::config::Config;
@@ -195,32 +195,16 @@ fn entry(config: &Config, e: &Entry, text: &ItemText) -> AtomEntry {
 fn image(text: &ItemText) -> ExtensionMap {
     // `atom_syndication` writes extension attribute values as they are
     // (its text values it escapes): a URL's `&` must be escaped here.
-    fn extension(e: MediaElement) -> Extension {
-        let mut children = BTreeMap::<String, Vec<Extension>>::new();
-        for child in e.children {
-            children
-                .entry(child.name.into())
-                .or_default()
-                .push(extension(child));
-        }
-        Extension {
-            name: format!("media:{}", e.name),
-            value: e.text,
-            attrs: e
-                .attrs
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), quick_xml::escape::escape(&v).into_owned()))
-                .collect(),
-            children,
-        }
-    }
-    let mut elements = BTreeMap::<String, Vec<Extension>>::new();
-    for e in media_elements(text, false) {
-        elements
-            .entry(e.name.into())
-            .or_default()
-            .push(extension(e));
-    }
+    let make = |name, value, attrs: BTreeMap<String, String>, children| Extension {
+        name,
+        value,
+        attrs: attrs
+            .into_iter()
+            .map(|(k, v)| (k, quick_xml::escape::escape(&v).into_owned()))
+            .collect(),
+        children,
+    };
+    let elements = media_map(media_elements(text, false), &make);
     let mut map = ExtensionMap::new();
     if !elements.is_empty() {
         map.insert("media".into(), elements);

@@ -2,6 +2,8 @@
 //! ([`View`]), the formats themselves ([`FeedFormat`]), and the small
 //! rules they share (paths, categories, text in HTML fields, authors).
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, FixedOffset};
 
 use crate::config::Config;
@@ -270,6 +272,31 @@ pub fn media_elements(text: &ItemText, enclosures: bool) -> Vec<MediaElement> {
         out.push(MediaElement::new("content", attrs));
     }
     out
+}
+
+/// How a format's crate makes one extension element: its prefixed name,
+/// text, attributes and children.
+pub type MakeExtension<'a, E> =
+    &'a dyn Fn(String, Option<String>, BTreeMap<String, String>, BTreeMap<String, Vec<E>>) -> E;
+
+/// `elements` as a format's extension elements (`media:content`, ...),
+/// grouped by name as both crates keep them.
+pub fn media_map<E>(
+    elements: Vec<MediaElement>,
+    make: MakeExtension<E>,
+) -> BTreeMap<String, Vec<E>> {
+    let mut map = BTreeMap::<String, Vec<E>>::new();
+    for e in elements {
+        let attrs = e
+            .attrs
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        let children = media_map(e.children, make);
+        let element = make(format!("media:{}", e.name), e.text, attrs, children);
+        map.entry(e.name.to_string()).or_default().push(element);
+    }
+    map
 }
 
 /// The Media RSS namespace (`media:content`, `media:thumbnail`), used by

@@ -11,8 +11,8 @@ use rss::{
 };
 
 use super::doc::{
-    author_parts, item_categories, item_language, media_elements, text_as_html, FeedFormat,
-    MediaElement, View, HISTORY_NAMESPACE, MEDIA_NAMESPACE,
+    author_parts, item_categories, item_language, media_elements, media_map, text_as_html,
+    FeedFormat, View, HISTORY_NAMESPACE, MEDIA_NAMESPACE,
 };
 use super::splice::{cut_out, fragment_capacity, Fragment, Skeleton};
 use crate::config::Config;
@@ -171,32 +171,13 @@ fn item(config: &Config, e: &Entry, text: &ItemText) -> Item {
 /// `media:content` for the image and each enclosure, `media:thumbnail`
 /// for the image (see [`media_elements`]).
 fn media(text: &ItemText) -> ExtensionMap {
-    fn extension(e: MediaElement) -> Extension {
-        let mut children = BTreeMap::<String, Vec<Extension>>::new();
-        for child in e.children {
-            children
-                .entry(child.name.into())
-                .or_default()
-                .push(extension(child));
-        }
-        Extension {
-            name: format!("media:{}", e.name),
-            value: e.text,
-            attrs: e
-                .attrs
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
-            children,
-        }
-    }
-    let mut elements = BTreeMap::<String, Vec<Extension>>::new();
-    for e in media_elements(text, true) {
-        elements
-            .entry(e.name.into())
-            .or_default()
-            .push(extension(e));
-    }
+    let make = |name, value, attrs, children| Extension {
+        name,
+        value,
+        attrs,
+        children,
+    };
+    let elements = media_map(media_elements(text, true), &make);
     let mut map = ExtensionMap::new();
     if !elements.is_empty() {
         map.insert("media".into(), elements);
