@@ -111,10 +111,7 @@ impl Publisher {
                 let rendered = render::feed_files(catalog, index, now, items);
                 let updated = rendered.updated;
                 let (page, html) = rendered.page;
-                let page = match page.as_str() {
-                    "index.html" => "/".to_string(),
-                    other => format!("/{other}"),
-                };
+                let page = crate::site::served_path(&page);
                 let html = Resource::new("text/html; charset=utf-8", html, updated);
                 let feeds = rendered.files.into_iter().map(move |(path, format, body)| {
                     let resource =

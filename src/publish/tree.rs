@@ -10,7 +10,7 @@ use bytes::Bytes;
 
 use super::object::{is_history_page, Object};
 use crate::config::Config;
-use crate::site::{tree_key, Site};
+use crate::site::{served_path, tree_key, Resource, Site};
 
 /// A tree of objects by key (`index.html`, `feeds/all.rss`, ...).
 pub trait Tree: Sync {
@@ -76,10 +76,7 @@ impl Tree for SiteTree {
         let res = match key.strip_prefix("articles/") {
             Some(page) => site.article_page(page.strip_suffix(".html")?, chrono::Utc::now())?,
             None => {
-                let path = match key {
-                    "index.html" => "/".to_string(),
-                    key => format!("/{key}"),
-                };
+                let path = served_path(key);
                 match site.resource(&path) {
                     Some(res) => Resource::clone(&res),
                     None if is_history_page(key) => site.archive_page(&path)?,
@@ -103,15 +100,10 @@ impl Tree for SiteTree {
             let id = page.strip_suffix(".html").unwrap_or(page);
             return site.has_article_page(id, chrono::Utc::now());
         }
-        let path = match key {
-            "index.html" => "/".to_string(),
-            key => format!("/{key}"),
-        };
+        let path = served_path(key);
         site.resource(&path).is_some() || (is_history_page(key) && site.has_archive_page(&path))
     }
 }
-
-use crate::site::Resource;
 
 /// `key` as a relative path that stays inside its directory.
 fn safe(key: &str) -> Option<&Path> {

@@ -23,6 +23,15 @@ pub fn tree_key(path: &str) -> String {
     }
 }
 
+/// The served path of a key of the exported tree: `index.html` is `/`
+/// (the inverse of [`tree_key`]).
+pub fn served_path(key: &str) -> String {
+    match key {
+        "index.html" => "/".into(),
+        key => format!("/{key}"),
+    }
+}
+
 /// The changed keys, kept only once someone tracks them.
 #[derive(Default)]
 pub(super) struct Changes {

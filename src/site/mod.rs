@@ -22,7 +22,7 @@ use chrono::{DateTime, Utc};
 use hyper::header::HeaderValue;
 
 pub use archive::next_page;
-pub use changes::{tree_key, Outbox};
+pub use changes::{served_path, tree_key, Outbox};
 
 /// `Cache-Control` of a complete archive page: it never changes again.
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
