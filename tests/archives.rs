@@ -457,6 +457,40 @@ fn a_config_change_rebuilds_the_archive_pages_and_publishing_goes_on() {
     }
 }
 
+#[test]
+fn a_first_start_is_ready_before_its_history_is_stored_and_links_it_as_it_is() {
+    // 700 stories in pages of one: thousands of page files to write, far
+    // longer than publishing the feeds.
+    let site = site(5, 1);
+    for n in 0..700 {
+        write(&site, n, "v1");
+    }
+    let mut d = Daemon::launch(site);
+    d.wait_until_ready();
+    assert!(
+        d.archive_pages_waiting().is_some_and(|n| n > 0),
+        "the history was stored before /readyz said ready"
+    );
+    // Served meanwhile: the newest stories, and every page the feed links
+    // to (none made yet, or the oldest ones) is there.
+    let body = d.body("/feeds/all.rss");
+    assert!(body.contains("Story 699 v1"), "{body}");
+    for (rel, href) in xml_links(&body) {
+        if rel == "prev-archive" {
+            let path = href
+                .split_once("/feeds/")
+                .map(|(_, p)| p)
+                .expect("feed URL");
+            assert_eq!(d.get(&format!("/feeds/{path}")).status, 200, "{href}");
+        }
+    }
+    d.wait_archives_stored();
+    let docs = walk(&d, "/feeds/all.atom");
+    let (titles, counts) = reconcile(&docs);
+    assert_eq!(titles.len(), 700);
+    assert!(counts.values().all(|&c| c == 1), "an article twice");
+}
+
 /// The story titles a category page lists, in order, and its link to
 /// earlier stories.
 fn page_stories(html: &str) -> (Vec<String>, Option<String>) {

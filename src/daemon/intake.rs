@@ -30,11 +30,10 @@ impl Publisher {
             apply: Duration::ZERO,
         };
         self.publish(&self.all_feeds(), started, None, intake);
-        // Ready means the whole history too: the archive pages a first
-        // start makes are stored and linked (a restart finds them stored).
-        while !self.unstored.is_empty() {
-            self.store_archives_waiting();
-        }
+        // Ready once the feeds show the directory. The archive pages a
+        // first start makes (a restart finds them stored) are stored after,
+        // between rounds, oldest first, as a config change rebuilds them:
+        // each feed links to its pages as they are stored.
         self.site.compress_now();
         self.site.mark_ready();
         tracing::info!(
@@ -43,6 +42,9 @@ impl Publisher {
             ms = started.elapsed().as_millis() as u64,
             "ready"
         );
+        if self.unstored.is_empty() {
+            self.log_archives_stored(Duration::ZERO);
+        }
         // The first start writes a record per article, which takes a
         // while for a big archive; the feeds do not depend on it.
         self.flush_state(true);

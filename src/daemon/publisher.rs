@@ -93,6 +93,8 @@ pub(super) struct Publisher {
     /// Feeds that link to pages stored since their last publish, and when
     /// that publish was.
     linked: (BTreeSet<usize>, Instant),
+    /// Since when archive pages have been waiting to be stored.
+    building: Option<Instant>,
 }
 
 impl Publisher {
@@ -107,6 +109,7 @@ impl Publisher {
             pinger: Pinger::start(&config.websub.hubs, &site.metrics().websub_pings),
             unstored: std::collections::VecDeque::new(),
             linked: (BTreeSet::new(), Instant::now()),
+            building: None,
             config_path,
             catalog: {
                 let mut catalog = Catalog::new(config.clone(), state);
@@ -213,6 +216,7 @@ impl Publisher {
             return;
         }
         let started = Instant::now();
+        let building = *self.building.get_or_insert(started);
         let linked = self.store_some_archives(Utc::now());
         self.linked.0.extend(linked);
         let due = self.unstored.is_empty() || self.linked.1.elapsed() >= Duration::from_secs(1);
@@ -223,6 +227,22 @@ impl Publisher {
         }
         let waiting = self.unstored.len() as i64;
         self.site.metrics().archive_pages_waiting.set(waiting);
+        if waiting == 0 {
+            self.building = None;
+            self.log_archives_stored(building.elapsed());
+        }
+    }
+
+    /// Says that every archive page made is stored, `took` after the
+    /// first of them waited.
+    pub(super) fn log_archives_stored(&self, took: Duration) {
+        tracing::info!(
+            pages = (0..self.catalog.feeds().len())
+                .map(|f| self.catalog.archive_pages(f))
+                .sum::<usize>(),
+            ms = took.as_millis() as u64,
+            "archives stored"
+        );
     }
 
     /// Articles whose time has come appear without any file event.

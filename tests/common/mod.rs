@@ -413,9 +413,11 @@ impl Daemon {
         self.child = Some(cmd.spawn().expect("spawn wirefeed"));
     }
 
-    /// Waits for `/readyz` = 200, then for the inotify watches to be in place.
+    /// Waits for `/readyz` = 200, then for the inotify watches to be in
+    /// place and the archive pages a first start makes to be stored.
     fn wait_ready(&mut self) {
         self.wait_until_ready();
+        self.wait_archives_stored();
         // `/readyz` turns 200 once the start-up state is published; wait
         // for the inotify watches too (one per directory under articles/,
         // plus the config directory's) so a test's first write raises
@@ -426,6 +428,26 @@ impl Daemon {
             || inotify_watches(pid).is_none_or(|n| n >= want),
             DEFAULT_WAIT,
         );
+    }
+
+    /// Waits until every archive page made is stored and linked:
+    /// `wirefeed_archive_pages_waiting` is 0 (it is set at every publish,
+    /// the first one included).
+    pub fn wait_archives_stored(&self) {
+        assert!(
+            wait_until(|| self.archive_pages_waiting() == Some(0), START_TIMEOUT),
+            "archive pages still waiting after {START_TIMEOUT:?}; log:\n{}",
+            self.log()
+        );
+    }
+
+    /// `wirefeed_archive_pages_waiting` from `/metrics`.
+    pub fn archive_pages_waiting(&self) -> Option<u64> {
+        let metrics = self.try_request("GET", "/metrics", &[])?.text();
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("wirefeed_archive_pages_waiting "))
+            .and_then(|v| v.trim().parse().ok())
     }
 
     /// Returns at the first `/readyz` answered 200 (polled every 5 ms);
