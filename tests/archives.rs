@@ -458,6 +458,56 @@ fn a_config_change_rebuilds_the_archive_pages_and_publishing_goes_on() {
 }
 
 #[test]
+fn the_newest_archive_page_gains_its_next_link_once_a_newer_page_exists_even_after_being_read() {
+    let site = site(5, 5);
+    for n in 0..20 {
+        write(&site, n, "v1");
+    }
+    let d = Daemon::start_site(site);
+    archived(&d);
+    let newest = read_doc(&d, &d.url("/feeds/all.rss"))
+        .prev
+        .expect("a page of all");
+    let path = format!("/{}", newest.strip_prefix(&d.url("/")).expect("site URL"));
+    // Read (gzip and identity) while it is the newest: no next page, not final.
+    for _ in 0..3 {
+        let r = d.get_with(&path, &[("Accept-Encoding", "gzip")]);
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("content-encoding"), Some("gzip"));
+    }
+    let before = d.get(&path);
+    assert!(!before.text().contains("next-archive"), "{}", before.text());
+    assert!(!before
+        .header("cache-control")
+        .unwrap_or("")
+        .contains("immutable"));
+    // Five newer stories push five out of the window: a newer page.
+    for n in 20..25 {
+        write(&d.site, n, "v1");
+    }
+    d.wait_feed("/feeds/all.rss", "the new stories", |b| {
+        b.contains("Story 024 v1")
+    });
+    archived(&d);
+    assert!(
+        eventually(|| {
+            let r = d.get(&path);
+            r.text().contains("rel=\"next-archive\"")
+                && r.header("cache-control")
+                    .unwrap_or("")
+                    .contains("immutable")
+        }),
+        "{path} served without its next-archive link, or not as final: {}",
+        d.get(&path).text()
+    );
+    let gz = d.get_with(&path, &[("Accept-Encoding", "gzip")]);
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz.body[..]), &mut text)
+        .expect("gzip");
+    assert_eq!(text, d.get(&path).text(), "gzip and identity bodies differ");
+}
+
+#[test]
 fn a_first_start_is_ready_before_its_history_is_stored_and_links_it_as_it_is() {
     // 700 stories in pages of one: thousands of page files to write, far
     // longer than publishing the feeds.

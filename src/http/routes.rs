@@ -122,13 +122,18 @@ async fn route<'a, B>(site: &Arc<Site>, req: &'a Request<B>) -> (&'a str, Resp) 
         return (label, respond(site, req, &res));
     }
     if feed_archive || page_archive {
-        // A stored page, read from disk.
+        // A stored page: in memory if read lately, else from disk.
         let label = match feed_archive {
             true => "/feeds/archive",
             false => "/categories/archive",
         };
-        let path = path.to_string();
-        let page = read(site, move |s| s.archive_page(&path)).await;
+        let page = match site.archive_page_in_memory(path) {
+            Some(page) => Some(page),
+            None => {
+                let path = path.to_string();
+                read(site, move |s| s.archive_page(&path)).await
+            }
+        };
         return (label, found(site, req, page, "no such archive page\n"));
     }
     if let Some(id) = path.strip_prefix("/articles/") {

@@ -4,7 +4,10 @@
 //!
 //! The `wirefeed-archive` thread compresses and writes them, and adds the
 //! `next-archive` link to the page before, so the publisher only renders
-//! them; until a page is written it is served from memory.
+//! them; until a page is written it is served from memory. The pages read
+//! back most recently stay in memory too ([`Reader`]): a reader walking the
+//! history, or a CDN filling its cache, asks for the same pages many
+//! times, and reading and inflating one costs more than serving a feed.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -19,6 +22,8 @@ use crate::render::{self, FeedFormat};
 
 /// Jobs the writer may fall behind by before the publisher waits for it.
 const QUEUE: usize = 32;
+/// Memory for the pages read back most recently (identity and gzip).
+const CACHE_BYTES: u64 = 32 << 20;
 
 /// One thing for the writer to do, in order.
 enum Job {
@@ -33,6 +38,7 @@ pub(super) struct Writer {
     waiting: Arc<Mutex<HashMap<String, Arc<Vec<u8>>>>>,
     jobs: Option<Mutex<SyncSender<Job>>>,
     changes: Arc<Changes>,
+    reader: Arc<Reader>,
 }
 
 impl Writer {
@@ -40,7 +46,7 @@ impl Writer {
     /// caller's thread).
     /// `changes` hears of each page written or linked (and of the page
     /// before a new one: it is complete now).
-    pub(super) fn start(changes: Arc<Changes>) -> Writer {
+    pub(super) fn start(changes: Arc<Changes>, reader: Arc<Reader>) -> Writer {
         let waiting: Arc<Mutex<HashMap<String, Arc<Vec<u8>>>>> = Arc::default();
         // Bounded: a first start renders pages faster than they are
         // compressed, and the ones waiting are held in memory.
@@ -49,13 +55,14 @@ impl Writer {
         let spawned = std::thread::Builder::new()
             .name("wirefeed-archive".into())
             .spawn({
-                let changes = changes.clone();
-                move || run(&rx, &pending, &changes)
+                let (changes, reader) = (changes.clone(), reader.clone());
+                move || run(&rx, &pending, &changes, &reader)
             });
         Writer {
             waiting,
             jobs: spawned.ok().map(|_| Mutex::new(tx)),
             changes,
+            reader,
         }
     }
 
@@ -84,7 +91,9 @@ impl Writer {
             .and_then(|tx| tx.lock().ok().map(|tx| tx.send(job)));
         match sent {
             Some(Ok(())) => {}
-            Some(Err(mpsc::SendError(job))) => do_job(job, &self.waiting, &self.changes),
+            Some(Err(mpsc::SendError(job))) => {
+                do_job(job, &self.waiting, &self.changes, &self.reader)
+            }
             None => {}
         }
     }
@@ -96,16 +105,20 @@ impl Writer {
     }
 }
 
-fn run(rx: &Receiver<Job>, waiting: &Mutex<HashMap<String, Arc<Vec<u8>>>>, changes: &Changes) {
+type Waiting = Mutex<HashMap<String, Arc<Vec<u8>>>>;
+
+fn run(rx: &Receiver<Job>, waiting: &Waiting, changes: &Changes, reader: &Reader) {
     while let Ok(job) = rx.recv() {
-        do_job(job, waiting, changes);
+        do_job(job, waiting, changes, reader);
     }
 }
 
-fn do_job(job: Job, waiting: &Mutex<HashMap<String, Arc<Vec<u8>>>>, changes: &Changes) {
+fn do_job(job: Job, waiting: &Waiting, changes: &Changes, reader: &Reader) {
     match job {
         Job::Store(dir, path, bytes) => {
-            match store(&dir, &path, &bytes) {
+            let stored = store(&dir, &path, &bytes);
+            reader.forget(&dir, &path);
+            match stored {
                 Ok(()) => changes.note(std::iter::once(path.clone()).chain(page_before(&path))),
                 Err(e) => tracing::error!(page = %path, error = %e, "archive page not stored"),
             }
@@ -122,6 +135,7 @@ fn do_job(job: Job, waiting: &Mutex<HashMap<String, Arc<Vec<u8>>>>, changes: &Ch
                 Some(bytes) => store(&dir, &path, &bytes),
                 None => Err(std::io::Error::other("no stored page to link")),
             };
+            reader.forget(&dir, &path);
             match stored {
                 Ok(()) => changes.note([path]),
                 Err(e) => tracing::error!(page = %path, error = %e, "next-archive link not added"),
@@ -172,7 +186,9 @@ fn store(dir: &Path, path: &str, identity: &[u8]) -> std::io::Result<()> {
         std::fs::create_dir_all(parent)?;
     }
     let tmp = file.with_extension("gz.tmp");
-    std::fs::write(&tmp, compress::gzip_fast(identity))?;
+    // gzip's usual level, as the feeds: zlib-rs's fastest makes pages a
+    // third bigger, and each is written once and read many times.
+    std::fs::write(&tmp, compress::gzip(identity))?;
     std::fs::rename(&tmp, &file)
 }
 
@@ -181,8 +197,76 @@ pub(super) fn is_stored(dir: &Path, path: &str) -> bool {
     file_of(dir, path).is_some_and(|(file, _)| file.exists())
 }
 
+/// Reads stored pages back, keeping the latest in memory up to
+/// [`CACHE_BYTES`]. The writer forgets a page, and the one before it (its
+/// `next` page exists now), each time it writes one
+/// ([`Reader::forget`]); a page read while that happens is not kept.
+pub(super) struct Reader {
+    cache: quick_cache::sync::Cache<PathBuf, Resource, PageWeight>,
+    /// Bumped by every write; a page is kept only if no write came between
+    /// reading it and keeping it.
+    writes: Mutex<u64>,
+}
+
+#[derive(Clone)]
+struct PageWeight;
+
+impl quick_cache::Weighter<PathBuf, Resource> for PageWeight {
+    fn weight(&self, _: &PathBuf, page: &Resource) -> u64 {
+        let gzip = page.body(super::resource::Encoding::Gzip).len();
+        (page.identity().len() + gzip) as u64
+    }
+}
+
+impl Reader {
+    pub(super) fn new() -> Reader {
+        // About 100 kB a page (identity and gzip).
+        let pages = (CACHE_BYTES / 100_000) as usize;
+        Reader {
+            cache: quick_cache::sync::Cache::with_weighter(pages, CACHE_BYTES, PageWeight),
+            writes: Mutex::new(0),
+        }
+    }
+
+    /// Page `path` under `dir` if it is kept in memory (no I/O).
+    pub(super) fn kept(&self, dir: &Path, path: &str) -> Option<Resource> {
+        let (file, _) = file_of(dir, path)?;
+        self.cache.get(&file)
+    }
+
+    /// Stored page `path` under `dir` (blocking I/O), kept for next time;
+    /// `None` when there is none.
+    pub(super) fn load(&self, dir: &Path, path: &str) -> Option<Resource> {
+        if let Some(page) = self.kept(dir, path) {
+            return Some(page);
+        }
+        let (file, _) = file_of(dir, path)?;
+        let before = *self.writes.lock().ok()?;
+        let page = load(dir, path)?;
+        if let Ok(writes) = self.writes.lock() {
+            if *writes == before {
+                self.cache.insert(file, page.clone());
+            }
+        }
+        Some(page)
+    }
+
+    /// Page `path` under `dir` was written: forget it and the page before.
+    fn forget(&self, dir: &Path, path: &str) {
+        let Ok(mut writes) = self.writes.lock() else {
+            return;
+        };
+        *writes += 1;
+        for p in std::iter::once(path.to_string()).chain(page_before(path)) {
+            if let Some((file, _)) = file_of(dir, &p) {
+                self.cache.remove(&file);
+            }
+        }
+    }
+}
+
 /// A stored page read back (blocking I/O); `None` when there is none.
-pub(super) fn load(dir: &Path, path: &str) -> Option<Resource> {
+fn load(dir: &Path, path: &str) -> Option<Resource> {
     let (file, content_type) = file_of(dir, path)?;
     let gzip = std::fs::read(&file).ok()?;
     let written = std::fs::metadata(&file).and_then(|m| m.modified()).ok()?;

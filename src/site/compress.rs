@@ -17,18 +17,6 @@ pub(super) fn gzip(body: &[u8]) -> Vec<u8> {
     enc.finish().unwrap_or_default()
 }
 
-/// gzip at level 1, for archive pages: stored once, thousands of them on a
-/// first start, where level 6 would take most of the time for a tenth
-/// smaller files.
-pub(super) fn gzip_fast(body: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(
-        Vec::with_capacity(body.len() / 3),
-        flate2::Compression::fast(),
-    );
-    let _ = enc.write_all(body);
-    enc.finish().unwrap_or_default()
-}
-
 pub(super) fn brotli(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len() / 4);
     // A window no bigger than the body (brotli allows 2^10..2^24): the

@@ -53,6 +53,7 @@ pub struct Site {
     /// `Link: <hub>; rel="hub"` for each WebSub hub (none without hubs).
     hub_links: ArcSwap<Vec<HeaderValue>>,
     archive_writer: archive::Writer,
+    archive_reader: Arc<archive::Reader>,
     /// Set once the start-up state is published.
     ready: AtomicBool,
     metrics: Metrics,
@@ -63,13 +64,15 @@ pub struct Site {
 impl Site {
     pub fn new(config: Arc<Config>) -> Self {
         let changes = Arc::new(Changes::default());
+        let archive_reader = Arc::new(archive::Reader::new());
         Site {
             published: Published::new(),
             pages: RwLock::new(HashMap::new()),
             parse_ctx: ArcSwap::from_pointee(ParseContext::from_config(&config)),
             cache_control: ArcSwap::from_pointee(cache_control(&config)),
             hub_links: ArcSwap::from_pointee(hub_links(&config)),
-            archive_writer: archive::Writer::start(changes.clone()),
+            archive_writer: archive::Writer::start(changes.clone(), archive_reader.clone()),
+            archive_reader,
             feeds: ArcSwap::from_pointee(catalog::feed_list(&config)),
             config: ArcSwap::new(config),
             ready: AtomicBool::new(false),
@@ -247,19 +250,21 @@ impl Site {
 
     /// An archive page or its HTML page (`categories/<slug>/<n>.html`),
     /// read back from disk (blocking I/O, for a thread
-    /// that may block) or still waiting to be written. `None`: no such
-    /// page.
+    /// that may block) or held in memory. `None`: no such page.
     pub fn archive_page(&self, path: &str) -> Option<Resource> {
-        // Only a feed of the current config (a removed category's pages
-        // may still be on disk).
-        let path_in = path.trim_start_matches('/');
-        let page = path_in
-            .strip_prefix("feeds/archive/")
-            .or_else(|| path_in.strip_prefix("categories/"))?;
-        let slug = page.split('/').next()?;
-        let config = self.config.load();
-        let known = slug == "all" || config.categories.iter().any(|c| c.slug == slug);
-        if !known {
+        match self.archive_page_in_memory(path) {
+            Some(page) => Some(page),
+            None if self.is_archive_of_a_feed(path) => {
+                self.archive_reader.load(&self.archive_dir(), path)
+            }
+            None => None,
+        }
+    }
+
+    /// An archive page waiting to be written or read back recently (no
+    /// I/O); `None` for any other.
+    pub fn archive_page_in_memory(&self, path: &str) -> Option<Resource> {
+        if !self.is_archive_of_a_feed(path) {
             return None;
         }
         if let Some(bytes) = self.archive_writer.waiting(path) {
@@ -272,7 +277,20 @@ impl Site {
             };
             return Some(Resource::uncompressed(content_type, bytes.to_vec(), None));
         }
-        archive::load(&self.archive_dir(), path)
+        self.archive_reader.kept(&self.archive_dir(), path)
+    }
+
+    /// Only a feed of the current config has archive pages (a removed
+    /// category's may still be on disk).
+    fn is_archive_of_a_feed(&self, path: &str) -> bool {
+        let path_in = path.trim_start_matches('/');
+        let page = path_in
+            .strip_prefix("feeds/archive/")
+            .or_else(|| path_in.strip_prefix("categories/"));
+        let Some(slug) = page.and_then(|p| p.split('/').next()) else {
+            return false;
+        };
+        slug == "all" || self.config.load().categories.iter().any(|c| c.slug == slug)
     }
 
     fn archive_dir(&self) -> std::path::PathBuf {
