@@ -14,6 +14,7 @@
 """
 
 import http.client
+import json
 import os
 import re
 import signal
@@ -50,6 +51,20 @@ def parse_wrk(text):
         int(reqs.group(1)) if reqs else 0,
         errors,
     )
+
+
+def parse_oha(text):
+    """p50 and p99 in ms, and how many answers were not 200, from
+    `oha --output-format json`."""
+    data = json.loads(text)
+    pct = data.get("latencyPercentiles", {})
+    codes = data.get("statusCodeDistribution", {})
+    bad = sum(int(n) for code, n in codes.items() if str(code) != "200")
+    # Requests still in flight when the run's time is up are not errors.
+    bad += sum(int(n) for e, n in data.get("errorDistribution", {}).items()
+               if "deadline" not in e)
+    ms = lambda v: float("nan") if v is None else v * 1e3
+    return ms(pct.get("p50")), ms(pct.get("p99")), bad
 
 
 def parse_timev(text):
@@ -111,8 +126,20 @@ def _status_kb(pid, key):
     return 0
 
 
+def wait_log(path, needle, proc, timeout=7200.0):
+    t_end = time.monotonic() + timeout
+    while time.monotonic() < t_end and proc.poll() is None:
+        with open(path, errors="replace") as f:
+            if needle in f.read():
+                return True
+        time.sleep(0.2)
+    return False
+
+
 def coldstart(args):
-    url = time_out = log = None
+    """Prints seconds to ready, VmHWM and VmRSS (MB) at ready; with
+    --until-log TEXT, also seconds until the log says TEXT and VmHWM then."""
+    url = time_out = log = until = None
     while args and args[0] != "--":
         opt, val, args = args[0], args[1], args[2:]
         if opt == "--url":
@@ -121,6 +148,8 @@ def coldstart(args):
             time_out = val
         elif opt == "--log":
             log = val
+        elif opt == "--until-log":
+            until = val
     cmd = args[1:]
     with open(log, "w") as logf:
         t0 = time.monotonic()
@@ -131,13 +160,147 @@ def coldstart(args):
         kids = _children(proc.pid)
         hwm = sum(_status_kb(k, "VmHWM") for k in kids) / 1024
         rss = sum(_status_kb(k, "VmRSS") for k in kids) / 1024
+        extra = ""
+        if ok and until is not None:
+            seen = wait_log(log, until, proc)
+            later = time.monotonic() - t0
+            hwm_later = sum(_status_kb(k, "VmHWM") for k in kids) / 1024
+            extra = f" {later:.3f} {hwm_later:.1f}" if seen else " - -"
         for k in kids:
             os.kill(k, signal.SIGTERM)
         proc.wait(timeout=60)
     if not ok:
         print(f"coldstart: {url} never answered 200; see {log}", file=sys.stderr)
         sys.exit(1)
-    print(f"{ready:.3f} {hwm:.1f} {rss:.1f}")
+    print(f"{ready:.3f} {hwm:.1f} {rss:.1f}{extra}")
+
+
+def _summary(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def _stamp(text):
+    m = re.search(r"^date: (\S+)T\S*\s+commit: (\S+)", text, re.M)
+    return f"{m.group(1)}, {m.group(2)}" if m else "?"
+
+
+def _row(text, label):
+    """The fields after `label` on its line of an ingest summary."""
+    for line in text.splitlines():
+        if line.startswith(label):
+            return line[len(label):].split()
+    return []
+
+
+def _num(x):
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _met(ok):
+    return "yes" if ok else "**no**"
+
+
+def table(all_dir, bench_md):
+    """Writes the figures of bench/all.sh's steps as BENCHMARKS.md's table
+    (between the figures markers) and prints it."""
+    rows = []
+    serve = _summary(os.path.join(all_dir, "serve", "summary.txt"))
+    if serve:
+        cmd = "`STEPS=serve bench/all.sh`"
+        for line in serve.splitlines():
+            m = re.match(r"(gzip|identity|304|archive) c(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)", line)
+            if m:
+                sc, c, wr, _, w99, nr, _, n99, ratio = m.groups()
+                what = {"gzip": "gzip 200", "identity": "identity 200", "304": "304",
+                        "archive": "archive page, gzip 200"}[sc]
+                rows.append((f"closed loop, {what}, {c} connections: req/s ≥ 1.0× nginx", cmd,
+                             f"{float(wr):,.0f} req/s, p99 {w99} ms",
+                             f"nginx {float(nr):,.0f} req/s, p99 {n99} ms; ratio {ratio}",
+                             _met(_num(ratio) >= 1.0), _stamp(serve)))
+            m = re.match(r"(\d+) %\s+(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)", line)
+            if m:
+                pct, rate, w50, w99, wbad, n50, n99, nbad = m.groups()
+                rows.append((f"open loop at {pct} % of nginx's maximum ({int(rate):,} req/s): p99 ≤ nginx's",
+                             cmd, f"p50 {w50} ms, p99 {w99} ms ({wbad} not 200)",
+                             f"nginx p50 {n50} ms, p99 {n99} ms ({nbad} not 200)",
+                             _met(_num(w99) <= _num(n99) and wbad == "0"), _stamp(serve)))
+    for step in ("ingest-1m", "ingest-100k"):
+        text = _summary(os.path.join(all_dir, step, "summary.txt"))
+        if not text:
+            continue
+        m = re.search(r"bench/ingest.sh: (\d+) articles", text)
+        n = f"{int(m.group(1)):,}" if m else "?"
+        big = m is not None and int(m.group(1)) >= 1_000_000
+        cmd = f"`STEPS={step} bench/all.sh`"
+        cache = re.search(r"page cache: (\w+)", text)
+        cache = cache.group(1) if cache else "?"
+        cat = _row(text, "cat floor (1 process)")
+        catp = _row(text, "cat floor (xargs -P")
+        catp = catp[1:] if catp else []
+        ready = _row(text, "wirefeed serve -> /readyz (empty state)")
+        hist = _row(text, "  ... -> archives stored (same run)")
+        restart = _row(text, "wirefeed serve -> /readyz (restart, state)")
+        floor = _num(cat[0]) if cat else float("nan")
+        if ready:
+            ratio = _num(ready[0]) / floor if floor else float("nan")
+            rows.append((f"{n} articles, cold start to `/readyz` ≤ 2× `cat` ({cache} page cache)", cmd,
+                         f"{ready[0]} s ({ratio:.2f}× cat)",
+                         f"cat {cat[0] if cat else '?'} s, parallel cat {catp[0] if catp else '?'} s",
+                         _met(ratio <= 2.0), _stamp(text)))
+            peak = hist[1] if len(hist) > 1 else "?"
+            rows.append((f"{n} articles, peak RSS" + (" ≤ 400 MB" if big else ""), cmd,
+                         f"{ready[1]} MB at ready; {peak} MB over the run", "",
+                         _met(_num(peak) <= 400) if big else "", _stamp(text)))
+        if hist:
+            rows.append((f"{n} articles, first start to every archive page stored", cmd,
+                         f"{hist[0]} s", "", "", _stamp(text)))
+        if restart:
+            rows.append((f"{n} articles, restart to `/readyz`", cmd, f"{restart[0]} s, {restart[1]} MB", "", "", _stamp(text)))
+        build, hugo = _row(text, "wirefeed build --out"), _row(text, "hugo --quiet")
+        if build and build[0] != "-":
+            ratio = _num(hugo[0]) / _num(build[0]) if hugo else float("nan")
+            rows.append((f"{n} articles, `wirefeed build --out` ≥ 10× faster than Hugo", cmd,
+                         f"{build[0]} s, {build[1]} MB", f"Hugo {hugo[0]} s, {hugo[1]} MB ({ratio:.2f}×)",
+                         _met(ratio >= 10), _stamp(text)))
+    lat_dir = os.path.join(all_dir, "latency-1m")
+    lat = _summary(os.path.join(lat_dir, "summary.txt"))
+    if lat:
+        cmd = "`STEPS=latency-1m bench/all.sh`"
+        debounce = 20
+        with open(os.path.join(lat_dir, "live.json")) as f:
+            for line in f:
+                r = json.loads(line)
+                a, load = r.get("a") or {}, (r.get("load") or {}).get("during") or {}
+                rate = r.get("rate") or 0
+                base = f"{r.get('base_articles', 0):,}"
+                fig = (f"p99 {a.get('p99_ms', float('nan')):.1f} ms (p50 {a.get('p50_ms', float('nan')):.1f}); "
+                       f"feed GET p99 {load.get('p99_ms', float('nan')):.1f} ms")
+                if rate:
+                    rows.append((f"write→visible at {rate:,.0f} files/s onto {base} articles: p99 ≤ debounce + 50 ms",
+                                 cmd, fig, f"{debounce} + 50 = {debounce + 50} ms",
+                                 _met(a.get("p99_ms", 1e9) <= debounce + 50), _stamp(lat)))
+                else:
+                    rows.append((f"write→visible, unpaced writer onto {base} articles (a figure)", cmd,
+                                 f"{r.get('writer_files_per_s', 0):,.0f} files/s written; " + fig, "", "", _stamp(lat)))
+    out = ["| target | command | wirefeed | reference | met | date, commit |", "|---|---|---|---|---|---|"]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    body = "\n".join(out) + "\n"
+    with open(bench_md) as f:
+        md = f.read()
+    begin, end = "<!-- figures:begin -->\n", "<!-- figures:end -->"
+    i, j = md.find(begin), md.find(end)
+    if i < 0 or j < 0:
+        sys.exit(f"{bench_md}: no {begin.strip()} ... {end} markers")
+    with open(bench_md, "w") as f:
+        f.write(md[: i + len(begin)] + body + md[j:])
+    print(body)
 
 
 def main():
@@ -145,6 +308,12 @@ def main():
     if cmd == "wrk":
         rps, p50, p99, n, err = parse_wrk(open(args[0]).read())
         print(f"{rps:.0f} {p50:.3f} {p99:.3f} {n} {err}")
+    elif cmd == "table":
+        table(args[0], args[1])
+    elif cmd == "oha":
+        with open(args[0]) as f:
+            p50, p99, bad = parse_oha(f.read())
+        print(f"{p50:.2f} {p99:.2f} {bad}")
     elif cmd == "timev":
         secs, rss = parse_timev(open(args[0]).read())
         print(f"{secs:.2f} {rss:.1f}")

@@ -28,18 +28,20 @@
 # CACHE=warm skips dropping the page cache (after a first read, every step
 # then reads from memory: the programs' own work, without the disk).
 #
-# Environment: N (100000), CACHE (cold), PORT (18084), OUT (bench/results/ingest-<time>),
+# Environment: N (100000), BUILD (1; 0 skips steps 4 and 5 and the Hugo copy
+# of the corpus: at a million articles they would need tens of GB), CACHE (cold), PORT (18084), OUT (bench/results/ingest-<time>),
 # and those of bench/lib.sh (BENCH_CACHE, SEED, BENCH_BIN, SKIP_BUILD).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 N=${N:-100000}
+BUILD=${BUILD:-1}
 PORT=${PORT:-18084}
 OUT=${OUT:-$BENCH_DIR/results/ingest-$(date +%Y%m%d-%H%M%S)}
 
 need hugo /usr/bin/time curl "$PY"
 build_wirefeed
-ensure_corpus "$N" hugo
+if [[ $BUILD == 1 ]]; then ensure_corpus "$N" hugo; else ensure_corpus "$N"; fi
 mkdir -p "$OUT"
 WORK=$(mktemp -d /tmp/wirefeed-ingest.XXXXXX)
 cleanup() {
@@ -63,44 +65,53 @@ t=$(now); find "$ART" -type f -print0 | xargs -0 cat > /dev/null; cat_s=$(since 
 drop_caches
 t=$(now); find "$ART" -type f -print0 | xargs -0 -P "$(nproc)" -n 500 cat > /dev/null; catp_s=$(since "$t")
 
-run_coldstart() { # label state-dir
+run_coldstart() { # label state-dir [coldstart options]
+  local label=$1 state=$2
+  shift 2
   drop_caches
-  log "wirefeed serve until /readyz ($1, $CACHE_STATE cache)"
-  WIREFEED_STATE_DIR=$2 WIREFEED_LOG=info $LIB coldstart --url "$URL/readyz" \
-    --time-out "$OUT/serve-$1.time" --log "$OUT/serve-$1.log" \
+  log "wirefeed serve until /readyz ($label, $CACHE_STATE cache)"
+  WIREFEED_STATE_DIR=$state WIREFEED_LOG=info $LIB coldstart --url "$URL/readyz" \
+    --time-out "$OUT/serve-$label.time" --log "$OUT/serve-$label.log" "$@" \
     -- "$BIN" --config "$CORPUS/wirefeed.toml" serve
 }
-read -r ready_s ready_hwm ready_rss <<< "$(run_coldstart fresh "$WORK/state")"
+# The first start runs on until its whole history is stored, so that the
+# restart finds it (the restart's own time is to /readyz).
+read -r ready_s ready_hwm ready_rss history_s history_hwm \
+  <<< "$(run_coldstart fresh "$WORK/state" --until-log "archives stored")"
 read -r _ serve_peak <<< "$($LIB timev "$OUT/serve-fresh.time")"
 read -r restart_s restart_hwm _ <<< "$(run_coldstart restart "$WORK/state")"
 read -r _ restart_peak <<< "$($LIB timev "$OUT/serve-restart.time")"
 scan_ms=$({ grep -oE '(ready|full scan published) .*' "$OUT/serve-fresh.log" || true; } | grep -o 'ms=[0-9]*' | head -1 || true)
 
-drop_caches
-log "wirefeed build ($CACHE_STATE cache)"
-/usr/bin/time -v -o "$OUT/build.time" "$BIN" --config "$CORPUS/wirefeed.toml" build --out "$WORK/site" \
-  > "$OUT/build.log" 2>&1 || die "wirefeed build failed: $(tail -3 "$OUT/build.log")"
-read -r build_s build_rss <<< "$($LIB timev "$OUT/build.time")"
+build_s=- build_rss=- hugo_s=- hugo_rss=-
+if [[ $BUILD == 1 ]]; then
+  drop_caches
+  log "wirefeed build ($CACHE_STATE cache)"
+  /usr/bin/time -v -o "$OUT/build.time" "$BIN" --config "$CORPUS/wirefeed.toml" build --out "$WORK/site" \
+    > "$OUT/build.log" 2>&1 || die "wirefeed build failed: $(tail -3 "$OUT/build.log")"
+  read -r build_s build_rss <<< "$($LIB timev "$OUT/build.time")"
 
-rm -rf "$CORPUS/hugo/public" "$CORPUS/hugo/resources"
-drop_caches
-log "hugo --quiet ($CACHE_STATE cache)"
-/usr/bin/time -v -o "$OUT/hugo.time" hugo --quiet -s "$CORPUS/hugo" > "$OUT/hugo.log" 2>&1 \
-  || die "hugo failed: $(tail -3 "$OUT/hugo.log")"
-read -r hugo_s hugo_rss <<< "$($LIB timev "$OUT/hugo.time")"
-[[ -f $CORPUS/hugo/public/index.xml && -f $CORPUS/hugo/public/categories/world/index.xml ]] \
-  || die "hugo wrote no RSS"
+  rm -rf "$CORPUS/hugo/public" "$CORPUS/hugo/resources"
+  drop_caches
+  log "hugo --quiet ($CACHE_STATE cache)"
+  /usr/bin/time -v -o "$OUT/hugo.time" hugo --quiet -s "$CORPUS/hugo" > "$OUT/hugo.log" 2>&1 \
+    || die "hugo failed: $(tail -3 "$OUT/hugo.log")"
+  read -r hugo_s hugo_rss <<< "$($LIB timev "$OUT/hugo.time")"
+  [[ -f $CORPUS/hugo/public/index.xml && -f $CORPUS/hugo/public/categories/world/index.xml ]] \
+    || die "hugo wrote no RSS"
+fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 {
   echo "== bench/ingest.sh: $files articles ($mb MB), page cache: $c1 for every step"
   machine_summary
-  echo "$(hugo version | cut -d' ' -f1-2)"
+  [[ $BUILD == 1 ]] && hugo version | cut -d' ' -f1-2
   row() { printf '%-44s %9s %12s  %s\n' "$@"; }
   row step seconds "peak RSS MB" ""
   row "cat floor (1 process)" "$cat_s" - ""
   row "cat floor (xargs -P $(nproc))" "$catp_s" - ""
-  row "wirefeed serve -> /readyz (empty state)" "$ready_s" "$serve_peak" "(VmHWM at ready: $ready_hwm)"
+  row "wirefeed serve -> /readyz (empty state)" "$ready_s" "$ready_hwm" "(VmHWM at ready)"
+  row "  ... -> archives stored (same run)" "$history_s" "$serve_peak" "(peak of the run; VmHWM then: $history_hwm)"
   row "wirefeed serve -> /readyz (restart, state)" "$restart_s" "$restart_peak" "(VmHWM at ready: $restart_hwm)"
   row "wirefeed build --out" "$build_s" "$build_rss" ""
   row "hugo --quiet" "$hugo_s" "$hugo_rss" ""

@@ -67,7 +67,11 @@
 # HARNESS=python runs the bench/burst.py steps described above instead
 # (three Python processes; the only one with C, the /metrics histogram).
 #
-# Environment: HARNESS (rust), N (100000), BURST (10000), RATE (0), PORT (18083), POLL_INTERVAL (0.005),
+# With the rust harness the bursts start once the archive pages a first start
+# stores after ready are stored (steady state), and RATES="100 1000 5000" runs
+# one burst per rate on the same daemon, one after the other.
+#
+# Environment: HARNESS (rust), N (100000), BURST (10000), RATE (0), RATES (RATE), PORT (18083), POLL_INTERVAL (0.005),
 # LOAD_RPS (200), LOAD_CONNS (4), BASE_SECONDS (5), TIMEOUT (600 s for the
 # burst to be published), OUT (bench/results/latency-<time>), and those of
 # bench/lib.sh (BENCH_CACHE, SEED, BENCH_BIN, SKIP_BUILD).
@@ -142,7 +146,7 @@ WIREFEED_SERVER_LISTEN=127.0.0.1:$PORT WIREFEED_SITE_BASE_URL=$URL \
 WF_PID=$!
 PIDS+=($WF_PID)
 t0=$(date +%s.%N)
-$LIB wait-ready "$URL/readyz" 900 || die "wirefeed never became ready: $(tail -3 "$OUT/wirefeed.log")"
+$LIB wait-ready "$URL/readyz" 1800 || die "wirefeed never became ready: $(tail -3 "$OUT/wirefeed.log")"
 log "ready after $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.2f", b - a}') s"
 base=$(curl -s "$URL/metrics" | awk '$1 == "wirefeed_articles{feed=\"all\"}" {print $2}')
 [[ -n $base ]] || die "no wirefeed_articles{feed=\"all\"} in /metrics"
@@ -151,24 +155,41 @@ sleep 1
 curl -s "$URL/metrics" > "$OUT/metrics-before.txt"
 
 if [[ $HARNESS == rust ]]; then
-  "$LIVE" --url "$URL" --articles "$CORPUS/articles" --files "$BURST" --rate "$RATE" \
-    --load-rps "$LOAD_RPS" --load-conns "$LOAD_CONNS" --feed /feeds/world.rss \
-    --poll-interval-ms "$(awk -v s="$POLL_INTERVAL" 'BEGIN {print s * 1000}')" \
-    --log "$OUT/wirefeed.log" --daemon-pid "$WF_PID" --base-count "$base" \
-    --base-seconds "$BASE_SECONDS" --timeout "$TIMEOUT" --run "$RUN" --raw "$OUT" \
-    > "$OUT/live.txt" || log "benches/live.rs failed (see $OUT/live.txt)"
-  curl -s "$URL/metrics" > "$OUT/metrics-after.txt"
-  grep '^{' "$OUT/live.txt" > "$OUT/live.json" || true
+  # Steady state: a first start stores its archive pages after ready.
+  waiting() { curl -s "$URL/metrics" | awk '$1 == "wirefeed_archive_pages_waiting" {print $2}'; }
+  t1=$(date +%s.%N)
+  until [[ $(waiting) == 0 ]]; do sleep 1; done
+  log "archive pages stored $(awk -v a="$t1" -v b="$(date +%s.%N)" 'BEGIN {printf "%.0f", b - a}') s after ready"
+  : > "$OUT/live.json"
   {
-    echo "== bench/latency.sh: $N articles, burst of $BURST files (benches/live.rs)"
+    echo "== bench/latency.sh: $N articles, bursts of $BURST files at ${RATES:-$RATE} files/s (0: unpaced; benches/live.rs)"
     machine_summary
     if [[ -n $SINCE_DELETE ]]; then
       echo "note: the last burst here was deleted ${SINCE_DELETE} s before this one started; on ext4 without a journal its inodes are not reused for 60-300 s, so this writer may be much slower than a first run's"
     fi
-    grep -v '^{' "$OUT/live.txt"
-    echo "wirefeed RSS after the burst: $(awk '/VmRSS/ {printf "%.0f MB", $2/1024}' "/proc/$WF_PID/status")"
-    echo "raw data: $OUT (live.json: the summary as one JSON line)"
-  } | tee "$OUT/summary.txt"
+  } > "$OUT/summary.txt"
+  i=0
+  for rate in ${RATES:-$RATE}; do
+    i=$((i + 1))
+    base=$(curl -s "$URL/metrics" | awk '$1 == "wirefeed_articles{feed=\"all\"}" {print $2}')
+    log "burst $i: $BURST files at $rate files/s onto $base articles"
+    mkdir -p "$OUT/rate-$rate"
+    "$LIVE" --url "$URL" --articles "$CORPUS/articles" --files "$BURST" --rate "$rate" \
+      --load-rps "$LOAD_RPS" --load-conns "$LOAD_CONNS" --feed /feeds/world.rss \
+      --poll-interval-ms "$(awk -v s="$POLL_INTERVAL" 'BEGIN {print s * 1000}')" \
+      --log "$OUT/wirefeed.log" --daemon-pid "$WF_PID" --base-count "$base" \
+      --base-seconds "$BASE_SECONDS" --timeout "$TIMEOUT" --run "$((RUN + i))" --raw "$OUT/rate-$rate" \
+      > "$OUT/live-$rate.txt" || log "benches/live.rs failed (see $OUT/live-$rate.txt)"
+    grep '^{' "$OUT/live-$rate.txt" >> "$OUT/live.json" || true
+    { echo "-- rate $rate files/s"; grep -v '^{' "$OUT/live-$rate.txt"; } >> "$OUT/summary.txt"
+    sleep 2
+  done
+  curl -s "$URL/metrics" > "$OUT/metrics-after.txt"
+  {
+    echo "wirefeed RSS after the bursts: $(awk '/VmRSS/ {printf "%.0f MB", $2/1024}' "/proc/$WF_PID/status")"
+    echo "raw data: $OUT (live.json: one summary per burst, one JSON line each)"
+  } >> "$OUT/summary.txt"
+  cat "$OUT/summary.txt"
   exit 0
 fi
 
