@@ -9,7 +9,7 @@
 #   2. generates N articles (bench/corpus.py, cached in $BENCH_CACHE);
 #   3. `wirefeed build --out SITE`, then `gzip -k -9` every feed file and
 #      the archive page ARCHIVE so that nginx's gzip_static serves
-#      precompressed bodies (wirefeed keeps its own gzip bodies, level 6);
+#      precompressed bodies (wirefeed keeps its own gzip bodies, level 3);
 #   4. starts nginx (temp nginx.conf: worker_processes auto, sendfile,
 #      gzip_static, etag, access_log off, keepalive_requests 1000000 so both
 #      servers keep their connections, types .rss/.atom/.json as wirefeed) on

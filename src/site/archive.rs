@@ -186,8 +186,6 @@ fn store(dir: &Path, path: &str, identity: &[u8]) -> std::io::Result<()> {
         std::fs::create_dir_all(parent)?;
     }
     let tmp = file.with_extension("gz.tmp");
-    // gzip's usual level, as the feeds: zlib-rs's fastest makes pages a
-    // third bigger, and each is written once and read many times.
     std::fs::write(&tmp, compress::gzip(identity))?;
     std::fs::rename(&tmp, &file)
 }
@@ -241,10 +239,10 @@ impl Reader {
             return Some(page);
         }
         let (file, _) = file_of(dir, path)?;
-        let before = *self.writes.lock().ok()?;
+        let before = self.writes.lock().map(|w| *w).ok();
         let page = load(dir, path)?;
-        if let Ok(writes) = self.writes.lock() {
-            if *writes == before {
+        if let Ok(now) = self.writes.lock() {
+            if before == Some(*now) {
                 self.cache.insert(file, page.clone());
             }
         }
