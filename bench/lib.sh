@@ -82,5 +82,5 @@ drop_caches() {
 machine_summary() {
   echo "machine: $(nproc) cores, $(free -h | awk '/^Mem:/ {print $2 " RAM, " $7 " available"}'), $(lscpu | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2}')"
   echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)  (other jobs on the machine skew every figure)"
-  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)  commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet 2>/dev/null || echo '+dirty')"
+  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)  commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet -- . ':!BENCHMARKS.md' 2>/dev/null || echo '+dirty')"
 }
