@@ -434,9 +434,12 @@ impl Daemon {
     /// `wirefeed_archive_pages_waiting` is 0 (it is set at every publish,
     /// the first one included).
     pub fn wait_archives_stored(&self) {
+        // Thousands of pages in a debug build on a busy machine take longer
+        // than a start-up.
+        let timeout = START_TIMEOUT * 6;
         assert!(
-            wait_until(|| self.archive_pages_waiting() == Some(0), START_TIMEOUT),
-            "archive pages still waiting after {START_TIMEOUT:?}; log:\n{}",
+            wait_until(|| self.archive_pages_waiting() == Some(0), timeout),
+            "archive pages still waiting after {timeout:?}; log:\n{}",
             self.log()
         );
     }
