@@ -262,22 +262,9 @@ fn walking_prev_archive_finds_every_article_once_in_its_latest_version() {
     }
 }
 
-/// Waits until every archive page made is stored and linked.
-fn archived(d: &Daemon) {
-    let stored = || {
-        d.body("/metrics")
-            .lines()
-            .any(|l| l == "wirefeed_archive_pages_waiting 0")
-    };
-    assert!(
-        wait_until(stored, Duration::from_secs(20)),
-        "archive pages never all stored"
-    );
-}
-
 /// Every archive page of every feed: path → the answer.
 fn archive_pages(d: &Daemon) -> BTreeMap<String, Resp> {
-    archived(d);
+    d.wait_archives_stored();
     let mut pages = BTreeMap::new();
     for feed in feed_paths() {
         let mut url = read_doc(d, &d.url(&feed)).prev;
@@ -464,7 +451,7 @@ fn the_newest_archive_page_gains_its_next_link_once_a_newer_page_exists_even_aft
         write(&site, n, "v1");
     }
     let d = Daemon::start_site(site);
-    archived(&d);
+    d.wait_archives_stored();
     let newest = read_doc(&d, &d.url("/feeds/all.rss"))
         .prev
         .expect("a page of all");
@@ -488,7 +475,7 @@ fn the_newest_archive_page_gains_its_next_link_once_a_newer_page_exists_even_aft
     d.wait_feed("/feeds/all.rss", "the new stories", |b| {
         b.contains("Story 024 v1")
     });
-    archived(&d);
+    d.wait_archives_stored();
     assert!(
         eventually(|| {
             let r = d.get(&path);
@@ -567,7 +554,7 @@ fn a_category_page_pages_back_through_every_story_once_as_build_writes_it() {
         write(&site, n, "v1");
     }
     let d = Daemon::start_site(site);
-    archived(&d);
+    d.wait_archives_stored();
     let mut seen = Vec::new();
     let mut url = d.url("/categories/world.html");
     let mut pages = BTreeMap::new();

@@ -252,13 +252,11 @@ impl Site {
     /// read back from disk (blocking I/O, for a thread
     /// that may block) or held in memory. `None`: no such page.
     pub fn archive_page(&self, path: &str) -> Option<Resource> {
-        match self.archive_page_in_memory(path) {
-            Some(page) => Some(page),
-            None if self.is_archive_of_a_feed(path) => {
-                self.archive_reader.load(&self.archive_dir(), path)
-            }
-            None => None,
+        if !self.is_archive_of_a_feed(path) {
+            return None;
         }
+        self.waiting_archive_page(path)
+            .or_else(|| self.archive_reader.load(&self.archive_dir(), path))
     }
 
     /// An archive page waiting to be written or read back recently (no
@@ -267,17 +265,21 @@ impl Site {
         if !self.is_archive_of_a_feed(path) {
             return None;
         }
-        if let Some(bytes) = self.archive_writer.waiting(path) {
-            let content_type = match path.ends_with(".html") {
-                true => "text/html; charset=utf-8",
-                false => render::FeedFormat::ALL
-                    .into_iter()
-                    .find(|f| path.ends_with(f.extension()))?
-                    .content_type(),
-            };
-            return Some(Resource::uncompressed(content_type, bytes.to_vec(), None));
-        }
-        self.archive_reader.kept(&self.archive_dir(), path)
+        self.waiting_archive_page(path)
+            .or_else(|| self.archive_reader.kept(&self.archive_dir(), path))
+    }
+
+    /// An archive page rendered and not written yet (identity only).
+    fn waiting_archive_page(&self, path: &str) -> Option<Resource> {
+        let bytes = self.archive_writer.waiting(path)?;
+        let content_type = match path.ends_with(".html") {
+            true => "text/html; charset=utf-8",
+            false => render::FeedFormat::ALL
+                .into_iter()
+                .find(|f| path.ends_with(f.extension()))?
+                .content_type(),
+        };
+        Some(Resource::uncompressed(content_type, bytes.to_vec(), None))
     }
 
     /// Only a feed of the current config has archive pages (a removed
