@@ -423,6 +423,13 @@ impl Config {
                 return Err(invalid(key, line_of(text, name, 0), forbidden(c)));
             }
         }
+        if self.categories.len() >= usize::from(u16::MAX) {
+            return Err(invalid(
+                "categories",
+                line_of(text, "[[categories]]", 0),
+                format!("{} categories: at most 65 534", self.categories.len()),
+            ));
+        }
         let mut seen = std::collections::HashSet::new();
         for (i, cat) in self.categories.iter().enumerate() {
             let line = line_of(text, "[[categories]]", i);
@@ -675,6 +682,17 @@ match = ["International"]
         assert!(err.contains("line 12") && err.contains("twice"), "{err}");
         let all = MINIMAL.replace("slug = \"world\"", "slug = \"all\"");
         assert!(load(&all, &[]).is_err());
+    }
+
+    #[test]
+    fn more_categories_than_an_entry_can_name_are_refused() {
+        let many: String = (0..u16::MAX)
+            .map(|i| format!("[[categories]]\nslug = \"c{i}\"\ntitle = \"C\"\n"))
+            .collect();
+        let err = load(&format!("{MINIMAL}\n{many}"), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("at most 65 534"), "{err}");
     }
 
     #[test]

@@ -233,14 +233,13 @@ fn inspect(config: Arc<Config>, file: &Path) -> anyhow::Result<ExitCode> {
     catalog.apply(vec![change]);
     let entry = catalog.by_path(&path).context("article vanished")?;
     let feeds: Vec<&str> = entry
-        .feeds
-        .iter()
-        .map(|&f| catalog.feeds()[f].slug.as_str())
+        .feed_indexes()
+        .map(|f| catalog.feeds()[f].slug.as_str())
         .collect();
     let mut json = serde_json::to_value(entry.as_ref())?;
     // Everything parsed, not only what the catalog keeps.
     json["article"] = serde_json::to_value(&article)?;
-    json["link"] = serde_json::json!(entry.link(&config));
+    json["link"] = serde_json::json!(entry.link(&config, &catalog.text(entry)));
     json["feeds"] = serde_json::json!(feeds);
     json["problems"] = serde_json::json!(catalog.problems());
     println!("{}", serde_json::to_string_pretty(&json)?);

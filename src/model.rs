@@ -108,9 +108,8 @@ pub struct Article {
     pub categories: Vec<String>,
     pub category_source: CategorySource,
     pub tags: Vec<String>,
-    /// Plain text, cut on a word boundary. Like `content_html` and
-    /// `dateline`, empty on a catalog [`Entry`]: see
-    /// [`ItemText`].
+    /// Plain text, cut on a word boundary. Like the other parts an item
+    /// shows, not kept on a catalog [`Entry`]: see [`ItemText`].
     pub summary: String,
     /// Sanitized HTML.
     pub content_html: String,
@@ -134,12 +133,17 @@ pub struct Article {
     pub warnings: Vec<String>,
 }
 
-/// The parts of an article only a feed item or its page shows: most of an
-/// article's size. The catalog keeps them for the items the feeds show and
-/// reads them back from the file otherwise, so memory grows with the feed
-/// windows, not with the archive.
+/// The parts of an article only a feed item or its page shows: its
+/// words, most of an article's size. The catalog keeps them for the items
+/// the feeds show and reads them back from the file otherwise, so memory
+/// grows with the feed windows, not with the archive.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ItemText {
+    pub title: String,
+    pub author: Option<String>,
+    pub tags: Vec<String>,
+    /// The article's own URL, if it names one.
+    pub own_link: Option<String>,
     pub summary: String,
     /// Sanitized HTML.
     pub html: String,
@@ -172,9 +176,14 @@ pub struct Enclosure {
 }
 
 impl Article {
-    /// Moves the [`ItemText`] parts out, leaving them empty.
+    /// Moves the [`ItemText`] parts out, leaving them empty (the link is
+    /// copied: it is also the article's identity).
     pub fn take_text(&mut self) -> ItemText {
         ItemText {
+            title: std::mem::take(&mut self.title),
+            author: self.author.take(),
+            tags: std::mem::take(&mut self.tags),
+            own_link: self.link.clone(),
             summary: std::mem::take(&mut self.summary),
             html: std::mem::take(&mut self.content_html),
             dateline: self.dateline.take(),
@@ -189,36 +198,41 @@ fn as_hex<S: serde::Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format!("{v:016x}"))
 }
 
-/// One article as the feeds see it. The catalog holds one for every
-/// article in the archive, so it keeps only what an item needs to be
-/// placed and listed; the summary, body and dateline are read back for the
-/// items the feeds show ([`ItemText`]).
+/// One article as the catalog places it. The catalog holds one for every
+/// article in the archive, so it keeps only what places an item in its
+/// feeds and names it; its words (title, author, summary, body...) are
+/// kept for the items the feeds show and read back for the others
+/// ([`ItemText`]).
 #[derive(Debug, PartialEq, Serialize)]
 pub struct Entry {
     /// Relative to the articles directory, `/`-separated: the catalog's key
     /// (one shared copy).
     pub path: Arc<str>,
-    pub title: Box<str>,
-    pub author: Option<Box<str>>,
-    pub tags: Box<[Box<str>]>,
     /// URL-safe id: the page is `/articles/{id}`.
     pub id: Arc<str>,
     pub guid: Arc<str>,
     pub published: DateTime<FixedOffset>,
     pub updated: DateTime<FixedOffset>,
-    /// The article's own URL, if it names one.
-    pub own_link: Option<Box<str>>,
     /// Indexes into the catalog's feeds (0 is `all`).
-    pub feeds: Vec<usize>,
+    pub feeds: FeedSet,
 }
 
+/// The feeds an entry is in: `all` and a category or two, held inline
+/// (one per article in the archive).
+pub type FeedSet = smallvec::SmallVec<[u16; 4]>;
+
 impl Entry {
-    /// The article's own URL, else its page on this site.
-    pub fn link(&self, config: &Config) -> String {
-        match &self.own_link {
-            Some(link) => link.to_string(),
+    /// The article's own URL (from its `text`), else its page on this site.
+    pub fn link(&self, config: &Config, text: &ItemText) -> String {
+        match &text.own_link {
+            Some(link) => link.clone(),
             None => self.page_url(config),
         }
+    }
+
+    /// The feeds it is in, as indexes into the catalog's feeds.
+    pub fn feed_indexes(&self) -> impl Iterator<Item = usize> + '_ {
+        self.feeds.iter().map(|&f| usize::from(f))
     }
 
     /// The article's page on this site: `articles/{id}.html`, a file by
@@ -308,28 +322,31 @@ mod tests {
             Vec::new(),
         )
         .expect("config");
-        let entry = |id: &str, own: Option<&str>| Entry {
-            path: "a.txt".into(),
-            title: "T".into(),
-            author: None,
-            tags: Box::new([]),
-            id: id.into(),
-            guid: "g".into(),
-            published: DateTime::UNIX_EPOCH.fixed_offset(),
-            updated: DateTime::UNIX_EPOCH.fixed_offset(),
-            own_link: own.map(Box::from),
-            feeds: vec![0],
+        let link = |id: &str, own: Option<&str>| {
+            let entry = Entry {
+                path: "a.txt".into(),
+                id: id.into(),
+                guid: "g".into(),
+                published: DateTime::UNIX_EPOCH.fixed_offset(),
+                updated: DateTime::UNIX_EPOCH.fixed_offset(),
+                feeds: FeedSet::from_slice(&[0]),
+            };
+            let text = ItemText {
+                own_link: own.map(String::from),
+                ..ItemText::default()
+            };
+            entry.link(&config, &text)
         };
         assert_eq!(
-            entry("world-putin-visit-2", None).link(&config),
+            link("world-putin-visit-2", None),
             "https://news.test/wire/articles/world-putin-visit-2.html"
         );
         assert_eq!(
-            entry("اردو-خبر", None).link(&config),
+            link("اردو-خبر", None),
             "https://news.test/wire/articles/%D8%A7%D8%B1%D8%AF%D9%88-%D8%AE%D8%A8%D8%B1.html"
         );
         assert_eq!(
-            entry("x", Some("https://example.com/s")).link(&config),
+            link("x", Some("https://example.com/s")),
             "https://example.com/s"
         );
     }

@@ -47,7 +47,7 @@ impl Catalog {
                 .map(|k| k.path.clone())
                 .collect();
             let below = |entry: &Entry| {
-                entry.feeds.contains(&feed)
+                entry.feed_indexes().any(|f| f == feed)
                     && entry.published.timestamp() <= now.timestamp()
                     && !window.contains(&entry.path)
             };

@@ -13,7 +13,7 @@ use foldhash::{HashMap, HashMapExt};
 use super::archive_log::Archives;
 use super::state::StateStore;
 use crate::config::Config;
-use crate::model::{Article, CategorySource, Change, Entry, FeedInfo, ItemText, Problem};
+use crate::model::{Article, CategorySource, Change, Entry, FeedInfo, FeedSet, ItemText, Problem};
 use crate::parse::ParseContext;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -191,10 +191,10 @@ impl Catalog {
             self.ids.remove(&entry.id);
         }
         let key = sort_key(&entry);
-        for &f in &entry.feeds {
+        for f in entry.feed_indexes() {
             self.order[f].remove(&key);
         }
-        entry.feeds.clone()
+        entry.feed_indexes().collect()
     }
 
     fn insert(&mut self, mut article: Article) -> Vec<usize> {
@@ -212,22 +212,14 @@ impl Catalog {
         let feeds = self.feeds_of(&article);
         let entry = Arc::new(Entry {
             path: path.clone(),
-            title: article.title.into(),
-            author: article.author.map(String::into_boxed_str),
-            tags: article
-                .tags
-                .into_iter()
-                .map(String::into_boxed_str)
-                .collect(),
             id: identity.id,
             guid: identity.guid,
             published: identity.published,
             updated: identity.updated,
-            own_link: article.link.map(String::into_boxed_str),
             feeds,
         });
         let key = sort_key(&entry);
-        for &f in &entry.feeds {
+        for f in entry.feed_indexes() {
             self.order[f].insert(key.clone());
             touched.push(f);
         }
@@ -240,8 +232,8 @@ impl Catalog {
     /// Feed indexes for an article: `all`, plus every category one of its
     /// names matches. Folder names count only when no other source gave
     /// names, and only the nearest folder that names a feed.
-    fn feeds_of(&mut self, a: &Article) -> Vec<usize> {
-        let mut feeds = vec![0];
+    fn feeds_of(&mut self, a: &Article) -> FeedSet {
+        let mut feeds = FeedSet::from_slice(&[0]);
         let cats = &self.config.categories;
         match a.category_source {
             CategorySource::Folder => {
@@ -250,13 +242,15 @@ impl Catalog {
                     .iter()
                     .find_map(|name| cats.iter().position(|c| c.matches(name)))
                 {
-                    feeds.push(i + 1);
+                    feeds.push(feed_index(i + 1));
                 }
             }
             _ => {
                 for name in &a.categories {
                     match cats.iter().position(|c| c.matches(name)) {
-                        Some(i) if !feeds.contains(&(i + 1)) => feeds.push(i + 1),
+                        Some(i) if !feeds.contains(&feed_index(i + 1)) => {
+                            feeds.push(feed_index(i + 1));
+                        }
                         Some(_) => {}
                         None => {
                             self.problems.insert(
@@ -353,9 +347,15 @@ impl Catalog {
                 let t = e.published.timestamp();
                 t > after && t <= until
             })
-            .flat_map(|e| e.feeds.iter().copied())
+            .flat_map(|e| e.feed_indexes())
             .collect()
     }
+}
+
+/// A feed's index as an entry keeps it (config validation bounds the
+/// number of categories).
+fn feed_index(i: usize) -> u16 {
+    u16::try_from(i).unwrap_or(u16::MAX)
 }
 
 pub(super) fn sort_key(e: &Entry) -> SortKey {

@@ -68,6 +68,8 @@ pub struct StateStore {
     path: PathBuf,
     /// Keys are the catalog's own path strings (shared, not copied).
     records: HashMap<Arc<str>, Record>,
+    /// The records of files gone, by content hash: where a file that shows
+    /// up with the same bytes was renamed from.
     by_hash: HashMap<u64, Arc<str>>,
     /// Paths whose record changed (or went) since the last flush.
     pending: HashSet<Arc<str>>,
@@ -148,7 +150,11 @@ impl StateStore {
                 }
             }
         }
-        let by_hash = records.iter().map(|(p, r)| (r.hash, p.clone())).collect();
+        let by_hash = records
+            .iter()
+            .filter(|(_, r)| r.gone)
+            .map(|(p, r)| (r.hash, p.clone()))
+            .collect();
         let writer = Writer::spawn(db, path.to_path_buf()).map_err(|e| err(&e))?;
         Ok(StateStore {
             writer: Some(writer),
@@ -178,17 +184,31 @@ impl StateStore {
     }
 
     pub fn put(&mut self, path: Arc<str>, rec: Record) {
-        self.by_hash.insert(rec.hash, path.clone());
-        self.records.insert(path.clone(), rec);
+        if rec.gone {
+            self.by_hash.insert(rec.hash, path.clone());
+        }
+        if let Some(old) = self.records.insert(path.clone(), rec) {
+            self.unindex(&path, old.hash);
+        }
         self.pending.insert(path);
     }
 
     pub fn forget(&mut self, path: &str) {
         if let Some((path, rec)) = self.records.remove_entry(path) {
-            if self.by_hash.get(&rec.hash) == Some(&path) {
-                self.by_hash.remove(&rec.hash);
-            }
+            self.unindex(&path, rec.hash);
             self.pending.insert(path);
+        }
+    }
+
+    /// Drops `path` from the rename index under `hash`, unless its record
+    /// (still there) is gone with that very content.
+    fn unindex(&mut self, path: &Arc<str>, hash: u64) {
+        let current = self.records.get(path);
+        if current.is_some_and(|r| r.gone && r.hash == hash) {
+            return;
+        }
+        if self.by_hash.get(&hash) == Some(path) {
+            self.by_hash.remove(&hash);
         }
     }
 
@@ -428,6 +448,27 @@ mod tests {
         let (s, _) = StateStore::open(dir.path());
         assert_eq!(s.get("a.txt"), Some(&rec(1)));
         assert_eq!(s.gone_with_hash(2).map(|(p, _)| p), Some("b.txt"));
+        assert!(s.gone_with_hash(1).is_none());
+    }
+
+    #[test]
+    fn only_gone_records_are_rename_sources() {
+        let mut s = StateStore::in_memory();
+        s.put("a.txt".into(), rec(1));
+        s.put("b.txt".into(), rec(1));
+        assert!(s.gone_with_hash(1).is_none(), "both files are there");
+        s.mark_gone("a.txt");
+        // b.txt written again with the content a.txt had: a.txt is still
+        // where a file with that content comes from.
+        s.put("b.txt".into(), rec(1));
+        assert_eq!(s.gone_with_hash(1).map(|(p, _)| p), Some("a.txt"));
+        // Taken over (the rename happened): no longer a source.
+        s.forget("a.txt");
+        assert!(s.gone_with_hash(1).is_none());
+        // A gone record edited back to life is no source either.
+        s.mark_gone("b.txt");
+        assert_eq!(s.gone_with_hash(1).map(|(p, _)| p), Some("b.txt"));
+        s.put("b.txt".into(), rec(2));
         assert!(s.gone_with_hash(1).is_none());
     }
 

@@ -16,13 +16,12 @@ use crate::model::{Entry, ItemText};
 use crate::parse::ParseContext;
 
 impl Catalog {
-    /// An entry's summary, body and dateline as kept for the articles the
-    /// feeds show (see [`Catalog::cache_texts`]); for any other, its title
-    /// stands in (`title_text`): read it with `load_text`.
+    /// An entry's words as kept for the articles the feeds show (see
+    /// [`Catalog::cache_texts`]), else read back from its file.
     pub fn text(&self, entry: &Entry) -> Arc<ItemText> {
         match self.shown_text(&entry.path) {
             Some(t) => t.clone(),
-            None => Arc::new(title_text(ItemText::default(), entry)),
+            None => load_text(&self.config.articles.dir, &self.ctx, entry),
         }
     }
 
@@ -70,24 +69,28 @@ impl Catalog {
     }
 }
 
-/// Reads an entry's summary, body and dateline from its file again. If the
-/// file no longer parses (it is changing right now), its title stands in
-/// until the watcher reports the change.
+/// Reads an entry's words from its file again. If the file no longer
+/// parses (it is changing right now), its file name stands in for its
+/// title until the watcher reports the change.
 pub fn load_text(root: &Path, ctx: &ParseContext, entry: &Entry) -> Arc<ItemText> {
     let path = root.join(&*entry.path);
     let text = match read_article(root, &path, ctx) {
         Ok(Some(mut a)) => a.take_text(),
         _ => ItemText::default(),
     };
-    Arc::new(title_text(text, entry))
+    Arc::new(complete(text, entry))
 }
 
-/// `text`, with a body made of its summary (or else the entry's title)
-/// when it has none.
-fn title_text(mut text: ItemText, entry: &Entry) -> ItemText {
+/// `text` with a title (the file's name when it has none) and a body
+/// made of its summary (or else its title) when it has none.
+fn complete(mut text: ItemText, entry: &Entry) -> ItemText {
+    if text.title.is_empty() {
+        let name = entry.path.rsplit('/').next().unwrap_or(&entry.path);
+        text.title = name.to_string();
+    }
     if text.html.is_empty() {
         let said = match text.summary.is_empty() {
-            true => &*entry.title,
+            true => &text.title,
             false => &text.summary,
         };
         text.html = format!("<p>{}</p>", quick_xml::escape::partial_escape(said));

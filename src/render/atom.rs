@@ -139,12 +139,12 @@ fn feed(doc: &View) -> Feed {
 
 fn entry(config: &Config, e: &Entry, text: &ItemText) -> AtomEntry {
     EntryBuilder::default()
-        .title(text_construct(&e.title))
+        .title(text_construct(&text.title))
         .id(e.guid.to_string())
         .updated(e.updated)
         .published(Some(e.published))
         .authors(
-            e.author
+            text.author
                 .iter()
                 .map(|author| {
                     let (name, email) = author_parts(author);
@@ -158,7 +158,7 @@ fn entry(config: &Config, e: &Entry, text: &ItemText) -> AtomEntry {
         .links(
             std::iter::once(
                 LinkBuilder::default()
-                    .href(e.link(config))
+                    .href(e.link(config, text))
                     .rel("alternate")
                     .mime_type(Some("text/html".into()))
                     .build(),
@@ -175,7 +175,7 @@ fn entry(config: &Config, e: &Entry, text: &ItemText) -> AtomEntry {
         )
         .extensions(image(text))
         .categories(
-            item_categories(config, e)
+            item_categories(config, e, text)
                 .into_iter()
                 .map(|term| CategoryBuilder::default().term(term).build())
                 .collect::<Vec<_>>(),

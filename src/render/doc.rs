@@ -199,10 +199,9 @@ pub fn item_language<'a>(config: &'a Config, e: &Entry, text: &'a ItemText) -> &
     if let Some(lang) = &text.lang {
         return lang;
     }
-    e.feeds
-        .iter()
-        .filter(|&&f| f > 0)
-        .find_map(|&f| config.categories.get(f - 1))
+    e.feed_indexes()
+        .filter(|&f| f > 0)
+        .find_map(|f| config.categories.get(f - 1))
         .and_then(|c| c.language.as_deref())
         .unwrap_or(&config.site.language)
 }
@@ -314,14 +313,13 @@ pub fn empty_feed_date() -> DateTime<FixedOffset> {
 
 /// Category names an item is filed under: the titles of the configured
 /// feeds it is in, then its tags.
-pub fn item_categories(config: &Config, entry: &Entry) -> Vec<String> {
+pub fn item_categories(config: &Config, entry: &Entry, text: &ItemText) -> Vec<String> {
     let mut names: Vec<String> = entry
-        .feeds
-        .iter()
-        .filter(|&&f| f > 0)
-        .filter_map(|&f| config.categories.get(f - 1).map(|c| c.title.clone()))
+        .feed_indexes()
+        .filter(|&f| f > 0)
+        .filter_map(|f| config.categories.get(f - 1).map(|c| c.title.clone()))
         .collect();
-    for tag in &entry.tags {
+    for tag in &text.tags {
         if !names.iter().any(|n| n.eq_ignore_ascii_case(tag)) {
             names.push(tag.to_string());
         }

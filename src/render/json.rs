@@ -134,13 +134,13 @@ fn feed<'a>(doc: &'a View) -> JsonFeed<'a> {
 fn item<'a>(config: &'a Config, e: &'a Entry, text: &'a ItemText) -> Item<'a> {
     Item {
         id: &e.guid,
-        url: e.link(config),
-        title: &e.title,
+        url: e.link(config, text),
+        title: &text.title,
         content_html: &text.html,
         summary: &text.summary,
         date_published: e.published.to_rfc3339(),
         date_modified: e.updated.to_rfc3339(),
-        authors: e
+        authors: text
             .author
             .iter()
             .map(|author| {
@@ -151,7 +151,7 @@ fn item<'a>(config: &'a Config, e: &'a Entry, text: &'a ItemText) -> Item<'a> {
                 }
             })
             .collect(),
-        tags: item_categories(config, e),
+        tags: item_categories(config, e, text),
         image: text.image.as_ref().map(|i| i.url.as_str()),
         language: item_language(config, e, text),
         attachments: text

@@ -119,14 +119,14 @@ fn channel(doc: &View) -> Channel {
 }
 
 fn item(config: &Config, e: &Entry, text: &ItemText) -> Item {
-    let link = e.link(config);
-    let (author_email, creator) = match e.author.as_deref().map(author_parts) {
+    let link = e.link(config, text);
+    let (author_email, creator) = match text.author.as_deref().map(author_parts) {
         Some((name, Some(email))) => (Some((name, email)), None),
         Some((name, None)) => (None, Some(name)),
         None => (None, None),
     };
     ItemBuilder::default()
-        .title(Some(e.title.to_string()))
+        .title(Some(text.title.clone()))
         .guid(Some(
             GuidBuilder::default()
                 .value(e.guid.to_string())
@@ -140,7 +140,7 @@ fn item(config: &Config, e: &Entry, text: &ItemText) -> Item {
         .description(Some(text_as_html(&text.summary)))
         .content(Some(text.html.clone()))
         .categories(
-            item_categories(config, e)
+            item_categories(config, e, text)
                 .into_iter()
                 .map(|name| CategoryBuilder::default().name(name).build())
                 .collect::<Vec<_>>(),

@@ -115,7 +115,7 @@ fn story(
         ));
     }
     meta.push(time(config, e.published));
-    if let Some(author) = &e.author {
+    if let Some(author) = &text.author {
         meta.push(format!("<span class=\"author\">{}</span>", esc(author)));
     }
     let summary = match text.summary.is_empty() {
@@ -126,7 +126,7 @@ fn story(
         "<li class=\"story\"{own}>{image}<div class=\"text\"><h2><a href=\"{}\">{}</a></h2>\
          <p class=\"meta\">{}</p>{summary}</div></li>\n",
         esc(&e.page_url(config)),
-        esc(&e.title),
+        esc(&text.title),
         meta.join(" · "),
     )
 }
@@ -137,7 +137,7 @@ fn first_category<'a>(
     feeds: &'a [FeedInfo],
     e: &Entry,
 ) -> Option<(&'a FeedInfo, &'a str)> {
-    let i = *e.feeds.iter().find(|&&f| f > 0)?;
+    let i = e.feed_indexes().find(|&f| f > 0)?;
     Some((feeds.get(i)?, config.categories.get(i - 1)?.title.as_str()))
 }
 
@@ -173,7 +173,7 @@ pub fn article(config: &Config, feeds: &[FeedInfo], e: &Entry, text: &ItemText) 
     // The site's own words, marked when the article is in another language.
     let ui = super::ui_lang(config, lang);
     let mut meta = Vec::new();
-    if let Some(author) = &e.author {
+    if let Some(author) = &text.author {
         meta.push(format!(
             "<span{ui}>By</span> <span class=\"author\">{}</span>",
             esc(author)
@@ -185,7 +185,7 @@ pub fn article(config: &Config, feeds: &[FeedInfo], e: &Entry, text: &ItemText) 
     meta.push(time(config, e.published));
     let mut main = format!(
         "<article>\n<h1>{}</h1>\n<p class=\"meta\">{}</p>\n",
-        esc(&e.title),
+        esc(&text.title),
         meta.join(" · ")
     );
     if let Some(img) = &text.image {
@@ -205,16 +205,14 @@ pub fn article(config: &Config, feeds: &[FeedInfo], e: &Entry, text: &ItemText) 
         main.push_str(&attachment(enc));
     }
     let in_feeds: Vec<&FeedInfo> = e
-        .feeds
-        .iter()
-        .filter(|&&f| f > 0)
-        .filter_map(|&f| feeds.get(f))
+        .feed_indexes()
+        .filter(|&f| f > 0)
+        .filter_map(|f| feeds.get(f))
         .collect();
     let categories: Vec<String> = e
-        .feeds
-        .iter()
-        .filter(|&&f| f > 0)
-        .filter_map(|&f| Some((feeds.get(f)?, config.categories.get(f - 1)?)))
+        .feed_indexes()
+        .filter(|&f| f > 0)
+        .filter_map(|f| Some((feeds.get(f)?, config.categories.get(f - 1)?)))
         .map(|(feed, c)| {
             format!(
                 "<a href=\"{}\">{}</a>",
@@ -232,7 +230,7 @@ pub fn article(config: &Config, feeds: &[FeedInfo], e: &Entry, text: &ItemText) 
     main.push_str("</article>\n");
     let mut head = format!(
         "<link rel=\"canonical\" href=\"{}\">\n",
-        esc(&e.link(config))
+        esc(&e.link(config, text))
     );
     let mut shown = in_feeds.clone();
     shown.extend(feeds.first());
@@ -242,7 +240,7 @@ pub fn article(config: &Config, feeds: &[FeedInfo], e: &Entry, text: &ItemText) 
     Shell {
         config,
         lang,
-        title: &e.title,
+        title: &text.title,
         head,
         feeds,
         main,
