@@ -44,7 +44,7 @@ impl Catalog {
         for feed in 0..self.feeds.len() {
             let window: HashSet<Arc<str>> = self
                 .window_keys(feed, now)
-                .map(|k| k.path.clone())
+                .map(|k| k.path().clone())
                 .collect();
             let below = |entry: &Entry| {
                 entry.feed_indexes().any(|f| f == feed)
@@ -68,7 +68,7 @@ impl Catalog {
                         .difference(&window)
                         .chain(dirty.iter())
                         .filter_map(|p| self.entries.get(p))
-                        .map(|e| sort_key(e))
+                        .map(sort_key)
                         .collect();
                     keys.iter()
                         .filter_map(|k| self.order[feed].get(k))
@@ -76,16 +76,14 @@ impl Catalog {
                 }
             };
             for key in candidates.into_iter().rev() {
-                let Some(entry) = self.entries.get(&key.path) else {
-                    continue;
-                };
+                let entry = &key.0;
                 if !below(entry)
-                    || log.pending.contains(&key.path)
-                    || log.frozen.get(&path_key(&key.path)) == Some(&version(entry))
+                    || log.pending.contains(&entry.path)
+                    || log.frozen.get(&path_key(&entry.path)) == Some(&version(entry))
                 {
                     continue;
                 }
-                log.pending.insert(key.path.clone());
+                log.pending.insert(entry.path.clone());
                 moved = true;
                 if log.pending.len() >= self.config.feeds.archive_items {
                     work.push(complete_page(log, feed, &self.entries));
@@ -152,6 +150,6 @@ fn sorted(
     paths: impl Iterator<Item = Arc<str>>,
 ) -> Vec<Arc<Entry>> {
     let mut page: Vec<Arc<Entry>> = paths.filter_map(|p| entries.get(&p).cloned()).collect();
-    page.sort_by_cached_key(|e| super::index::sort_key(e));
+    page.sort_by_cached_key(super::index::sort_key);
     page
 }

@@ -97,8 +97,8 @@ impl Catalog {
     }
 
     fn unique_id(&self, id: Arc<str>, path: &str) -> Arc<str> {
-        match self.ids.get(&id) {
-            Some(other) if &**other != path => format!(
+        match self.ids.get(&*id) {
+            Some(other) if &*other.0.path != path => format!(
                 "{id}-{:08x}",
                 xxhash_rust::xxh3::xxh3_64(path.as_bytes()) as u32
             )

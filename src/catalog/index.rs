@@ -1,14 +1,16 @@
 //! The index: every article's entry by path, its id, its place in each
 //! feed's order, and the problems of the files that are not articles.
 
-use std::cmp::Reverse;
+use std::borrow::Borrow;
+use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BTreeSet};
+use std::hash::{Hash, Hasher};
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use foldhash::{HashMap, HashMapExt};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use super::archive_log::Archives;
 use super::state::StateStore;
@@ -16,12 +18,70 @@ use crate::config::Config;
 use crate::model::{Article, CategorySource, Change, Entry, FeedInfo, FeedSet, ItemText, Problem};
 use crate::parse::ParseContext;
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) struct SortKey {
-    published: Reverse<i64>,
-    guid: Arc<str>,
-    pub(super) path: Arc<str>,
+/// An entry in a feed's order: newest `published` first, ties by GUID,
+/// then by path. The key is the entry itself: one pointer per article and
+/// feed, however long its GUID and path.
+#[derive(Debug, Clone)]
+pub(super) struct SortKey(pub(super) Arc<Entry>);
+
+impl SortKey {
+    fn rank(&self) -> (Reverse<i64>, &str, &str) {
+        let e = &self.0;
+        (Reverse(e.published.timestamp()), &e.guid, &e.path)
+    }
+
+    pub(super) fn path(&self) -> &Arc<str> {
+        &self.0.path
+    }
+
+    fn published(&self) -> i64 {
+        self.0.published.timestamp()
+    }
 }
+
+impl Ord for SortKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.rank().cmp(&other.rank())
+    }
+}
+
+impl PartialOrd for SortKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for SortKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for SortKey {}
+
+/// An entry in the id index, found by its id.
+#[derive(Debug)]
+pub(super) struct ById(pub(super) Arc<Entry>);
+
+impl Borrow<str> for ById {
+    fn borrow(&self) -> &str {
+        &self.0.id
+    }
+}
+
+impl Hash for ById {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.id.hash(state);
+    }
+}
+
+impl PartialEq for ById {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.id == other.0.id
+    }
+}
+
+impl Eq for ById {}
 
 pub struct Catalog {
     pub(super) config: Arc<Config>,
@@ -31,8 +91,8 @@ pub struct Catalog {
     /// The keys are the one shared copy of each path: the id index, the
     /// feed order and the state store hold the same `Arc<str>`.
     pub(super) entries: BTreeMap<Arc<str>, Arc<Entry>>,
-    /// id → path, to serve `/articles/{id}` and keep ids unique.
-    pub(super) ids: HashMap<Arc<str>, Arc<str>>,
+    /// By id, to serve `/articles/{id}` and keep ids unique.
+    pub(super) ids: HashSet<ById>,
     pub(super) order: Vec<BTreeSet<SortKey>>,
     pub(super) problems: BTreeMap<String, String>,
     pub(super) state: StateStore,
@@ -55,7 +115,7 @@ impl Catalog {
             config,
             feeds,
             entries: BTreeMap::new(),
-            ids: HashMap::new(),
+            ids: HashSet::new(),
             order,
             problems: BTreeMap::new(),
             state,
@@ -80,7 +140,7 @@ impl Catalog {
     }
 
     pub fn by_id(&self, id: &str) -> Option<&Arc<Entry>> {
-        self.ids.get(id).and_then(|p| self.entries.get(p))
+        self.ids.get(id).map(|e| &e.0)
     }
 
     pub fn entries(&self) -> impl Iterator<Item = &Arc<Entry>> {
@@ -187,8 +247,8 @@ impl Catalog {
             return Vec::new();
         };
         self.archives.touch(&entry.path);
-        if self.ids.get(&entry.id).is_some_and(|p| &**p == path) {
-            self.ids.remove(&entry.id);
+        if self.ids.get(&*entry.id).is_some_and(|e| &*e.0.path == path) {
+            self.ids.remove(&*entry.id);
         }
         let key = sort_key(&entry);
         for f in entry.feed_indexes() {
@@ -223,7 +283,7 @@ impl Catalog {
             self.order[f].insert(key.clone());
             touched.push(f);
         }
-        self.ids.insert(entry.id.clone(), path.clone());
+        self.ids.replace(ById(entry.clone()));
         self.archives.touch(&path);
         self.entries.insert(path, entry);
         touched
@@ -271,13 +331,10 @@ impl Catalog {
     /// newest first: the newest `feeds.items` published by then, and the
     /// older ones not in an archive page yet (see `archive`).
     pub fn items(&self, index: usize, now: DateTime<Utc>) -> Vec<Arc<Entry>> {
-        let mut keys: BTreeSet<&SortKey> = self.window_keys(index, now).collect();
+        let mut keys: BTreeSet<SortKey> = self.window_keys(index, now).cloned().collect();
         let pending = self.pending(index).filter_map(|p| self.entries.get(p));
-        let pending_keys: Vec<SortKey> = pending.map(|e| sort_key(e)).collect();
-        keys.extend(pending_keys.iter());
-        keys.into_iter()
-            .filter_map(|k| self.entries.get(&k.path).cloned())
-            .collect()
+        keys.extend(pending.map(sort_key));
+        keys.into_iter().map(|k| k.0).collect()
     }
 
     /// The paths [`Catalog::items`] shows.
@@ -287,7 +344,7 @@ impl Catalog {
         now: DateTime<Utc>,
     ) -> impl Iterator<Item = &Arc<str>> {
         self.window_keys(index, now)
-            .map(|k| &k.path)
+            .map(SortKey::path)
             .chain(self.pending(index))
     }
 
@@ -300,7 +357,7 @@ impl Catalog {
         let now = now.timestamp();
         self.order[index]
             .iter()
-            .filter(move |k| k.published.0 <= now)
+            .filter(move |k| k.published() <= now)
             .take(self.config.feeds.items)
     }
 
@@ -315,9 +372,9 @@ impl Catalog {
         let now = now.timestamp();
         self.order[0]
             .iter()
-            .take_while(|k| k.published.0 > now)
+            .take_while(|k| k.published() > now)
             .last()
-            .and_then(|k| DateTime::from_timestamp(k.published.0, 0))
+            .and_then(|k| DateTime::from_timestamp(k.published(), 0))
     }
 
     /// The ids of the articles published in `(after, until]`.
@@ -358,12 +415,8 @@ fn feed_index(i: usize) -> u16 {
     u16::try_from(i).unwrap_or(u16::MAX)
 }
 
-pub(super) fn sort_key(e: &Entry) -> SortKey {
-    SortKey {
-        published: Reverse(e.published.timestamp()),
-        guid: e.guid.clone(),
-        path: e.path.clone(),
-    }
+pub(super) fn sort_key(e: &Arc<Entry>) -> SortKey {
+    SortKey(e.clone())
 }
 
 /// `all` first, then the configured categories in file order.
