@@ -265,6 +265,26 @@ fn walking_prev_archive_finds_every_article_once_in_its_latest_version() {
 /// Every archive page of every feed: path → the answer.
 fn archive_pages(d: &Daemon) -> BTreeMap<String, Resp> {
     d.wait_archives_stored();
+    // A page gains its next-archive link just after the newer page is
+    // served (written on the archive thread): read until two walks agree.
+    let mut last = walk_archive_pages(d);
+    for _ in 0..100 {
+        std::thread::sleep(Duration::from_millis(50));
+        let now = walk_archive_pages(d);
+        let same = now.len() == last.len()
+            && now
+                .iter()
+                .all(|(path, r)| last.get(path).is_some_and(|l| l.body == r.body));
+        if same {
+            return now;
+        }
+        last = now;
+    }
+    panic!("the archive pages kept changing");
+}
+
+/// Every archive page, found by walking each feed's `prev-archive` links.
+fn walk_archive_pages(d: &Daemon) -> BTreeMap<String, Resp> {
     let mut pages = BTreeMap::new();
     for feed in feed_paths() {
         let mut url = read_doc(d, &d.url(&feed)).prev;
