@@ -289,15 +289,32 @@ def table(all_dir, bench_md):
                 else:
                     rows.append((f"write→visible, unpaced writer onto {base} articles (a figure)", cmd,
                                  f"{r.get('writer_files_per_s', 0):,.0f} files/s written; " + fig, "", "", _stamp(lat)))
-    out = ["| target | command | wirefeed | reference | met | date, commit |", "|---|---|---|---|---|---|"]
-    out += ["| " + " | ".join(r) + " |" for r in rows]
-    body = "\n".join(out) + "\n"
     with open(bench_md) as f:
         md = f.read()
     begin, end = "<!-- figures:begin -->\n", "<!-- figures:end -->"
     i, j = md.find(begin), md.find(end)
     if i < 0 or j < 0:
         sys.exit(f"{bench_md}: no {begin.strip()} ... {end} markers")
+    # A step without results here (not run on this machine) keeps the rows
+    # of its last run, in the table's order.
+    ran = {s for s in ("serve", "ingest-1m", "ingest-100k", "latency-1m")
+           if _summary(os.path.join(all_dir, s, "summary.txt"))}
+    kept, fresh = [], {r[1]: [] for r in rows}
+    for r in rows:
+        fresh[r[1]].append(r)
+    for line in md[i + len(begin):j].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        step = re.search(r"`STEPS=(\S+) bench/all.sh`", line)
+        if len(cells) == 6 and step:
+            if step.group(1) in ran:
+                kept.extend(fresh.pop(cells[1], []))
+            else:
+                kept.append(tuple(cells))
+    for left in fresh.values():
+        kept.extend(left)
+    out = ["| target | command | wirefeed | reference | met | date, commit |", "|---|---|---|---|---|---|"]
+    out += ["| " + " | ".join(r) + " |" for r in kept]
+    body = "\n".join(out) + "\n"
     with open(bench_md, "w") as f:
         f.write(md[: i + len(begin)] + body + md[j:])
     print(body)
