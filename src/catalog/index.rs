@@ -88,8 +88,9 @@ pub struct Catalog {
     pub(super) feeds: Vec<FeedInfo>,
     /// By path, sorted: a folder's entries are one range (see
     /// [`Catalog::paths_under`]), not a scan of the whole archive.
-    /// The keys are the one shared copy of each path: the id index, the
-    /// feed order and the state store hold the same `Arc<str>`.
+    /// The keys are the one shared copy of each path (the state store
+    /// holds the same `Arc<str>`); the id index and the feed orders hold
+    /// the entries themselves.
     pub(super) entries: BTreeMap<Arc<str>, Arc<Entry>>,
     /// By id, to serve `/articles/{id}` and keep ids unique.
     pub(super) ids: HashSet<ById>,
