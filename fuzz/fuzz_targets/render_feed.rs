@@ -94,17 +94,17 @@ fuzz_target!(|data: &[u8]| {
         let [entry] = &entries[..] else {
             panic!("{} entries in the catalog after one article", entries.len());
         };
-        let mut feeds_of = entry.feeds.clone();
+        let mut feeds_of: Vec<usize> = entry.feed_indexes().collect();
         feeds_of.sort_unstable();
         assert_eq!(feeds_of, member, "the article's feeds");
-        let categories = render::item_categories(&site.config, entry);
+        let categories = render::item_categories(&site.config, entry, &catalog.text(entry));
         // As the publisher does: the item is rendered once per format and
         // spliced into every feed showing it.
         let feeds: BTreeSet<usize> = (0..catalog.feeds().len()).collect();
         let mut cache = ItemCache::default();
         cache.refresh(&catalog, &feeds, now);
         for &index in &feeds {
-            let in_feed = entry.feeds.contains(&index);
+            let in_feed = entry.feed_indexes().any(|f| f == index);
             let rendered = render::feed_files(&catalog, index, now, &cache);
             for (path, format, body) in rendered.files {
                 let bytes = body.unwrap_or_else(|r| panic!("{path} not published: {r:?}"));
