@@ -235,6 +235,12 @@ impl Entry {
         self.feeds.iter().map(|&f| usize::from(f))
     }
 
+    /// The feeds of its configured categories (all but `all`, index 0):
+    /// category `i` is feed `i + 1`.
+    pub fn category_feeds(&self) -> impl Iterator<Item = usize> + '_ {
+        self.feed_indexes().filter(|&f| f > 0)
+    }
+
     /// The article's page on this site: `articles/{id}.html`, a file by
     /// that exact name in `build --out`, so the links work on any static
     /// host.

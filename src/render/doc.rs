@@ -199,8 +199,7 @@ pub fn item_language<'a>(config: &'a Config, e: &Entry, text: &'a ItemText) -> &
     if let Some(lang) = &text.lang {
         return lang;
     }
-    e.feed_indexes()
-        .filter(|&f| f > 0)
+    e.category_feeds()
         .find_map(|f| config.categories.get(f - 1))
         .and_then(|c| c.language.as_deref())
         .unwrap_or(&config.site.language)
@@ -315,8 +314,7 @@ pub fn empty_feed_date() -> DateTime<FixedOffset> {
 /// feeds it is in, then its tags.
 pub fn item_categories(config: &Config, entry: &Entry, text: &ItemText) -> Vec<String> {
     let mut names: Vec<String> = entry
-        .feed_indexes()
-        .filter(|&f| f > 0)
+        .category_feeds()
         .filter_map(|f| config.categories.get(f - 1).map(|c| c.title.clone()))
         .collect();
     for tag in &text.tags {

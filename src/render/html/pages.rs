@@ -137,7 +137,7 @@ fn first_category<'a>(
     feeds: &'a [FeedInfo],
     e: &Entry,
 ) -> Option<(&'a FeedInfo, &'a str)> {
-    let i = e.feed_indexes().find(|&f| f > 0)?;
+    let i = e.category_feeds().next()?;
     Some((feeds.get(i)?, config.categories.get(i - 1)?.title.as_str()))
 }
 
@@ -204,14 +204,9 @@ pub fn article(config: &Config, feeds: &[FeedInfo], e: &Entry, text: &ItemText) 
     for enc in &text.enclosures {
         main.push_str(&attachment(enc));
     }
-    let in_feeds: Vec<&FeedInfo> = e
-        .feed_indexes()
-        .filter(|&f| f > 0)
-        .filter_map(|f| feeds.get(f))
-        .collect();
+    let in_feeds: Vec<&FeedInfo> = e.category_feeds().filter_map(|f| feeds.get(f)).collect();
     let categories: Vec<String> = e
-        .feed_indexes()
-        .filter(|&f| f > 0)
+        .category_feeds()
         .filter_map(|f| Some((feeds.get(f)?, config.categories.get(f - 1)?)))
         .map(|(feed, c)| {
             format!(
