@@ -215,6 +215,10 @@ pub struct Entry {
     pub updated: DateTime<FixedOffset>,
     /// Indexes into the catalog's feeds (0 is `all`).
     pub feeds: FeedSet,
+    /// The file's content hash and the path's generation, which the state
+    /// store remembers with the rest (see `catalog::identity`).
+    pub content_hash: u64,
+    pub generation: u32,
 }
 
 /// The feeds an entry is in: `all` and a category or two, held inline
@@ -336,6 +340,8 @@ mod tests {
                 published: DateTime::UNIX_EPOCH.fixed_offset(),
                 updated: DateTime::UNIX_EPOCH.fixed_offset(),
                 feeds: FeedSet::from_slice(&[0]),
+                content_hash: 0,
+                generation: 0,
             };
             let text = ItemText {
                 own_link: own.map(String::from),

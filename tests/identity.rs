@@ -220,3 +220,31 @@ fn a_broken_edit_keeps_the_last_good_version_and_reports_it() {
     assert_eq!(c.text(kept).title, "Good");
     assert_eq!(c.problems()[0].reason, "empty file");
 }
+
+#[test]
+fn a_config_reload_keeps_guids_and_first_seen_dates() {
+    let w = World::new();
+    w.write("a.txt", &page("Moving story", "Body."), at(0));
+    w.write("undated.txt", "No Date Here\nJust a body line.\n", at(100));
+    let mut c = w.start();
+    std::fs::rename(w.root.join("a.txt"), w.root.join("b.txt")).expect("mv");
+    w.change(&mut c, "a.txt");
+    w.change(&mut c, "b.txt");
+    let guid = c.by_path("b.txt").expect("b").guid.clone();
+    let first = c.by_path("undated.txt").expect("undated").published;
+    // A reload builds the catalog anew and reads the tree again; what it
+    // remembers must not be lost on the way (the renamed file's GUID is
+    // not the one its new path would give it, and the dateless file's
+    // date is when it was first seen, not its mtime).
+    w.write(
+        "undated.txt",
+        "No Date Here\nA longer body line.\n",
+        at(7200),
+    );
+    c.reconfigure(w.config.clone());
+    c.rescan(false, false, |_| {});
+    assert_eq!(c.by_path("b.txt").expect("b").guid, guid);
+    let e = c.by_path("undated.txt").expect("undated");
+    assert_eq!(e.published, first);
+    assert_eq!(e.updated.timestamp(), 1_716_007_200);
+}

@@ -93,7 +93,8 @@ impl Catalog {
     /// entry whose file is gone (so a file renamed meanwhile takes its GUID
     /// over), then every file, `SCAN_CHUNK` at a time parsed on all cores
     /// and applied, so a whole archive's parsed articles are never in memory
-    /// at once. `seen` gets each batch before it is applied (for logging).
+    /// at once; so are their state records, handed to the store's writer
+    /// batch by batch. `seen` gets each batch before it is applied (for logging).
     /// `startup`: state records of paths no longer on disk are marked gone
     /// too, so renames done while wirefeed was stopped are recognised.
     /// `hold_back_recent`: articles that may still be being written
@@ -149,6 +150,11 @@ impl Catalog {
             });
             seen(&chunk);
             self.apply(chunk);
+            // A first start makes a record per article: handed to the
+            // writer as they come, not gathered for the whole archive.
+            if let Err(e) = self.state.flush() {
+                tracing::error!(error = %e, "state changes are kept in memory only");
+            }
         });
         (count, held)
     }

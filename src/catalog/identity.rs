@@ -26,17 +26,17 @@ pub(super) struct Ids {
     pub(super) id: Arc<str>,
     pub(super) published: DateTime<FixedOffset>,
     pub(super) updated: DateTime<FixedOffset>,
+    pub(super) generation: u32,
 }
 
 impl Catalog {
-    /// GUID, id and dates for an article, from the state store when it
-    /// remembers the path (or the content, after a rename).
-    pub(super) fn identity(&mut self, a: &Article, path: &Arc<str>) -> Ids {
+    /// GUID, id and dates for an article at `path`, from what is
+    /// `stored` for the path (its entry's record, or the state store's)
+    /// or, after a rename, the record of a vanished file with its content.
+    pub(super) fn identity(&mut self, a: &Article, path: &Arc<str>, stored: Option<Record>) -> Ids {
         let fresh_updated = a.updated.unwrap_or(a.published);
-        // What the store remembers: this path's record, or (a rename) the
-        // record of a vanished file with the same bytes.
         let mut renamed_from = None;
-        let (remembered, generation) = match self.state.get(&a.path) {
+        let (remembered, generation) = match &stored {
             Some(rec) if rec.gone && rec.hash != a.content_hash => (None, rec.generation + 1),
             Some(rec) => (Some(rec.clone()), rec.generation),
             None => match self.state.gone_with_hash(a.content_hash) {
@@ -59,6 +59,7 @@ impl Catalog {
                     id: rec.id,
                     published,
                     updated,
+                    generation,
                 }
             }
             None => Ids {
@@ -66,6 +67,7 @@ impl Catalog {
                 id: derive_id(a).into(),
                 published: a.published,
                 updated: fresh_updated,
+                generation,
             },
         };
         // The article's own id or URL is authoritative over remembered ones.
@@ -90,7 +92,7 @@ impl Catalog {
             generation,
         };
         // A restart finds most records as they were: nothing to write.
-        if self.state.get(path) != Some(&record) {
+        if stored.as_ref() != Some(&record) {
             self.state.put(path.clone(), record);
         }
         identity

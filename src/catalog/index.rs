@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use super::archive_log::Archives;
-use super::state::StateStore;
+use super::state::{Record, StateStore};
 use crate::config::Config;
 use crate::model::{Article, CategorySource, Change, Entry, FeedInfo, FeedSet, ItemText, Problem};
 use crate::parse::ParseContext;
@@ -88,9 +88,8 @@ pub struct Catalog {
     pub(super) feeds: Vec<FeedInfo>,
     /// By path, sorted: a folder's entries are one range (see
     /// [`Catalog::paths_under`]), not a scan of the whole archive.
-    /// The keys are the one shared copy of each path (the state store
-    /// holds the same `Arc<str>`); the id index and the feed orders hold
-    /// the entries themselves.
+    /// The keys are the one shared copy of each path; the id index and
+    /// the feed orders hold the entries themselves.
     pub(super) entries: BTreeMap<Arc<str>, Arc<Entry>>,
     /// By id, to serve `/articles/{id}` and keep ids unique.
     pub(super) ids: HashSet<ById>,
@@ -178,7 +177,10 @@ impl Catalog {
     /// Starts over under a new config (a reload), keeping what the state
     /// store remembers; the caller rescans.
     pub fn reconfigure(&mut self, config: Arc<Config>) {
-        let state = std::mem::replace(&mut self.state, StateStore::in_memory());
+        let mut state = std::mem::replace(&mut self.state, StateStore::in_memory());
+        for entry in self.entries.values() {
+            state.restore(entry.path.clone(), record(entry, false));
+        }
         let archives = self
             .archives
             .dir()
@@ -220,8 +222,12 @@ impl Catalog {
                 // Gone, or a draft: not (or no longer) published.
                 Change::Removed(path) | Change::Parsed(path, Ok(None)) => {
                     self.problems.remove(&path);
-                    touched.extend(self.remove(&path));
-                    self.state.mark_gone(&path);
+                    let (feeds, removed) = self.remove(&path);
+                    touched.extend(feeds);
+                    match removed {
+                        Some(entry) => self.state.put(entry.path.clone(), record(&entry, true)),
+                        None => self.state.mark_gone(&path),
+                    }
                 }
                 Change::Parsed(path, Ok(Some(article))) => {
                     self.problems.remove(&path);
@@ -242,10 +248,12 @@ impl Catalog {
         &self.ctx
     }
 
-    pub(super) fn remove(&mut self, path: &str) -> Vec<usize> {
+    /// Takes the entry at `path` out of the index; returns the feeds it
+    /// was in, and the entry.
+    pub(super) fn remove(&mut self, path: &str) -> (Vec<usize>, Option<Arc<Entry>>) {
         self.texts.remove(path);
         let Some(entry) = self.entries.remove(path) else {
-            return Vec::new();
+            return (Vec::new(), None);
         };
         self.archives.touch(&entry.path);
         if self.ids.get(&*entry.id).is_some_and(|e| &*e.0.path == path) {
@@ -255,21 +263,26 @@ impl Catalog {
         for f in entry.feed_indexes() {
             self.order[f].remove(&key);
         }
-        entry.feed_indexes().collect()
+        (entry.feed_indexes().collect(), Some(entry))
     }
 
     fn insert(&mut self, mut article: Article) -> Vec<usize> {
-        let path = self
-            .state
-            .shared_path(&article.path)
-            .unwrap_or_else(|| Arc::from(article.path.as_str()));
         let text = article.take_text();
-        let mut touched = self.remove(&path);
+        // What is remembered of the path: its entry's record, else (a
+        // restart) the one the state store read back.
+        let (mut touched, old) = self.remove(&article.path);
+        let (path, remembered) = match old {
+            Some(entry) => (entry.path.clone(), Some(record(&entry, false))),
+            None => match self.state.take(&article.path) {
+                Some((path, rec)) => (path, Some(rec)),
+                None => (Arc::from(article.path.as_str()), None),
+            },
+        };
         // A scanned article comes without its text (see [`scan`]).
         if !(text.html.is_empty() && text.summary.is_empty()) {
             self.texts.insert(path.clone(), Arc::new(text));
         }
-        let identity = self.identity(&article, &path);
+        let identity = self.identity(&article, &path, remembered);
         let feeds = self.feeds_of(&article);
         let entry = Arc::new(Entry {
             path: path.clone(),
@@ -278,6 +291,8 @@ impl Catalog {
             published: identity.published,
             updated: identity.updated,
             feeds,
+            content_hash: article.content_hash,
+            generation: identity.generation,
         });
         let key = sort_key(&entry);
         for f in entry.feed_indexes() {
@@ -414,6 +429,19 @@ impl Catalog {
 /// number of categories).
 fn feed_index(i: usize) -> u16 {
     u16::try_from(i).unwrap_or(u16::MAX)
+}
+
+/// What the state store remembers of an entry.
+pub(super) fn record(e: &Entry, gone: bool) -> Record {
+    Record {
+        guid: e.guid.clone(),
+        id: e.id.clone(),
+        published: e.published,
+        updated: e.updated,
+        hash: e.content_hash,
+        gone,
+        generation: e.generation,
+    }
 }
 
 pub(super) fn sort_key(e: &Arc<Entry>) -> SortKey {

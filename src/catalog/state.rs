@@ -2,14 +2,17 @@
 //! `state.dir`: per article path its GUID, id, first published date, last
 //! content hash and `updated` date.
 //!
-//! The whole store is held in memory and written through by a thread of
-//! its own, one transaction per batch of changes (at most one per
-//! `COMMIT_EVERY` in a burst): a commit's `fdatasync` can take long while
-//! the disk is busy, and the publisher must never wait for it between two
-//! publishes. That thread also serializes the records, and between rounds
-//! the publisher hands it only what its queue takes without waiting. The store only refines identity: if it is lost,
-//! corrupt or unwritable, GUIDs and dates fall back to what the files
-//! themselves say, and wirefeed keeps serving.
+//! The catalog's entries carry the records of the articles it holds; this
+//! store keeps in memory only the others: files that went away (rename
+//! sources), and at a restart the records read back that no scanned file
+//! has taken over yet. Changes are written through by a thread of its
+//! own, one transaction per batch (at most one per `COMMIT_EVERY` in a
+//! burst): a commit's `fdatasync` can take long while the disk is busy,
+//! and the publisher must never wait for it between two publishes. That
+//! thread also serializes the records, and between rounds the publisher
+//! hands it only what its queue takes without waiting. The store only
+//! refines identity: if it is lost, corrupt or unwritable, GUIDs and dates
+//! fall back to what the files themselves say, and wirefeed keeps serving.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
@@ -18,7 +21,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, FixedOffset};
-use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use foldhash::{HashMap, HashMapExt};
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
@@ -66,13 +69,14 @@ pub struct Record {
 pub struct StateStore {
     writer: Option<Writer>,
     path: PathBuf,
-    /// Keys are the catalog's own path strings (shared, not copied).
+    /// The records of paths the catalog does not hold (see the module
+    /// doc); a path it takes over leaves with its record ([`StateStore::take`]).
     records: HashMap<Arc<str>, Record>,
     /// The records of files gone, by content hash: where a file that shows
     /// up with the same bytes was renamed from.
     by_hash: HashMap<u64, Arc<str>>,
-    /// Paths whose record changed (or went) since the last flush.
-    pending: HashSet<Arc<str>>,
+    /// Records changed (`None`: deleted) since the last hand-over.
+    pending: HashMap<Arc<str>, Option<Record>>,
     /// A chunk the writer's full queue refused, handed over first next
     /// time: built once, not again at every round of a burst. A path
     /// changed again since is pending anew, and goes after it.
@@ -87,7 +91,7 @@ impl StateStore {
             path: PathBuf::new(),
             records: HashMap::new(),
             by_hash: HashMap::new(),
-            pending: HashSet::new(),
+            pending: HashMap::new(),
             held: None,
         }
     }
@@ -128,9 +132,9 @@ impl StateStore {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| err(&e))?;
         }
-        // Every record is kept in memory (below) and the file is only read
-        // here, so redb's own page cache (up to 1 GiB by default) would be
-        // a second copy; a small one serves the B-tree's upper levels.
+        // The file is only read here, into memory (below), so redb's own
+        // page cache (up to 1 GiB by default) would be a second copy; a
+        // small one serves the B-tree's upper levels.
         let db = redb::Builder::new()
             .set_cache_size(CACHE_BYTES)
             .create(path)
@@ -161,19 +165,35 @@ impl StateStore {
             path: path.to_path_buf(),
             records,
             by_hash,
-            pending: HashSet::new(),
+            pending: HashMap::new(),
             held: None,
         })
     }
 
-    /// The store's own copy of `path`, for the catalog to share rather
-    /// than allocate another (a restart loads every path from disk first).
-    pub fn shared_path(&self, path: &str) -> Option<Arc<str>> {
-        self.records.get_key_value(path).map(|(k, _)| k.clone())
-    }
-
+    /// The record of `path`, which the catalog does not hold.
     pub fn get(&self, path: &str) -> Option<&Record> {
         self.records.get(path)
+    }
+
+    /// Hands the record of `path` (and the store's copy of the path) to
+    /// the catalog, which holds the path from now on.
+    pub fn take(&mut self, path: &str) -> Option<(Arc<str>, Record)> {
+        let (path, rec) = self.records.remove_entry(path)?;
+        self.unindex(&path, rec.hash);
+        // Emptied as a restart's scan takes the records over.
+        if self.records.capacity() > 1024 && self.records.len() < self.records.capacity() / 4 {
+            self.records.shrink_to_fit();
+        }
+        Some((path, rec))
+    }
+
+    /// Gives the record of a path back, as it is stored (the catalog is
+    /// built anew, and takes it again).
+    pub fn restore(&mut self, path: Arc<str>, rec: Record) {
+        if rec.gone {
+            self.by_hash.insert(rec.hash, path.clone());
+        }
+        self.records.insert(path, rec);
     }
 
     /// A record of a file that went away with this content: a rename source.
@@ -183,20 +203,26 @@ impl StateStore {
         (rec.gone && rec.hash == hash).then_some((&**path, rec))
     }
 
+    /// Stores a new record for `path`: kept here when it is gone, else the
+    /// catalog's entry holds it.
     pub fn put(&mut self, path: Arc<str>, rec: Record) {
-        if rec.gone {
-            self.by_hash.insert(rec.hash, path.clone());
-        }
-        if let Some(old) = self.records.insert(path.clone(), rec) {
+        let old = match rec.gone {
+            true => {
+                self.by_hash.insert(rec.hash, path.clone());
+                self.records.insert(path.clone(), rec.clone())
+            }
+            false => self.records.remove(&path),
+        };
+        if let Some(old) = old {
             self.unindex(&path, old.hash);
         }
-        self.pending.insert(path);
+        self.pending.insert(path, Some(rec));
     }
 
     pub fn forget(&mut self, path: &str) {
         if let Some((path, rec)) = self.records.remove_entry(path) {
             self.unindex(&path, rec.hash);
-            self.pending.insert(path);
+            self.pending.insert(path, None);
         }
     }
 
@@ -212,8 +238,12 @@ impl StateStore {
         }
     }
 
+    /// Marks the record of `path` (not in the catalog) gone.
     pub fn mark_gone(&mut self, path: &str) {
         if let Some((path, rec)) = self.records.get_key_value(path) {
+            if rec.gone {
+                return;
+            }
             let (path, mut rec) = (path.clone(), rec.clone());
             rec.gone = true;
             self.put(path, rec);
@@ -267,18 +297,12 @@ impl StateStore {
             }
         }
         while !self.pending.is_empty() {
-            let paths: Vec<Arc<str>> = self.pending.iter().take(CHUNK).cloned().collect();
-            for path in &paths {
-                self.pending.remove(path);
-            }
             // Records, not their JSON: the writer thread serializes them,
             // not the publisher in the middle of a round.
+            let paths: Vec<Arc<str>> = self.pending.keys().take(CHUNK).cloned().collect();
             let rows: Rows = paths
-                .into_iter()
-                .map(|path| {
-                    let record = self.records.get(&path).cloned();
-                    (path, record)
-                })
+                .iter()
+                .filter_map(|path| self.pending.remove_entry(path))
                 .collect();
             self.held = writer.send(rows, wait).map_err(stopped)?;
             if self.held.is_some() {
@@ -442,6 +466,10 @@ mod tests {
         assert!(warning.is_none());
         s.put("a.txt".into(), rec(1));
         s.put("b.txt".into(), rec(2));
+        s.flush().expect("flush");
+        drop(s);
+        // Read back, a record the catalog has not taken is the store's.
+        let (mut s, _) = StateStore::open(dir.path());
         s.mark_gone("b.txt");
         s.flush().expect("flush");
         drop(s);
@@ -453,11 +481,16 @@ mod tests {
 
     #[test]
     fn only_gone_records_are_rename_sources() {
+        let gone = |hash| Record {
+            gone: true,
+            ..rec(hash)
+        };
         let mut s = StateStore::in_memory();
         s.put("a.txt".into(), rec(1));
         s.put("b.txt".into(), rec(1));
         assert!(s.gone_with_hash(1).is_none(), "both files are there");
-        s.mark_gone("a.txt");
+        assert!(s.get("a.txt").is_none(), "the catalog holds live records");
+        s.put("a.txt".into(), gone(1));
         // b.txt written again with the content a.txt had: a.txt is still
         // where a file with that content comes from.
         s.put("b.txt".into(), rec(1));
@@ -465,11 +498,13 @@ mod tests {
         // Taken over (the rename happened): no longer a source.
         s.forget("a.txt");
         assert!(s.gone_with_hash(1).is_none());
-        // A gone record edited back to life is no source either.
-        s.mark_gone("b.txt");
+        // A gone file that comes back is no source either.
+        s.put("b.txt".into(), gone(1));
         assert_eq!(s.gone_with_hash(1).map(|(p, _)| p), Some("b.txt"));
-        s.put("b.txt".into(), rec(2));
+        let (path, taken) = s.take("b.txt").expect("b.txt's record");
+        assert_eq!((&*path, taken), ("b.txt", gone(1)));
         assert!(s.gone_with_hash(1).is_none());
+        assert!(s.get("b.txt").is_none());
     }
 
     #[test]
