@@ -210,7 +210,7 @@ pub struct Entry {
     pub path: Arc<str>,
     /// URL-safe id: the page is `/articles/{id}`.
     pub id: Arc<str>,
-    pub guid: Arc<str>,
+    pub guid: Guid,
     pub published: DateTime<FixedOffset>,
     pub updated: DateTime<FixedOffset>,
     /// Indexes into the catalog's feeds (0 is `all`).
@@ -219,6 +219,87 @@ pub struct Entry {
     /// store remembers with the rest (see `catalog::identity`).
     pub content_hash: u64,
     pub generation: u32,
+}
+
+/// An article's GUID. Most are the `urn:uuid:` names wirefeed derives
+/// (see `catalog::identity`): those are kept as their 16 bytes, not as
+/// 45 bytes of text in an allocation of their own. The text of a GUID is
+/// its identity: `Uuid` holds exactly the texts `urn:uuid:` followed by a
+/// lowercase hyphenated UUID, `Text` every other.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Guid {
+    Uuid(uuid::Uuid),
+    Text(Arc<str>),
+}
+
+impl Guid {
+    const URN: &'static str = "urn:uuid:";
+
+    pub fn new(text: &str) -> Self {
+        let uuid = text.strip_prefix(Self::URN).and_then(|rest| {
+            uuid::Uuid::try_parse(rest)
+                .ok()
+                .filter(|u| u.hyphenated().to_string() == rest)
+        });
+        match uuid {
+            Some(uuid) => Guid::Uuid(uuid),
+            None => Guid::Text(text.into()),
+        }
+    }
+
+    /// Calls `f` with the GUID's text, built on the stack for a `Uuid`.
+    pub fn with_str<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        match self {
+            Guid::Text(text) => f(text),
+            Guid::Uuid(uuid) => {
+                let mut buf = [0u8; 45];
+                buf[..9].copy_from_slice(Self::URN.as_bytes());
+                let len = 9 + uuid.hyphenated().encode_lower(&mut buf[9..]).len();
+                // Both parts are ASCII.
+                f(std::str::from_utf8(&buf[..len]).unwrap_or_default())
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Guid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Guid::Text(text) => f.write_str(text),
+            Guid::Uuid(uuid) => write!(f, "{}{}", Self::URN, uuid.hyphenated()),
+        }
+    }
+}
+
+/// By text, as feeds order ties.
+impl Ord for Guid {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        match (self, other) {
+            // Lowercase hex sorts as the bytes it stands for.
+            (Guid::Uuid(a), Guid::Uuid(b)) => a.cmp(b),
+            (Guid::Text(a), Guid::Text(b)) => a.cmp(b),
+            _ => self.with_str(|a| other.with_str(|b| a.cmp(b))),
+        }
+    }
+}
+
+impl PartialOrd for Guid {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Serialize for Guid {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Guid {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Ok(Guid::new(&text))
+    }
 }
 
 /// The feeds an entry is in: `all` and a category or two, held inline
@@ -325,6 +406,38 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_guid_is_its_text_however_it_is_kept() {
+        let texts = [
+            "urn:uuid:48b24d91-fcc0-50e1-845d-51d9a5425286",
+            "urn:uuid:48B24D91-FCC0-50E1-845D-51D9A5425286",
+            "urn:uuid:48b24d91fcc050e1845d51d9a5425286",
+            "urn:uuid:00000000-0000-0000-0000-000000000000",
+            "urn:uuid:ffffffff-ffff-ffff-ffff-ffffffffffff",
+            "urn:uuid:",
+            "urn:uuid:a",
+            "urn:uuid:48b24d91-fcc0-50e1-845d-51d9a5425286x",
+            "https://news.test/world/story",
+            "tag:news.test,2024:1",
+        ];
+        let guids: Vec<Guid> = texts.iter().map(|t| Guid::new(t)).collect();
+        assert!(matches!(guids[0], Guid::Uuid(_)));
+        assert!(matches!(guids[1], Guid::Text(_)), "kept as written");
+        for (g, t) in guids.iter().zip(texts) {
+            assert_eq!(g.to_string(), t);
+            g.with_str(|s| assert_eq!(s, t));
+            let json = serde_json::to_string(g).expect("json");
+            assert_eq!(serde_json::from_str::<Guid>(&json).expect("back"), *g);
+        }
+        // Ordered, and equal, as their texts are.
+        for (a, ta) in guids.iter().zip(texts) {
+            for (b, tb) in guids.iter().zip(texts) {
+                assert_eq!(a.cmp(b), ta.cmp(tb), "{ta} vs {tb}");
+                assert_eq!(a == b, ta == tb);
+            }
+        }
+    }
+
+    #[test]
     fn an_item_link_is_its_page_with_the_id_percent_encoded() {
         let config = Config::from_str_with_env(
             "[site]\ntitle='t'\nbase_url='https://news.test/wire/'\ntimezone='UTC'\n",
@@ -336,7 +449,7 @@ mod tests {
             let entry = Entry {
                 path: "a.txt".into(),
                 id: id.into(),
-                guid: "g".into(),
+                guid: Guid::new("g"),
                 published: DateTime::UNIX_EPOCH.fixed_offset(),
                 updated: DateTime::UNIX_EPOCH.fixed_offset(),
                 feeds: FeedSet::from_slice(&[0]),

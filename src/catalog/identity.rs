@@ -15,14 +15,14 @@ use chrono::{DateTime, FixedOffset};
 
 use super::index::Catalog;
 use super::state::Record;
-use crate::model::Article;
+use crate::model::{Article, Guid};
 
 /// Namespace for wirefeed's UUIDv5 GUIDs (a fixed random UUID).
 const GUID_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x3f0c_9a52_6b1e_4d27_9a4f_1c8e_5b2d_7e61);
 
 /// What [`Catalog::identity`] assigns an article.
 pub(super) struct Ids {
-    pub(super) guid: Arc<str>,
+    pub(super) guid: Guid,
     pub(super) id: Arc<str>,
     pub(super) published: DateTime<FixedOffset>,
     pub(super) updated: DateTime<FixedOffset>,
@@ -63,7 +63,7 @@ impl Catalog {
                 }
             }
             None => Ids {
-                guid: derive_guid(a, generation).into(),
+                guid: derive_guid(a, generation),
                 id: derive_id(a).into(),
                 published: a.published,
                 updated: fresh_updated,
@@ -72,7 +72,7 @@ impl Catalog {
         };
         // The article's own id or URL is authoritative over remembered ones.
         if a.id.is_some() || a.link.is_some() {
-            identity.guid = derive_guid(a, 0).into();
+            identity.guid = derive_guid(a, 0);
         }
         if a.id.is_some() {
             identity.id = derive_id(a).into();
@@ -110,28 +110,25 @@ impl Catalog {
     }
 }
 
-fn derive_guid(a: &Article, generation: u32) -> String {
+fn derive_guid(a: &Article, generation: u32) -> Guid {
     if let Some(id) = &a.id {
         if url::Url::parse(id).is_ok() {
-            return id.clone();
+            return Guid::new(id);
         }
-        return format!(
-            "urn:uuid:{}",
-            uuid::Uuid::new_v5(&GUID_NAMESPACE, format!("id:{id}").as_bytes())
-        );
+        return Guid::Uuid(uuid::Uuid::new_v5(
+            &GUID_NAMESPACE,
+            format!("id:{id}").as_bytes(),
+        ));
     }
     if let Some(link) = &a.link {
-        return link.clone();
+        return Guid::new(link);
     }
     let name = if generation == 0 {
         format!("path:{}", a.path)
     } else {
         format!("path:{}#{generation}", a.path)
     };
-    format!(
-        "urn:uuid:{}",
-        uuid::Uuid::new_v5(&GUID_NAMESPACE, name.as_bytes())
-    )
+    Guid::Uuid(uuid::Uuid::new_v5(&GUID_NAMESPACE, name.as_bytes()))
 }
 
 /// Lowercase letters and digits joined by `-`: `world/Putin Visit.txt` →

@@ -15,7 +15,9 @@ use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use super::archive_log::Archives;
 use super::state::{Record, StateStore};
 use crate::config::Config;
-use crate::model::{Article, CategorySource, Change, Entry, FeedInfo, FeedSet, ItemText, Problem};
+use crate::model::{
+    Article, CategorySource, Change, Entry, FeedInfo, FeedSet, Guid, ItemText, Problem,
+};
 use crate::parse::ParseContext;
 
 /// An entry in a feed's order: newest `published` first, ties by GUID,
@@ -25,7 +27,7 @@ use crate::parse::ParseContext;
 pub(super) struct SortKey(pub(super) Arc<Entry>);
 
 impl SortKey {
-    fn rank(&self) -> (Reverse<i64>, &str, &str) {
+    fn rank(&self) -> (Reverse<i64>, &Guid, &str) {
         let e = &self.0;
         (Reverse(e.published.timestamp()), &e.guid, &e.path)
     }

@@ -26,6 +26,8 @@ use foldhash::{HashMap, HashMapExt};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
+use crate::model::Guid;
+
 const RECORDS: TableDefinition<&str, &[u8]> = TableDefinition::new("records");
 const FILE_NAME: &str = "state.redb";
 /// redb's page cache: enough for the B-tree's upper levels.
@@ -51,7 +53,7 @@ pub enum StateError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
     /// Shared with the catalog's entry (one copy per article).
-    pub guid: Arc<str>,
+    pub guid: Guid,
     pub id: Arc<str>,
     /// Stored as RFC 3339, offset kept.
     pub published: DateTime<FixedOffset>,
@@ -449,7 +451,7 @@ mod tests {
 
     fn rec(hash: u64) -> Record {
         Record {
-            guid: "g".into(),
+            guid: Guid::new("g"),
             id: "i".into(),
             published: DateTime::parse_from_rfc3339("2024-05-14T14:10:00+05:00").expect("date"),
             updated: DateTime::parse_from_rfc3339("2024-05-14T14:11:00+05:00").expect("date"),

@@ -42,7 +42,7 @@ struct Hub<'a> {
 
 #[derive(Serialize)]
 struct Item<'a> {
-    id: &'a str,
+    id: String,
     url: String,
     title: &'a str,
     content_html: &'a str,
@@ -133,7 +133,7 @@ fn feed<'a>(doc: &'a View) -> JsonFeed<'a> {
 
 fn item<'a>(config: &'a Config, e: &'a Entry, text: &'a ItemText) -> Item<'a> {
     Item {
-        id: &e.guid,
+        id: e.guid.to_string(),
         url: e.link(config, text),
         title: &text.title,
         content_html: &text.html,

@@ -130,7 +130,7 @@ fn item(config: &Config, e: &Entry, text: &ItemText) -> Item {
         .guid(Some(
             GuidBuilder::default()
                 .value(e.guid.to_string())
-                .permalink(*e.guid == link)
+                .permalink(e.guid.with_str(|guid| guid == link))
                 .build(),
         ))
         .link(Some(link))
