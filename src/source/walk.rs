@@ -14,7 +14,6 @@ pub fn list_articles(root: &Path) -> Vec<PathBuf> {
 pub fn article_files(root: &Path) -> impl Iterator<Item = PathBuf> + Send {
     walkdir::WalkDir::new(root)
         .follow_links(false)
-        .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
         .filter_map(Result::ok)
