@@ -192,11 +192,9 @@ impl Catalog {
     }
 
     fn forget_missing(&mut self, on_disk: &HashSet<String>) {
-        for path in self.state.live_paths() {
-            if !on_disk.contains(&*path) {
-                self.state.mark_gone(&path);
-            }
-        }
+        let entries = &self.entries;
+        self.state
+            .mark_gone_unless(|path| on_disk.contains(path) || entries.contains_key(path));
     }
 }
 

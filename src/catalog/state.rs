@@ -2,11 +2,11 @@
 //! `state.dir`: per article path its GUID, id, first published date, last
 //! content hash and `updated` date.
 //!
-//! The catalog's entries carry the records of the articles it holds; this
-//! store keeps in memory only the others: files that went away (rename
-//! sources), and at a restart the records read back that no scanned file
-//! has taken over yet. Changes are written through by a thread of its
-//! own, one transaction per batch (at most one per `COMMIT_EVERY` in a
+//! The catalog's entries carry the records of the articles it holds. This
+//! store keeps in memory only the records of files that went away (rename
+//! sources) and those a reload gives back; a path the catalog does not
+//! hold (a restart's scan) has its record read from the file when it shows
+//! up. Changes are written through by a thread of its own, one transaction per batch (at most one per `COMMIT_EVERY` in a
 //! burst): a commit's `fdatasync` can take long while the disk is busy,
 //! and the publisher must never wait for it between two publishes. That
 //! thread also serializes the records, and between rounds the publisher
@@ -21,7 +21,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, FixedOffset};
-use foldhash::{HashMap, HashMapExt};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
@@ -70,10 +70,16 @@ pub struct Record {
 
 pub struct StateStore {
     writer: Option<Writer>,
+    /// Read by [`StateStore::take`] and friends, written by the writer.
+    db: Option<Arc<Database>>,
     path: PathBuf,
-    /// The records of paths the catalog does not hold (see the module
-    /// doc); a path it takes over leaves with its record ([`StateStore::take`]).
+    /// The records of gone files, and those a reload gave back (see the
+    /// module doc); a path the catalog takes over leaves with its record
+    /// ([`StateStore::take`]).
     records: HashMap<Arc<str>, Record>,
+    /// Paths whose record was deleted while running: the file may hold it
+    /// until the writer's commit.
+    forgotten: HashSet<Arc<str>>,
     /// The records of files gone, by content hash: where a file that shows
     /// up with the same bytes was renamed from.
     by_hash: HashMap<u64, Arc<str>>,
@@ -90,8 +96,10 @@ impl StateStore {
     pub fn in_memory() -> Self {
         StateStore {
             writer: None,
+            db: None,
             path: PathBuf::new(),
             records: HashMap::new(),
+            forgotten: HashSet::new(),
             by_hash: HashMap::new(),
             pending: HashMap::new(),
             held: None,
@@ -134,9 +142,10 @@ impl StateStore {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| err(&e))?;
         }
-        // The file is only read here, into memory (below), so redb's own
-        // page cache (up to 1 GiB by default) would be a second copy; a
-        // small one serves the B-tree's upper levels.
+        // Records are read once a path at most (a restart's scan), so
+        // redb's own page cache (up to 1 GiB by default) would mostly keep
+        // what is not read again; a small one serves the B-tree's upper
+        // levels.
         let db = redb::Builder::new()
             .set_cache_size(CACHE_BYTES)
             .create(path)
@@ -148,10 +157,11 @@ impl StateStore {
             tx.commit().map_err(|e| err(&e))?;
             let tx = db.begin_read().map_err(|e| err(&e))?;
             let table = tx.open_table(RECORDS).map_err(|e| err(&e))?;
+            // Only the records of gone files stay in memory: the rename
+            // sources.
             for row in table.iter().map_err(|e| err(&e))? {
                 let (k, v) = row.map_err(|e| err(&e))?;
-                // A record we cannot read is only a lost refinement.
-                if let Ok(rec) = serde_json::from_slice::<Record>(v.value()) {
+                if let Some(rec) = decode(v.value()).filter(|r| r.gone) {
                     records.insert(Arc::from(k.value()), rec);
                 }
             }
@@ -161,11 +171,14 @@ impl StateStore {
             .filter(|(_, r)| r.gone)
             .map(|(p, r)| (r.hash, p.clone()))
             .collect();
-        let writer = Writer::spawn(db, path.to_path_buf()).map_err(|e| err(&e))?;
+        let db = Arc::new(db);
+        let writer = Writer::spawn(db.clone(), path.to_path_buf()).map_err(|e| err(&e))?;
         Ok(StateStore {
             writer: Some(writer),
+            db: Some(db),
             path: path.to_path_buf(),
             records,
+            forgotten: HashSet::new(),
             by_hash,
             pending: HashMap::new(),
             held: None,
@@ -173,25 +186,50 @@ impl StateStore {
     }
 
     /// The record of `path`, which the catalog does not hold.
-    pub fn get(&self, path: &str) -> Option<&Record> {
-        self.records.get(path)
+    pub fn get(&self, path: &str) -> Option<Record> {
+        if let Some(rec) = self.records.get(path) {
+            return Some(rec.clone());
+        }
+        if self.forgotten.contains(path) {
+            return None;
+        }
+        self.read(path)
+    }
+
+    /// The record of `path` as the file holds it. Every change since it
+    /// was opened is elsewhere: in the catalog's entry, in `records`, or
+    /// in `forgotten`.
+    fn read(&self, path: &str) -> Option<Record> {
+        let db = self.db.as_ref()?;
+        let found = db
+            .begin_read()
+            .map_err(|e| e.to_string())
+            .and_then(|tx| tx.open_table(RECORDS).map_err(|e| e.to_string()))
+            .and_then(|table| {
+                let row = table.get(path).map_err(|e| e.to_string())?;
+                Ok(row.and_then(|v| decode(v.value())))
+            });
+        // A record we cannot read is only a lost refinement.
+        found.unwrap_or_else(|message| {
+            tracing::warn!(path = %self.path.display(), error = %message, "cannot read the state store");
+            None
+        })
     }
 
     /// Hands the record of `path` (and the store's copy of the path) to
     /// the catalog, which holds the path from now on.
     pub fn take(&mut self, path: &str) -> Option<(Arc<str>, Record)> {
-        let (path, rec) = self.records.remove_entry(path)?;
+        let Some((path, rec)) = self.records.remove_entry(path) else {
+            return self.get(path).map(|rec| (Arc::from(path), rec));
+        };
         self.unindex(&path, rec.hash);
-        // Emptied as a restart's scan takes the records over.
-        if self.records.capacity() > 1024 && self.records.len() < self.records.capacity() / 4 {
-            self.records.shrink_to_fit();
-        }
         Some((path, rec))
     }
 
     /// Gives the record of a path back, as it is stored (the catalog is
     /// built anew, and takes it again).
     pub fn restore(&mut self, path: Arc<str>, rec: Record) {
+        self.forgotten.remove(&path);
         if rec.gone {
             self.by_hash.insert(rec.hash, path.clone());
         }
@@ -208,6 +246,7 @@ impl StateStore {
     /// Stores a new record for `path`: kept here when it is gone, else the
     /// catalog's entry holds it.
     pub fn put(&mut self, path: Arc<str>, rec: Record) {
+        self.forgotten.remove(&path);
         let old = match rec.gone {
             true => {
                 self.by_hash.insert(rec.hash, path.clone());
@@ -224,6 +263,7 @@ impl StateStore {
     pub fn forget(&mut self, path: &str) {
         if let Some((path, rec)) = self.records.remove_entry(path) {
             self.unindex(&path, rec.hash);
+            self.forgotten.insert(path.clone());
             self.pending.insert(path, None);
         }
     }
@@ -242,23 +282,47 @@ impl StateStore {
 
     /// Marks the record of `path` (not in the catalog) gone.
     pub fn mark_gone(&mut self, path: &str) {
-        if let Some((path, rec)) = self.records.get_key_value(path) {
-            if rec.gone {
-                return;
-            }
-            let (path, mut rec) = (path.clone(), rec.clone());
+        if let Some(mut rec) = self.get(path).filter(|r| !r.gone) {
             rec.gone = true;
-            self.put(path, rec);
+            self.put(path.into(), rec);
         }
     }
 
-    /// Paths the store knows and does not already consider gone.
-    pub fn live_paths(&self) -> Vec<Arc<str>> {
-        self.records
-            .iter()
-            .filter(|(_, r)| !r.gone)
-            .map(|(p, _)| p.clone())
-            .collect()
+    /// Marks gone the records of files the catalog does not hold that
+    /// `on_disk` does not have either: what went away while wirefeed was
+    /// stopped. Reads the whole file once, keeping none of it.
+    pub fn mark_gone_unless(&mut self, on_disk: impl Fn(&str) -> bool) {
+        let Some(db) = self.db.clone() else {
+            return;
+        };
+        let mut went: Vec<(Arc<str>, Record)> = Vec::new();
+        let read = db
+            .begin_read()
+            .map_err(|e| e.to_string())
+            .and_then(|tx| tx.open_table(RECORDS).map_err(|e| e.to_string()))
+            .and_then(|table| {
+                for row in table.iter().map_err(|e| e.to_string())? {
+                    let (k, v) = row.map_err(|e| e.to_string())?;
+                    let path = k.value();
+                    if on_disk(path)
+                        || self.records.contains_key(path)
+                        || self.forgotten.contains(path)
+                    {
+                        continue;
+                    }
+                    if let Some(rec) = decode(v.value()).filter(|r| !r.gone) {
+                        went.push((path.into(), rec));
+                    }
+                }
+                Ok(())
+            });
+        if let Err(message) = read {
+            tracing::warn!(path = %self.path.display(), error = %message, "cannot read the state store");
+        }
+        for (path, mut rec) in went {
+            rec.gone = true;
+            self.put(path, rec);
+        }
     }
 
     /// Hands every pending change to the writer thread, which commits them
@@ -324,6 +388,11 @@ impl Drop for StateStore {
     }
 }
 
+/// A stored record; `None` for one we cannot read, only a lost refinement.
+fn decode(json: &[u8]) -> Option<Record> {
+    serde_json::from_slice(json).ok()
+}
+
 /// Records by path; `None` deletes the path's record.
 type Rows = Vec<(Arc<str>, Option<Record>)>;
 
@@ -334,7 +403,7 @@ struct Writer {
 }
 
 impl Writer {
-    fn spawn(db: Database, path: PathBuf) -> std::io::Result<Self> {
+    fn spawn(db: Arc<Database>, path: PathBuf) -> std::io::Result<Self> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Rows>(QUEUE);
         let thread = std::thread::Builder::new()
             .name("wirefeed-state".into())
@@ -476,9 +545,41 @@ mod tests {
         s.flush().expect("flush");
         drop(s);
         let (s, _) = StateStore::open(dir.path());
-        assert_eq!(s.get("a.txt"), Some(&rec(1)));
+        assert_eq!(s.get("a.txt"), Some(rec(1)));
         assert_eq!(s.gone_with_hash(2).map(|(p, _)| p), Some("b.txt"));
         assert!(s.gone_with_hash(1).is_none());
+    }
+
+    #[test]
+    fn records_left_on_file_are_read_when_asked_for() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (mut s, _) = StateStore::open(dir.path());
+        s.put("kept.txt".into(), rec(1));
+        s.put("went.txt".into(), rec(2));
+        s.put("moved.txt".into(), rec(3));
+        s.flush().expect("flush");
+        drop(s);
+        // Restarted: kept.txt is still there, went.txt and moved.txt are
+        // not, and a file with moved.txt's content showed up elsewhere.
+        let (mut s, _) = StateStore::open(dir.path());
+        assert!(s.gone_with_hash(2).is_none());
+        s.mark_gone_unless(|path| path == "kept.txt");
+        assert_eq!(s.gone_with_hash(2).map(|(p, _)| p), Some("went.txt"));
+        assert_eq!(
+            s.take("kept.txt").map(|(p, r)| (p.to_string(), r)),
+            Some(("kept.txt".into(), rec(1)))
+        );
+        assert_eq!(s.gone_with_hash(3).map(|(p, _)| p), Some("moved.txt"));
+        s.forget("moved.txt");
+        // Deleted, whether or not the writer has committed that yet.
+        assert!(s.get("moved.txt").is_none());
+        assert!(s.take("moved.txt").is_none());
+        s.flush().expect("flush");
+        drop(s);
+        let (s, _) = StateStore::open(dir.path());
+        assert!(s.get("moved.txt").is_none());
+        assert_eq!(s.gone_with_hash(2).map(|(p, _)| p), Some("went.txt"));
+        assert_eq!(s.get("kept.txt"), Some(rec(1)));
     }
 
     #[test]
@@ -533,7 +634,7 @@ mod tests {
         let (s, _) = StateStore::open(dir.path());
         for i in 0..n {
             let want = if i % 3 == 0 { rec(i + n) } else { rec(i) };
-            assert_eq!(s.get(&format!("{i}.txt")), Some(&want), "record {i}");
+            assert_eq!(s.get(&format!("{i}.txt")), Some(want), "record {i}");
         }
     }
 
