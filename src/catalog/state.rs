@@ -201,14 +201,10 @@ impl StateStore {
     /// in `forgotten`.
     fn read(&self, path: &str) -> Option<Record> {
         let db = self.db.as_ref()?;
-        let found = db
-            .begin_read()
-            .map_err(|e| e.to_string())
-            .and_then(|tx| tx.open_table(RECORDS).map_err(|e| e.to_string()))
-            .and_then(|table| {
-                let row = table.get(path).map_err(|e| e.to_string())?;
-                Ok(row.and_then(|v| decode(v.value())))
-            });
+        let found = read_table(db).and_then(|table| {
+            let row = table.get(path).map_err(|e| e.to_string())?;
+            Ok(row.and_then(|v| decode(v.value())))
+        });
         // A record we cannot read is only a lost refinement.
         found.unwrap_or_else(|message| {
             tracing::warn!(path = %self.path.display(), error = %message, "cannot read the state store");
@@ -296,26 +292,20 @@ impl StateStore {
             return;
         };
         let mut went: Vec<(Arc<str>, Record)> = Vec::new();
-        let read = db
-            .begin_read()
-            .map_err(|e| e.to_string())
-            .and_then(|tx| tx.open_table(RECORDS).map_err(|e| e.to_string()))
-            .and_then(|table| {
-                for row in table.iter().map_err(|e| e.to_string())? {
-                    let (k, v) = row.map_err(|e| e.to_string())?;
-                    let path = k.value();
-                    if on_disk(path)
-                        || self.records.contains_key(path)
-                        || self.forgotten.contains(path)
-                    {
-                        continue;
-                    }
-                    if let Some(rec) = decode(v.value()).filter(|r| !r.gone) {
-                        went.push((path.into(), rec));
-                    }
+        let read = read_table(&db).and_then(|table| {
+            for row in table.iter().map_err(|e| e.to_string())? {
+                let (k, v) = row.map_err(|e| e.to_string())?;
+                let path = k.value();
+                if on_disk(path) || self.records.contains_key(path) || self.forgotten.contains(path)
+                {
+                    continue;
                 }
-                Ok(())
-            });
+                if let Some(rec) = decode(v.value()).filter(|r| !r.gone) {
+                    went.push((path.into(), rec));
+                }
+            }
+            Ok(())
+        });
         if let Err(message) = read {
             tracing::warn!(path = %self.path.display(), error = %message, "cannot read the state store");
         }
@@ -386,6 +376,12 @@ impl Drop for StateStore {
             writer.finish();
         }
     }
+}
+
+/// The records as the last commit left them.
+fn read_table(db: &Database) -> Result<redb::ReadOnlyTable<&'static str, &'static [u8]>, String> {
+    let tx = db.begin_read().map_err(|e| e.to_string())?;
+    tx.open_table(RECORDS).map_err(|e| e.to_string())
 }
 
 /// A stored record; `None` for one we cannot read, only a lost refinement.
