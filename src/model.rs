@@ -236,11 +236,12 @@ impl Guid {
     const URN: &'static str = "urn:uuid:";
 
     pub fn new(text: &str) -> Self {
-        let uuid = text.strip_prefix(Self::URN).and_then(|rest| {
-            uuid::Uuid::try_parse(rest)
-                .ok()
-                .filter(|u| u.hyphenated().to_string() == rest)
-        });
+        // 36 characters parse only as the hyphenated form; lowercase is
+        // how `with_str` writes it back.
+        let uuid = text
+            .strip_prefix(Self::URN)
+            .filter(|rest| rest.len() == 36 && !rest.bytes().any(|b| b.is_ascii_uppercase()))
+            .and_then(|rest| uuid::Uuid::try_parse(rest).ok());
         match uuid {
             Some(uuid) => Guid::Uuid(uuid),
             None => Guid::Text(text.into()),
@@ -264,10 +265,7 @@ impl Guid {
 
 impl std::fmt::Display for Guid {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Guid::Text(text) => f.write_str(text),
-            Guid::Uuid(uuid) => write!(f, "{}{}", Self::URN, uuid.hyphenated()),
-        }
+        self.with_str(|text| f.write_str(text))
     }
 }
 
