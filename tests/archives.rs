@@ -429,6 +429,54 @@ fn archive_pages_survive_a_restart_and_are_what_build_writes() {
 }
 
 #[test]
+fn an_article_replacing_a_deleted_one_at_its_path_and_date_is_archived_too() {
+    let site = site(5, 7);
+    for n in 0..30 {
+        write(&site, n, "v1");
+    }
+    let mut d = Daemon::start_site(site);
+    // Story 4 is in the first archive page. It is deleted, and another
+    // article, dated the same, takes its path: a new GUID, below the
+    // window, and in no page yet.
+    d.wait_archives_stored();
+    fs::remove_file(d.site.article_path(&article(4, "v1").0)).expect("delete");
+    assert!(
+        eventually(|| d.get("/articles/pakistan-story-004.html").status == 404),
+        "the deletion never showed"
+    );
+    write(&d.site, 4, "replaced");
+    d.wait_feed("/feeds/all.rss", "the new article", |b| {
+        b.contains("Story 004 replaced")
+    });
+    // Two newer stories complete the next page, which holds it.
+    for n in [100, 101] {
+        write(&d.site, n, "v1");
+    }
+    d.wait_feed("/feeds/all.rss", "the newer stories", |b| {
+        b.contains("Story 101 v1")
+    });
+    // Walking the archive finds each article once, before and after a
+    // restart (which reads the complete pages back from their log).
+    let check = |d: &Daemon| {
+        d.wait_archives_stored();
+        let docs = walk(d, "/feeds/all.json");
+        let (kept, copies) = reconcile(&docs);
+        for title in ["Story 004 v1", "Story 004 replaced", "Story 003 v1"] {
+            let ids: Vec<&String> = kept
+                .iter()
+                .filter(|(_, t)| *t == title)
+                .map(|(id, _)| id)
+                .collect();
+            assert_eq!(ids.len(), 1, "{title}: {ids:?}");
+            assert_eq!(copies[ids[0]], 1, "{title} met more than once");
+        }
+    };
+    check(&d);
+    d.restart_in_place();
+    check(&d);
+}
+
+#[test]
 fn a_config_change_rebuilds_the_archive_pages_and_publishing_goes_on() {
     let site = site(10, 10);
     for n in 0..80 {

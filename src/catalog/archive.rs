@@ -22,7 +22,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use foldhash::HashSet;
 
-use super::archive_log::{path_key, version, FeedLog, PageMeta, PageWork};
+use super::archive_log::{frozen_key_of, FeedLog, PageMeta, PageWork};
 use super::index::{sort_key, Catalog, SortKey};
 use crate::model::Entry;
 
@@ -79,7 +79,7 @@ impl Catalog {
                 let entry = &key.0;
                 if !below(entry)
                     || log.pending.contains(&entry.path)
-                    || log.frozen.get(&path_key(&entry.path)) == Some(&version(entry))
+                    || log.frozen.contains(&frozen_key_of(entry))
                 {
                     continue;
                 }
@@ -133,7 +133,7 @@ fn complete_page(
 ) -> PageWork {
     let entries = sorted(entries, log.pending.drain());
     for e in &entries {
-        log.frozen.insert(path_key(&e.path), version(e));
+        log.frozen.insert(frozen_key_of(e));
     }
     let number = log.complete.len() + 1;
     log.complete.push(PageMeta { number });

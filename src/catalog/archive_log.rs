@@ -12,7 +12,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use foldhash::{HashMap, HashSet};
+use foldhash::HashSet;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
@@ -40,7 +40,15 @@ enum Line {
     /// First line: the settings the pages were rendered under.
     Config { fingerprint: u64 },
     /// An article of the page being completed.
-    Item { path: String, version: i64 },
+    Item {
+        path: String,
+        /// The path's generation (see `catalog::identity`): a new article
+        /// at the path of a deleted one is not archived by the old one's
+        /// pages.
+        #[serde(default, skip_serializing_if = "is_first")]
+        generation: u32,
+        version: i64,
+    },
     /// The page made of the items since the previous page line.
     Page(PageMeta),
 }
@@ -52,10 +60,11 @@ pub(super) struct FeedLog {
     pub(super) complete: Vec<PageMeta>,
     /// Pages 1..=stored are stored (and logged); the others wait for it.
     pub(super) stored: usize,
-    /// Each article's version in the newest complete page holding it.
-    /// By [`path_key`]: a history of a million articles is not held as
-    /// strings.
-    pub(super) frozen: HashMap<u64, i64>,
+    /// Each article version some complete page holds, by [`frozen_key`]:
+    /// a history of a million articles is not held as strings. Versions
+    /// only move forward, so an article is archived as it is now exactly
+    /// when its current version is here.
+    pub(super) frozen: HashSet<u64>,
     /// Below the window, not in a complete page yet (fewer than a page).
     pub(super) pending: HashSet<Arc<str>>,
     /// The subscription window at the last step.
@@ -90,9 +99,20 @@ fn fingerprint(config: &Config, slug: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64(shape.to_string().as_bytes())
 }
 
-/// An article path as the archive log's memory keeps it.
-pub(super) fn path_key(path: &str) -> u64 {
-    xxhash_rust::xxh3::xxh3_64(path.as_bytes())
+/// An article version (path, generation and [`version`]) as the archive
+/// log's memory keeps it.
+pub(super) fn frozen_key(path: &str, generation: u32, version: i64) -> u64 {
+    let seed = (version as u64).rotate_left(32) ^ u64::from(generation);
+    xxhash_rust::xxh3::xxh3_64_with_seed(path.as_bytes(), seed)
+}
+
+fn is_first(generation: &u32) -> bool {
+    *generation == 0
+}
+
+/// The [`frozen_key`] of `entry` as it is now.
+pub(super) fn frozen_key_of(entry: &Entry) -> u64 {
+    frozen_key(&entry.path, entry.generation, version(entry))
 }
 
 /// An article's version: its `updated` date moves whenever its bytes change.
@@ -187,7 +207,7 @@ impl FeedLog {
             Ok(Line::Config { fingerprint: f }) if f == fingerprint && line.ends_with('\n') => {}
             _ => return Ok(None),
         }
-        let (mut page, mut at): (Vec<(u64, i64)>, u64) = (Vec::new(), end);
+        let (mut page, mut at): (Vec<u64>, u64) = (Vec::new(), end);
         loop {
             line.clear();
             let n = reader.read_line(&mut line)? as u64;
@@ -196,7 +216,11 @@ impl FeedLog {
             }
             at += n;
             match serde_json::from_str(&line) {
-                Ok(Line::Item { path, version }) => page.push((path_key(&path), version)),
+                Ok(Line::Item {
+                    path,
+                    generation,
+                    version,
+                }) => page.push(frozen_key(&path, generation, version)),
                 Ok(Line::Page(meta)) if meta.number == self.complete.len() + 1 => {
                     self.frozen.extend(page.drain(..));
                     self.complete.push(meta);
@@ -217,6 +241,7 @@ impl FeedLog {
         let mut text = String::new();
         let items = entries.iter().map(|e| Line::Item {
             path: e.path.to_string(),
+            generation: e.generation,
             version: version(e),
         });
         for line in items.chain([Line::Page(meta.clone())]) {
@@ -241,6 +266,7 @@ mod tests {
         let line = |l: &Line| serde_json::to_string(l).expect("json") + "\n";
         let item = |p: &str| Line::Item {
             path: p.into(),
+            generation: 0,
             version: 1,
         };
         let page = |number| Line::Page(PageMeta { number });
