@@ -221,6 +221,31 @@ pub struct Entry {
     pub generation: u32,
 }
 
+/// An entry found by its id: in a set, one pointer per article keyed by
+/// the id it already holds (the catalog's id index, the site's pages).
+#[derive(Debug, Clone)]
+pub struct ById(pub Arc<Entry>);
+
+impl std::borrow::Borrow<str> for ById {
+    fn borrow(&self) -> &str {
+        &self.0.id
+    }
+}
+
+impl std::hash::Hash for ById {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.id.hash(state);
+    }
+}
+
+impl PartialEq for ById {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.id == other.0.id
+    }
+}
+
+impl Eq for ById {}
+
 /// An article's GUID. Most are the `urn:uuid:` names wirefeed derives
 /// (see `catalog::identity`): those are kept as their 16 bytes, not as
 /// 45 bytes of text in an allocation of their own. The text of a GUID is

@@ -1,10 +1,8 @@
 //! The index: every article's entry by path, its id, its place in each
 //! feed's order, and the problems of the files that are not articles.
 
-use std::borrow::Borrow;
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BTreeSet};
-use std::hash::{Hash, Hasher};
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::Arc;
@@ -16,7 +14,7 @@ use super::archive_log::Archives;
 use super::state::{Record, StateStore};
 use crate::config::Config;
 use crate::model::{
-    Article, CategorySource, Change, Entry, FeedInfo, FeedSet, Guid, ItemText, Problem,
+    Article, ById, CategorySource, Change, Entry, FeedInfo, FeedSet, Guid, ItemText, Problem,
 };
 use crate::parse::ParseContext;
 
@@ -60,30 +58,6 @@ impl PartialEq for SortKey {
 }
 
 impl Eq for SortKey {}
-
-/// An entry in the id index, found by its id.
-#[derive(Debug)]
-pub(super) struct ById(pub(super) Arc<Entry>);
-
-impl Borrow<str> for ById {
-    fn borrow(&self) -> &str {
-        &self.0.id
-    }
-}
-
-impl Hash for ById {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.0.id.hash(state);
-    }
-}
-
-impl PartialEq for ById {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.id == other.0.id
-    }
-}
-
-impl Eq for ById {}
 
 pub struct Catalog {
     pub(super) config: Arc<Config>,

@@ -62,7 +62,7 @@ impl Publisher {
         let pages = self
             .catalog
             .entries()
-            .map(|e| (e.id.clone(), e.clone()))
+            .map(|e| crate::model::ById(e.clone()))
             .collect();
         self.site.set_pages(pages);
         scanned

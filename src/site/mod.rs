@@ -13,7 +13,7 @@ mod compress;
 mod published;
 mod resource;
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -31,7 +31,7 @@ pub use resource::{Encoding, Resource};
 use crate::catalog;
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::model::{page_key, Entry, FeedInfo};
+use crate::model::{page_key, ById, Entry, FeedInfo};
 use crate::parse::ParseContext;
 use crate::render;
 use changes::Changes;
@@ -41,7 +41,7 @@ use published::Published;
 pub struct Site {
     published: Published,
     /// Article pages by id (rendered on request; they are not feeds).
-    pages: RwLock<HashMap<Arc<str>, Arc<Entry>>>,
+    pages: RwLock<HashSet<ById>>,
     config: ArcSwap<Config>,
     /// The config's feeds (the article pages link them).
     feeds: ArcSwap<Vec<FeedInfo>>,
@@ -67,7 +67,7 @@ impl Site {
         let archive_reader = Arc::new(archive::Reader::new());
         Site {
             published: Published::new(),
-            pages: RwLock::new(HashMap::new()),
+            pages: RwLock::new(HashSet::new()),
             parse_ctx: ArcSwap::from_pointee(ParseContext::from_config(&config)),
             cache_control: ArcSwap::from_pointee(cache_control(&config)),
             hub_links: ArcSwap::from_pointee(hub_links(&config)),
@@ -135,7 +135,7 @@ impl Site {
     pub fn article_keys(&self) -> Vec<String> {
         self.pages
             .read()
-            .map(|p| p.keys().map(|id| page_key(id)).collect())
+            .map(|p| p.iter().map(|e| page_key(&e.0.id)).collect())
             .unwrap_or_default()
     }
 
@@ -165,14 +165,18 @@ impl Site {
     }
 
     /// Replaces every article page.
-    pub fn set_pages(&self, pages: HashMap<Arc<str>, Arc<Entry>>) {
+    pub fn set_pages(&self, pages: HashSet<ById>) {
         let Ok(mut p) = self.pages.write() else {
             return;
         };
         let old = std::mem::replace(&mut *p, pages);
         if self.changes.is_tracked() {
             // The pages gone and the pages there now.
-            let keys: Vec<String> = old.keys().chain(p.keys()).map(|id| page_key(id)).collect();
+            let keys: Vec<String> = old
+                .iter()
+                .chain(p.iter())
+                .map(|e| page_key(&e.0.id))
+                .collect();
             drop(p);
             self.note(keys);
         }
@@ -191,14 +195,14 @@ impl Site {
             return;
         };
         for (id, path) in gone {
-            if pages.get(id).is_some_and(|e| *e.path == **path) {
-                pages.remove(id);
+            if pages.get(&**id).is_some_and(|e| *e.0.path == **path) {
+                pages.remove(&**id);
             }
         }
         let mut keys: Vec<String> = gone.iter().map(|(id, _)| page_key(id)).collect();
         for entry in added {
             keys.push(page_key(&entry.id));
-            pages.insert(entry.id.clone(), entry);
+            pages.replace(ById(entry));
         }
         drop(pages);
         self.note(keys);
@@ -207,7 +211,7 @@ impl Site {
     /// The page of article `id`, read from its file and rendered: blocking
     /// I/O, for a thread that may block. `None`: no such article (yet).
     pub fn article_page(&self, id: &str, now: DateTime<Utc>) -> Option<Resource> {
-        let entry = self.pages.read().ok()?.get(id).cloned()?;
+        let entry = self.pages.read().ok()?.get(id).cloned()?.0;
         if entry.published > now {
             return None;
         }
@@ -225,7 +229,7 @@ impl Site {
     pub fn has_article_page(&self, id: &str, now: DateTime<Utc>) -> bool {
         self.pages
             .read()
-            .is_ok_and(|p| p.get(id).is_some_and(|e| e.published <= now))
+            .is_ok_and(|p| p.get(id).is_some_and(|e| e.0.published <= now))
     }
 
     /// Is archive page `path` stored (or waiting to be)?
