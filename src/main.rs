@@ -237,6 +237,7 @@ fn inspect(config: Arc<Config>, file: &Path) -> anyhow::Result<ExitCode> {
         .map(|f| catalog.feeds()[f].slug.as_str())
         .collect();
     let mut json = serde_json::to_value(entry.as_ref())?;
+    json["id"] = serde_json::json!(entry.id());
     // Everything parsed, not only what the catalog keeps.
     json["article"] = serde_json::to_value(&article)?;
     json["link"] = serde_json::json!(entry.link(&config, &catalog.text(entry)));

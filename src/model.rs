@@ -208,8 +208,10 @@ pub struct Entry {
     /// Relative to the articles directory, `/`-separated: the catalog's key
     /// (one shared copy).
     pub path: Arc<str>,
-    /// URL-safe id: the page is `/articles/{id}`.
-    pub id: Arc<str>,
+    /// The URL id ([`Entry::id`]) when it is not the one its path gives
+    /// ([`path_id`]): most are, and are not kept twice.
+    #[serde(skip)]
+    pub own_id: Option<Arc<str>>,
     pub guid: Guid,
     pub published: DateTime<FixedOffset>,
     pub updated: DateTime<FixedOffset>,
@@ -221,30 +223,70 @@ pub struct Entry {
     pub generation: u32,
 }
 
-/// An entry found by its id: in a set, one pointer per article keyed by
-/// the id it already holds (the catalog's id index, the site's pages).
-#[derive(Debug, Clone)]
-pub struct ById(pub Arc<Entry>);
+/// Entries found by their URL id: one pointer per article (the
+/// catalog's id index, the site's pages). The id is the entry's own
+/// ([`Entry::id`]), worked out again to compare, not kept beside it.
+#[derive(Debug, Clone, Default)]
+pub struct IdIndex {
+    table: hashbrown::HashTable<Arc<Entry>>,
+    hasher: foldhash::fast::FixedState,
+}
 
-impl std::borrow::Borrow<str> for ById {
-    fn borrow(&self) -> &str {
-        &self.0.id
+impl IdIndex {
+    fn hash(hasher: &foldhash::fast::FixedState, id: &str) -> u64 {
+        std::hash::BuildHasher::hash_one(hasher, id)
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Arc<Entry>> {
+        self.table
+            .find(Self::hash(&self.hasher, id), |e| e.id() == id)
+    }
+
+    /// Adds `entry`; returns the entry it replaces, which had its id.
+    pub fn insert(&mut self, entry: Arc<Entry>) -> Option<Arc<Entry>> {
+        let IdIndex { table, hasher } = self;
+        let id = entry.id().into_owned();
+        let hash = Self::hash(hasher, &id);
+        let rehash = |e: &Arc<Entry>| Self::hash(hasher, &e.id());
+        match table.entry(hash, |e| e.id() == id, rehash) {
+            hashbrown::hash_table::Entry::Occupied(mut o) => {
+                Some(std::mem::replace(o.get_mut(), entry))
+            }
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                v.insert(entry);
+                None
+            }
+        }
+    }
+
+    pub fn remove(&mut self, id: &str) -> Option<Arc<Entry>> {
+        let hash = Self::hash(&self.hasher, id);
+        let found = self.table.find_entry(hash, |e| e.id() == id).ok()?;
+        Some(found.remove().0)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Entry>> {
+        self.table.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
     }
 }
 
-impl std::hash::Hash for ById {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.0.id.hash(state);
+impl FromIterator<Arc<Entry>> for IdIndex {
+    fn from_iter<I: IntoIterator<Item = Arc<Entry>>>(entries: I) -> Self {
+        let mut index = IdIndex::default();
+        for entry in entries {
+            index.insert(entry);
+        }
+        index
     }
 }
-
-impl PartialEq for ById {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.id == other.0.id
-    }
-}
-
-impl Eq for ById {}
 
 /// An article's GUID. Most are the `urn:uuid:` names wirefeed derives
 /// (see `catalog::identity`): those are kept as their 16 bytes, not as
@@ -349,19 +391,55 @@ impl Entry {
         self.feed_indexes().filter(|&f| f > 0)
     }
 
+    /// URL-safe id: the page is `/articles/{id}`.
+    pub fn id(&self) -> std::borrow::Cow<'_, str> {
+        match &self.own_id {
+            Some(id) => std::borrow::Cow::Borrowed(id),
+            None => std::borrow::Cow::Owned(path_id(&self.path)),
+        }
+    }
+
+    /// What an entry at `path` keeps of `id` ([`Entry::own_id`]).
+    pub fn own_id(path: &str, id: Arc<str>) -> Option<Arc<str>> {
+        (*id != path_id(path)).then_some(id)
+    }
+
     /// The article's page on this site: `articles/{id}.html`, a file by
     /// that exact name in `build --out`, so the links work on any static
     /// host.
     pub fn page_url(&self, config: &Config) -> String {
-        config.url(&format!("articles/{}.html", encode_id(&self.id)))
+        config.url(&format!("articles/{}.html", encode_id(&self.id())))
     }
 
     /// The file `build` writes the page to, under its output directory:
     /// the id as it is (a static host decodes the URL's percent-encoding
     /// to find it).
     pub fn page_file(&self) -> String {
-        page_key(&self.id)
+        page_key(&self.id())
     }
+}
+
+/// The URL id of `text`: its lowercase letters and digits joined by `-`
+/// (empty when it has none).
+pub fn id_text(text: &str) -> String {
+    let mut id = String::with_capacity(text.len());
+    for c in text.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            id.push(c);
+        } else if !id.is_empty() && !id.ends_with('-') {
+            id.push('-');
+        }
+    }
+    let len = id.trim_end_matches('-').len();
+    id.truncate(len);
+    id
+}
+
+/// The URL id an article path gives (relative, `/`-separated): the
+/// [`id_text`] of the path without its extension, `world/Putin Visit.txt`
+/// → `world-putin-visit`.
+pub fn path_id(path: &str) -> String {
+    id_text(path.rsplit_once('.').map_or(path, |(stem, _)| stem))
 }
 
 /// The page of article `id` in the exported tree: `articles/<id>.html`
@@ -461,6 +539,61 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_keeps_only_an_id_its_path_does_not_give_and_is_found_by_either() {
+        let entry = |path: &str, id: &str| {
+            Arc::new(Entry {
+                path: path.into(),
+                own_id: Entry::own_id(path, id.into()),
+                guid: Guid::new("g"),
+                published: DateTime::UNIX_EPOCH.fixed_offset(),
+                updated: DateTime::UNIX_EPOCH.fixed_offset(),
+                feeds: FeedSet::from_slice(&[0]),
+                content_hash: 0,
+                generation: 0,
+            })
+        };
+        let derived = entry("world/Putin Visit.txt", "world-putin-visit");
+        assert_eq!(derived.own_id, None);
+        assert_eq!(derived.id(), "world-putin-visit");
+        let unique = entry("world/putin-visit.md", "world-putin-visit-1a2b3c4d");
+        assert_eq!(unique.id(), "world-putin-visit-1a2b3c4d");
+        let urdu = entry("pakistan/خبر.txt", "اپنا");
+        assert_eq!(urdu.id(), "اپنا");
+        assert_eq!(entry("pakistan/خبر.txt", "pakistan-خبر").own_id, None);
+
+        let mut index: IdIndex = [derived.clone(), unique.clone()].into_iter().collect();
+        index.insert(urdu.clone());
+        assert_eq!(index.len(), 3);
+        assert_eq!(
+            index.get("world-putin-visit").map(|e| &*e.path),
+            Some("world/Putin Visit.txt")
+        );
+        assert_eq!(
+            index.get("world-putin-visit-1a2b3c4d").map(|e| &*e.path),
+            Some("world/putin-visit.md")
+        );
+        assert_eq!(
+            index.get("اپنا").map(|e| &*e.path),
+            Some("pakistan/خبر.txt")
+        );
+        assert!(index.get("world-putin").is_none());
+        // Another entry with an id in the index takes its place.
+        let moved = entry("world/putin visit.md", "world-putin-visit");
+        let replaced = index.insert(moved);
+        assert_eq!(
+            replaced.map(|e| e.path.to_string()),
+            Some("world/Putin Visit.txt".into())
+        );
+        assert_eq!(
+            index.get("world-putin-visit").map(|e| &*e.path),
+            Some("world/putin visit.md")
+        );
+        assert!(index.remove("world-putin-visit").is_some());
+        assert!(index.get("world-putin-visit").is_none());
+        assert_eq!(index.len(), 2);
+    }
+
+    #[test]
     fn an_item_link_is_its_page_with_the_id_percent_encoded() {
         let config = Config::from_str_with_env(
             "[site]\ntitle='t'\nbase_url='https://news.test/wire/'\ntimezone='UTC'\n",
@@ -471,7 +604,7 @@ mod tests {
         let link = |id: &str, own: Option<&str>| {
             let entry = Entry {
                 path: "a.txt".into(),
-                id: id.into(),
+                own_id: Entry::own_id("a.txt", id.into()),
                 guid: Guid::new("g"),
                 published: DateTime::UNIX_EPOCH.fixed_offset(),
                 updated: DateTime::UNIX_EPOCH.fixed_offset(),

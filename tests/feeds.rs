@@ -415,7 +415,7 @@ fn guids_are_stable_across_directories_and_unique() {
     let seed = a.by_path("seed_layout.txt").expect("seed");
     assert_eq!(
         seed.link(a.config(), &a.text(seed)),
-        format!("http://news.test/articles/{}.html", seed.id)
+        format!("http://news.test/articles/{}.html", seed.id())
     );
 }
 

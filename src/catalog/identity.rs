@@ -99,8 +99,8 @@ impl Catalog {
     }
 
     fn unique_id(&self, id: Arc<str>, path: &str) -> Arc<str> {
-        match self.ids.get(&*id) {
-            Some(other) if &*other.0.path != path => format!(
+        match self.ids.get(&id) {
+            Some(other) if &*other.path != path => format!(
                 "{id}-{:08x}",
                 xxhash_rust::xxh3::xxh3_64(path.as_bytes()) as u32
             )
@@ -132,25 +132,12 @@ fn derive_guid(a: &Article, generation: u32) -> Guid {
 }
 
 /// Lowercase letters and digits joined by `-`: `world/Putin Visit.txt` →
-/// `world-putin-visit`.
+/// `world-putin-visit` (see [`crate::model::path_id`]).
 fn derive_id(a: &Article) -> String {
-    let source = match &a.id {
-        Some(id) => id.clone(),
-        None => a
-            .path
-            .rsplit_once('.')
-            .map_or(a.path.as_str(), |(stem, _)| stem)
-            .to_string(),
+    let id = match &a.id {
+        Some(id) => crate::model::id_text(id),
+        None => crate::model::path_id(&a.path),
     };
-    let mut id = String::new();
-    for c in source.chars().flat_map(char::to_lowercase) {
-        if c.is_alphanumeric() {
-            id.push(c);
-        } else if !id.is_empty() && !id.ends_with('-') {
-            id.push('-');
-        }
-    }
-    let id = id.trim_end_matches('-').to_string();
     if id.is_empty() {
         format!("a{:016x}", a.content_hash)
     } else {

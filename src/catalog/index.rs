@@ -8,13 +8,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use foldhash::{HashMap, HashMapExt};
 
 use super::archive_log::Archives;
 use super::state::{Record, StateStore};
 use crate::config::Config;
 use crate::model::{
-    Article, ById, CategorySource, Change, Entry, FeedInfo, FeedSet, Guid, ItemText, Problem,
+    Article, CategorySource, Change, Entry, FeedInfo, FeedSet, Guid, IdIndex, ItemText, Problem,
 };
 use crate::parse::ParseContext;
 
@@ -68,7 +68,7 @@ pub struct Catalog {
     /// the feed orders hold the entries themselves.
     pub(super) entries: BTreeMap<Arc<str>, Arc<Entry>>,
     /// By id, to serve `/articles/{id}` and keep ids unique.
-    pub(super) ids: HashSet<ById>,
+    pub(super) ids: IdIndex,
     pub(super) order: Vec<BTreeSet<SortKey>>,
     pub(super) problems: BTreeMap<String, String>,
     pub(super) state: StateStore,
@@ -91,7 +91,7 @@ impl Catalog {
             config,
             feeds,
             entries: BTreeMap::new(),
-            ids: HashSet::new(),
+            ids: IdIndex::default(),
             order,
             problems: BTreeMap::new(),
             state,
@@ -116,7 +116,7 @@ impl Catalog {
     }
 
     pub fn by_id(&self, id: &str) -> Option<&Arc<Entry>> {
-        self.ids.get(id).map(|e| &e.0)
+        self.ids.get(id)
     }
 
     pub fn entries(&self) -> impl Iterator<Item = &Arc<Entry>> {
@@ -232,8 +232,9 @@ impl Catalog {
             return (Vec::new(), None);
         };
         self.archives.touch(&entry.path);
-        if self.ids.get(&*entry.id).is_some_and(|e| &*e.0.path == path) {
-            self.ids.remove(&*entry.id);
+        let id = entry.id();
+        if self.ids.get(&id).is_some_and(|e| &*e.path == path) {
+            self.ids.remove(&id);
         }
         let key = sort_key(&entry);
         for f in entry.feed_indexes() {
@@ -261,8 +262,8 @@ impl Catalog {
         let identity = self.identity(&article, &path, remembered);
         let feeds = self.feeds_of(&article);
         let entry = Arc::new(Entry {
+            own_id: Entry::own_id(&path, identity.id),
             path: path.clone(),
-            id: identity.id,
             guid: identity.guid,
             published: identity.published,
             updated: identity.updated,
@@ -275,7 +276,7 @@ impl Catalog {
             self.order[f].insert(key.clone());
             touched.push(f);
         }
-        self.ids.replace(ById(entry.clone()));
+        self.ids.insert(entry.clone());
         self.archives.touch(&path);
         self.entries.insert(path, entry);
         touched
@@ -379,7 +380,7 @@ impl Catalog {
         self.entries
             .values()
             .filter(|e| (after + 1..=until).contains(&e.published.timestamp()))
-            .map(|e| e.id.clone())
+            .map(|e| Arc::from(e.id()))
             .collect()
     }
 
@@ -411,7 +412,7 @@ fn feed_index(i: usize) -> u16 {
 pub(super) fn record(e: &Entry, gone: bool) -> Record {
     Record {
         guid: e.guid.clone(),
-        id: e.id.clone(),
+        id: e.id().into(),
         published: e.published,
         updated: e.updated,
         hash: e.content_hash,

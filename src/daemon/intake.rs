@@ -59,11 +59,7 @@ impl Publisher {
         let scanned = self
             .catalog
             .rescan(startup, startup, |changes| log_problems(site, changes));
-        let pages = self
-            .catalog
-            .entries()
-            .map(|e| crate::model::ById(e.clone()))
-            .collect();
+        let pages = self.catalog.entries().cloned().collect();
         self.site.set_pages(pages);
         scanned
     }
@@ -148,7 +144,7 @@ impl Publisher {
             .collect();
         let gone: Vec<(Arc<str>, String)> = keys
             .iter()
-            .filter_map(|k| self.catalog.by_path(k).map(|e| (e.id.clone(), k.clone())))
+            .filter_map(|k| self.catalog.by_path(k).map(|e| (e.id().into(), k.clone())))
             .collect();
         let touched = self.catalog.apply(changes);
         let added = keys

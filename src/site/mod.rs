@@ -13,7 +13,6 @@ mod compress;
 mod published;
 mod resource;
 
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -31,7 +30,7 @@ pub use resource::{Encoding, Resource};
 use crate::catalog;
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::model::{page_key, ById, Entry, FeedInfo};
+use crate::model::{page_key, Entry, FeedInfo, IdIndex};
 use crate::parse::ParseContext;
 use crate::render;
 use changes::Changes;
@@ -41,7 +40,7 @@ use published::Published;
 pub struct Site {
     published: Published,
     /// Article pages by id (rendered on request; they are not feeds).
-    pages: RwLock<HashSet<ById>>,
+    pages: RwLock<IdIndex>,
     config: ArcSwap<Config>,
     /// The config's feeds (the article pages link them).
     feeds: ArcSwap<Vec<FeedInfo>>,
@@ -67,7 +66,7 @@ impl Site {
         let archive_reader = Arc::new(archive::Reader::new());
         Site {
             published: Published::new(),
-            pages: RwLock::new(HashSet::new()),
+            pages: RwLock::new(IdIndex::default()),
             parse_ctx: ArcSwap::from_pointee(ParseContext::from_config(&config)),
             cache_control: ArcSwap::from_pointee(cache_control(&config)),
             hub_links: ArcSwap::from_pointee(hub_links(&config)),
@@ -135,7 +134,7 @@ impl Site {
     pub fn article_keys(&self) -> Vec<String> {
         self.pages
             .read()
-            .map(|p| p.iter().map(|e| page_key(&e.0.id)).collect())
+            .map(|p| p.iter().map(|e| page_key(&e.id())).collect())
             .unwrap_or_default()
     }
 
@@ -165,7 +164,7 @@ impl Site {
     }
 
     /// Replaces every article page.
-    pub fn set_pages(&self, pages: HashSet<ById>) {
+    pub fn set_pages(&self, pages: IdIndex) {
         let Ok(mut p) = self.pages.write() else {
             return;
         };
@@ -175,7 +174,7 @@ impl Site {
             let keys: Vec<String> = old
                 .iter()
                 .chain(p.iter())
-                .map(|e| page_key(&e.0.id))
+                .map(|e| page_key(&e.id()))
                 .collect();
             drop(p);
             self.note(keys);
@@ -195,14 +194,14 @@ impl Site {
             return;
         };
         for (id, path) in gone {
-            if pages.get(&**id).is_some_and(|e| *e.0.path == **path) {
-                pages.remove(&**id);
+            if pages.get(id).is_some_and(|e| *e.path == **path) {
+                pages.remove(id);
             }
         }
         let mut keys: Vec<String> = gone.iter().map(|(id, _)| page_key(id)).collect();
         for entry in added {
-            keys.push(page_key(&entry.id));
-            pages.replace(ById(entry));
+            keys.push(page_key(&entry.id()));
+            pages.insert(entry);
         }
         drop(pages);
         self.note(keys);
@@ -211,7 +210,7 @@ impl Site {
     /// The page of article `id`, read from its file and rendered: blocking
     /// I/O, for a thread that may block. `None`: no such article (yet).
     pub fn article_page(&self, id: &str, now: DateTime<Utc>) -> Option<Resource> {
-        let entry = self.pages.read().ok()?.get(id).cloned()?.0;
+        let entry = self.pages.read().ok()?.get(id).cloned()?;
         if entry.published > now {
             return None;
         }
@@ -229,7 +228,7 @@ impl Site {
     pub fn has_article_page(&self, id: &str, now: DateTime<Utc>) -> bool {
         self.pages
             .read()
-            .is_ok_and(|p| p.get(id).is_some_and(|e| e.0.published <= now))
+            .is_ok_and(|p| p.get(id).is_some_and(|e| e.published <= now))
     }
 
     /// Is archive page `path` stored (or waiting to be)?
