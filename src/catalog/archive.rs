@@ -23,7 +23,7 @@ use chrono::{DateTime, Utc};
 use foldhash::HashSet;
 
 use super::archive_log::{frozen_key_of, FeedLog, PageMeta, PageWork};
-use super::index::{sort_key, Catalog, SortKey};
+use super::index::{sort_key, Catalog, PathIndex, SortKey};
 use crate::model::Entry;
 
 impl Catalog {
@@ -126,11 +126,7 @@ impl Catalog {
 }
 
 /// The pending articles of `log` as its next complete page.
-fn complete_page(
-    log: &mut FeedLog,
-    feed: usize,
-    entries: &std::collections::BTreeMap<Arc<str>, Arc<Entry>>,
-) -> PageWork {
+fn complete_page(log: &mut FeedLog, feed: usize, entries: &PathIndex) -> PageWork {
     let entries = sorted(entries, log.pending.drain());
     for e in &entries {
         log.frozen.insert(frozen_key_of(e));
@@ -145,10 +141,7 @@ fn complete_page(
 }
 
 /// The entries at `paths`, newest first (feed order).
-fn sorted(
-    entries: &std::collections::BTreeMap<Arc<str>, Arc<Entry>>,
-    paths: impl Iterator<Item = Arc<str>>,
-) -> Vec<Arc<Entry>> {
+fn sorted(entries: &PathIndex, paths: impl Iterator<Item = Arc<str>>) -> Vec<Arc<Entry>> {
     let mut page: Vec<Arc<Entry>> = paths.filter_map(|p| entries.get(&p).cloned()).collect();
     page.sort_by_cached_key(super::index::sort_key);
     page

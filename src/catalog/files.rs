@@ -184,8 +184,8 @@ impl Catalog {
             .collect();
         changed.par_extend(
             self.entries
-                .par_iter()
-                .map(|(k, _)| root.join(&**k))
+                .par_keys()
+                .map(|k| root.join(&**k))
                 .filter(|p| std::fs::symlink_metadata(p).is_err()),
         );
         changed

@@ -59,14 +59,93 @@ impl PartialEq for SortKey {
 
 impl Eq for SortKey {}
 
+/// Every entry by path, sorted: a folder's entries are one range (see
+/// [`Catalog::paths_under`]). One pointer per article, keyed by the path
+/// its entry holds (the one shared copy of each path).
+#[derive(Debug, Default)]
+pub(super) struct PathIndex(BTreeSet<ByPath>);
+
+#[derive(Debug)]
+struct ByPath(Arc<Entry>);
+
+impl std::borrow::Borrow<str> for ByPath {
+    fn borrow(&self) -> &str {
+        &self.0.path
+    }
+}
+
+impl Ord for ByPath {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.path.cmp(&other.0.path)
+    }
+}
+
+impl PartialOrd for ByPath {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for ByPath {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.path == other.0.path
+    }
+}
+
+impl Eq for ByPath {}
+
+impl PathIndex {
+    pub(super) fn get(&self, path: &str) -> Option<&Arc<Entry>> {
+        self.0.get(path).map(|e| &e.0)
+    }
+
+    pub(super) fn contains_key(&self, path: &str) -> bool {
+        self.0.contains(path)
+    }
+
+    /// Adds `entry`, replacing the one at its path.
+    pub(super) fn insert(&mut self, entry: Arc<Entry>) {
+        self.0.replace(ByPath(entry));
+    }
+
+    pub(super) fn remove(&mut self, path: &str) -> Option<Arc<Entry>> {
+        self.0.take(path).map(|e| e.0)
+    }
+
+    pub(super) fn values(&self) -> impl Iterator<Item = &Arc<Entry>> {
+        self.0.iter().map(|e| &e.0)
+    }
+
+    pub(super) fn keys(&self) -> impl Iterator<Item = &Arc<str>> {
+        self.values().map(|e| &e.path)
+    }
+
+    /// The paths from `start` on, in order.
+    pub(super) fn keys_from<'a>(&'a self, start: &str) -> impl Iterator<Item = &'a Arc<str>> {
+        self.0
+            .range::<str, _>((Bound::Included(start), Bound::Unbounded))
+            .map(|e| &e.0.path)
+    }
+
+    pub(super) fn par_keys(&self) -> impl rayon::iter::ParallelIterator<Item = &Arc<str>> {
+        use rayon::iter::ParallelIterator;
+        rayon::iter::IntoParallelRefIterator::par_iter(&self.0).map(|e| &e.0.path)
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 pub struct Catalog {
     pub(super) config: Arc<Config>,
     pub(super) feeds: Vec<FeedInfo>,
-    /// By path, sorted: a folder's entries are one range (see
-    /// [`Catalog::paths_under`]), not a scan of the whole archive.
-    /// The keys are the one shared copy of each path; the id index and
-    /// the feed orders hold the entries themselves.
-    pub(super) entries: BTreeMap<Arc<str>, Arc<Entry>>,
+    /// By path; the id index and the feed orders hold the entries too.
+    pub(super) entries: PathIndex,
     /// By id, to serve `/articles/{id}` and keep ids unique.
     pub(super) ids: IdIndex,
     pub(super) order: Vec<BTreeSet<SortKey>>,
@@ -90,7 +169,7 @@ impl Catalog {
             ctx: ParseContext::from_config(&config),
             config,
             feeds,
-            entries: BTreeMap::new(),
+            entries: PathIndex::default(),
             ids: IdIndex::default(),
             order,
             problems: BTreeMap::new(),
@@ -179,8 +258,7 @@ impl Catalog {
     pub fn paths_under(&self, dir: &str) -> Vec<String> {
         let prefix = format!("{dir}/");
         self.entries
-            .range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded))
-            .map(|(p, _)| p)
+            .keys_from(&prefix)
             .take_while(|p| p.starts_with(&prefix))
             .map(|p| p.to_string())
             .collect()
@@ -278,7 +356,7 @@ impl Catalog {
         }
         self.ids.insert(entry.clone());
         self.archives.touch(&path);
-        self.entries.insert(path, entry);
+        self.entries.insert(entry);
         touched
     }
 
