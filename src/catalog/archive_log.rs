@@ -61,9 +61,9 @@ pub(super) struct FeedLog {
     /// Pages 1..=stored are stored (and logged); the others wait for it.
     pub(super) stored: usize,
     /// Each article version some complete page holds, by [`frozen_key`]:
-    /// a history of a million articles is not held as strings. Versions
-    /// only move forward, so an article is archived as it is now exactly
-    /// when its current version is here.
+    /// a history of a million articles is not held as strings. Within a
+    /// path's generation versions only move forward, so an article is
+    /// archived as it is now exactly when its current version is here.
     pub(super) frozen: HashSet<u64>,
     /// Below the window, not in a complete page yet (fewer than a page).
     pub(super) pending: HashSet<Arc<str>>,
