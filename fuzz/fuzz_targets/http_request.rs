@@ -149,10 +149,10 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
         .collect();
     let pages = catalog
         .entries()
-        .map(|e| format!("/articles/{}.html", wirefeed::model::encode_id(&e.id)))
+        .map(|e| format!("/articles/{}.html", wirefeed::model::encode_id(&e.id())))
         .collect();
     for site in [&ready, &starting] {
-        site.set_pages(catalog.entries().map(|e| (e.id.clone(), e.clone())).collect());
+        site.set_pages(catalog.entries().cloned().collect());
     }
     ready.mark_ready();
     let runtime = tokio::runtime::Builder::new_current_thread()
