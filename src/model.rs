@@ -538,20 +538,23 @@ mod tests {
         }
     }
 
+    /// An entry at `path` with URL id `id`, in `all` only.
+    fn entry_at(path: &str, id: &str) -> Entry {
+        Entry {
+            path: path.into(),
+            own_id: Entry::own_id(path, id.into()),
+            guid: Guid::new("g"),
+            published: DateTime::UNIX_EPOCH.fixed_offset(),
+            updated: DateTime::UNIX_EPOCH.fixed_offset(),
+            feeds: FeedSet::from_slice(&[0]),
+            content_hash: 0,
+            generation: 0,
+        }
+    }
+
     #[test]
     fn an_entry_keeps_only_an_id_its_path_does_not_give_and_is_found_by_either() {
-        let entry = |path: &str, id: &str| {
-            Arc::new(Entry {
-                path: path.into(),
-                own_id: Entry::own_id(path, id.into()),
-                guid: Guid::new("g"),
-                published: DateTime::UNIX_EPOCH.fixed_offset(),
-                updated: DateTime::UNIX_EPOCH.fixed_offset(),
-                feeds: FeedSet::from_slice(&[0]),
-                content_hash: 0,
-                generation: 0,
-            })
-        };
+        let entry = |path: &str, id: &str| Arc::new(entry_at(path, id));
         let derived = entry("world/Putin Visit.txt", "world-putin-visit");
         assert_eq!(derived.own_id, None);
         assert_eq!(derived.id(), "world-putin-visit");
@@ -602,16 +605,7 @@ mod tests {
         )
         .expect("config");
         let link = |id: &str, own: Option<&str>| {
-            let entry = Entry {
-                path: "a.txt".into(),
-                own_id: Entry::own_id("a.txt", id.into()),
-                guid: Guid::new("g"),
-                published: DateTime::UNIX_EPOCH.fixed_offset(),
-                updated: DateTime::UNIX_EPOCH.fixed_offset(),
-                feeds: FeedSet::from_slice(&[0]),
-                content_hash: 0,
-                generation: 0,
-            };
+            let entry = entry_at("a.txt", id);
             let text = ItemText {
                 own_link: own.map(String::from),
                 ..ItemText::default()
