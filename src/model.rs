@@ -280,7 +280,12 @@ impl IdIndex {
 
 impl FromIterator<Arc<Entry>> for IdIndex {
     fn from_iter<I: IntoIterator<Item = Arc<Entry>>>(entries: I) -> Self {
+        let entries = entries.into_iter();
         let mut index = IdIndex::default();
+        // Sized once (as a std set collects): growing would work out
+        // every id again at each doubling.
+        let IdIndex { table, hasher } = &mut index;
+        table.reserve(entries.size_hint().0, |e| Self::hash(hasher, &e.id()));
         for entry in entries {
             index.insert(entry);
         }
