@@ -26,7 +26,9 @@
 //! - `snapshot/resource_{rss,atom,json}`: `snapshot::Resource::new` on that
 //!   feed's bytes (the xxh3 hash for its ETag); `snapshot/gzip{9,6}_rss`
 //!   and `snapshot/brotli{9,5}_rss`: the compression that follows each
-//!   publish (wirefeed uses gzip 6 and brotli 5) and dearer settings.
+//!   publish and dearer settings; `snapshot/compress_{rss,page}`: both
+//!   encodings as the compressor makes them, of the feed and of its HTML
+//!   page (a document the size of an archive page).
 //! - `publish/one_file`: what the daemon does for one changed file: read and
 //!   parse it, apply it to the catalog, keep the shown texts, render its
 //!   item and the touched feeds in every format (the other items from the
@@ -223,8 +225,21 @@ fn benches(c: &mut Criterion) {
             b.iter(|| Resource::new(format.content_type(), bytes.clone(), updated))
         });
     }
-    // Its parts on the RSS bytes, and cheaper settings for comparison.
     let rss = doc.render(FeedFormat::Rss).expect("well-formed");
+    // Both encodings, as the compressor makes them, for the feed and for
+    // its HTML page (a smaller document, as archive pages are).
+    let page = render::feed_files(&catalog, all, now, &cache).page.1;
+    for (name, bytes) in [("rss", &rss), ("page", &page)] {
+        g.throughput(Throughput::Bytes(bytes.len() as u64));
+        g.bench_function(format!("compress_{name}"), |b| {
+            b.iter_batched(
+                || Resource::new("text/html", bytes.to_vec(), None),
+                |r| r.compress(),
+                criterion::BatchSize::SmallInput,
+            )
+        });
+    }
+    // Its parts on the RSS bytes, and cheaper settings for comparison.
     g.throughput(Throughput::Bytes(rss.len() as u64));
     for level in [9, 6] {
         g.bench_function(format!("gzip{level}_rss"), |b| b.iter(|| gzip(&rss, level)));
@@ -273,7 +288,7 @@ fn benches(c: &mut Criterion) {
     g.finish();
 }
 
-/// As `snapshot::gzip` (which uses level 6), at any level.
+/// As the compressor's gzip, at any level.
 fn gzip(body: &[u8], level: u32) -> Vec<u8> {
     use std::io::Write;
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level));

@@ -22,8 +22,11 @@ pub(super) fn brotli(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len() / 4);
     // A window no bigger than the body (brotli allows 2^10..2^24): the
     // encoder's buffers follow the window, and the default window is many
-    // times a feed's size.
-    let lgwin = (body.len().max(1).next_power_of_two().trailing_zeros() as i32).clamp(10, 22);
+    // times a feed's size. But not under 2^17: at these qualities the
+    // `brotli` crate has no hasher for smaller windows and falls back to its
+    // biggest (a 32 MB table), many times slower on a page of a few dozen
+    // kilobytes.
+    let lgwin = (body.len().max(1).next_power_of_two().trailing_zeros() as i32).clamp(17, 22);
     let params = brotli::enc::BrotliEncoderParams {
         quality: BROTLI_QUALITY,
         lgwin,
