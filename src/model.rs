@@ -209,9 +209,10 @@ pub struct Entry {
     /// (one shared copy).
     pub path: Arc<str>,
     /// The URL id ([`Entry::id`]) when it is not the one its path gives
-    /// ([`path_id`]): most are, and are not kept twice.
+    /// ([`path_id`]): most are, and are not kept twice. A thin pointer, as
+    /// it is nearly always `None`.
     #[serde(skip)]
-    pub own_id: Option<Arc<str>>,
+    pub own_id: Option<Arc<String>>,
     pub guid: Guid,
     pub published: DateTime<FixedOffset>,
     pub updated: DateTime<FixedOffset>,
@@ -223,12 +224,17 @@ pub struct Entry {
     pub generation: u32,
 }
 
+/// An entry as the catalog's indexes, the feeds' items and the article
+/// pages share it. There is one per article in the archive: an `Arc`
+/// without a weak count keeps it in the allocator's 128-byte size class.
+pub type SharedEntry = triomphe::Arc<Entry>;
+
 /// Entries found by their URL id: one pointer per article (the
 /// catalog's id index, the site's pages). The id is the entry's own
 /// ([`Entry::id`]), worked out again to compare, not kept beside it.
 #[derive(Debug, Clone, Default)]
 pub struct IdIndex {
-    table: hashbrown::HashTable<Arc<Entry>>,
+    table: hashbrown::HashTable<SharedEntry>,
     hasher: foldhash::fast::FixedState,
 }
 
@@ -237,17 +243,17 @@ impl IdIndex {
         std::hash::BuildHasher::hash_one(hasher, id)
     }
 
-    pub fn get(&self, id: &str) -> Option<&Arc<Entry>> {
+    pub fn get(&self, id: &str) -> Option<&SharedEntry> {
         self.table
             .find(Self::hash(&self.hasher, id), |e| e.id() == id)
     }
 
     /// Adds `entry`; returns the entry it replaces, which had its id.
-    pub fn insert(&mut self, entry: Arc<Entry>) -> Option<Arc<Entry>> {
+    pub fn insert(&mut self, entry: SharedEntry) -> Option<SharedEntry> {
         let IdIndex { table, hasher } = self;
         let id = entry.id().into_owned();
         let hash = Self::hash(hasher, &id);
-        let rehash = |e: &Arc<Entry>| Self::hash(hasher, &e.id());
+        let rehash = |e: &SharedEntry| Self::hash(hasher, &e.id());
         match table.entry(hash, |e| e.id() == id, rehash) {
             hashbrown::hash_table::Entry::Occupied(mut o) => {
                 Some(std::mem::replace(o.get_mut(), entry))
@@ -259,13 +265,13 @@ impl IdIndex {
         }
     }
 
-    pub fn remove(&mut self, id: &str) -> Option<Arc<Entry>> {
+    pub fn remove(&mut self, id: &str) -> Option<SharedEntry> {
         let hash = Self::hash(&self.hasher, id);
         let found = self.table.find_entry(hash, |e| e.id() == id).ok()?;
         Some(found.remove().0)
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &Arc<Entry>> {
+    pub fn iter(&self) -> impl Iterator<Item = &SharedEntry> {
         self.table.iter()
     }
 
@@ -278,8 +284,8 @@ impl IdIndex {
     }
 }
 
-impl FromIterator<Arc<Entry>> for IdIndex {
-    fn from_iter<I: IntoIterator<Item = Arc<Entry>>>(entries: I) -> Self {
+impl FromIterator<SharedEntry> for IdIndex {
+    fn from_iter<I: IntoIterator<Item = SharedEntry>>(entries: I) -> Self {
         let entries = entries.into_iter();
         let mut index = IdIndex::default();
         // Sized once (as a std set collects): growing would work out
@@ -372,9 +378,58 @@ impl<'de> serde::Deserialize<'de> for Guid {
     }
 }
 
-/// The feeds an entry is in: `all` and a category or two, held inline
-/// (one per article in the archive).
-pub type FeedSet = smallvec::SmallVec<[u16; 4]>;
+/// The feeds an entry is in, as indexes into the catalog's feeds: `all`
+/// and a category or two inline, any more in a box. There is one per
+/// article in the archive, so it takes 16 bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeedSet {
+    /// How many of `head` are set.
+    len: u16,
+    head: [u16; 3],
+    /// Those after `head`: a thin pointer, which the type's size depends on.
+    #[allow(clippy::box_collection)]
+    rest: Option<Box<Vec<u16>>>,
+}
+
+impl FeedSet {
+    /// Adds `feed` at the end.
+    pub fn push(&mut self, feed: u16) {
+        match self.head.get_mut(usize::from(self.len)) {
+            Some(slot) => {
+                *slot = feed;
+                self.len += 1;
+            }
+            None => self.rest.get_or_insert_default().push(feed),
+        }
+    }
+
+    pub fn contains(&self, feed: u16) -> bool {
+        self.iter().any(|f| f == feed)
+    }
+
+    /// In the order added.
+    pub fn iter(&self) -> impl Iterator<Item = u16> + '_ {
+        let head = &self.head[..usize::from(self.len)];
+        let rest = self.rest.as_deref().map_or(&[][..], Vec::as_slice);
+        head.iter().chain(rest).copied()
+    }
+}
+
+impl FromIterator<u16> for FeedSet {
+    fn from_iter<I: IntoIterator<Item = u16>>(feeds: I) -> Self {
+        let mut set = FeedSet::default();
+        for feed in feeds {
+            set.push(feed);
+        }
+        set
+    }
+}
+
+impl Serialize for FeedSet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
 
 impl Entry {
     /// The article's own URL (from its `text`), else its page on this site.
@@ -387,7 +442,7 @@ impl Entry {
 
     /// The feeds it is in, as indexes into the catalog's feeds.
     pub fn feed_indexes(&self) -> impl Iterator<Item = usize> + '_ {
-        self.feeds.iter().map(|&f| usize::from(f))
+        self.feeds.iter().map(usize::from)
     }
 
     /// The feeds of its configured categories (all but `all`, index 0):
@@ -405,8 +460,8 @@ impl Entry {
     }
 
     /// What an entry at `path` keeps of `id` ([`Entry::own_id`]).
-    pub fn own_id(path: &str, id: Arc<str>) -> Option<Arc<str>> {
-        (*id != path_id(path)).then_some(id)
+    pub fn own_id(path: &str, id: &str) -> Option<Arc<String>> {
+        (id != path_id(path)).then(|| Arc::new(id.to_owned()))
     }
 
     /// The article's page on this site: `articles/{id}.html`, a file by
@@ -547,19 +602,32 @@ mod tests {
     fn entry_at(path: &str, id: &str) -> Entry {
         Entry {
             path: path.into(),
-            own_id: Entry::own_id(path, id.into()),
+            own_id: Entry::own_id(path, id),
             guid: Guid::new("g"),
             published: DateTime::UNIX_EPOCH.fixed_offset(),
             updated: DateTime::UNIX_EPOCH.fixed_offset(),
-            feeds: FeedSet::from_slice(&[0]),
+            feeds: FeedSet::from_iter([0]),
             content_hash: 0,
             generation: 0,
         }
     }
 
     #[test]
+    fn a_feed_set_keeps_every_feed_in_order_past_the_inline_ones() {
+        let feeds: FeedSet = [0, 3, 1, 7, 2].into_iter().collect();
+        assert_eq!(feeds.iter().collect::<Vec<_>>(), [0, 3, 1, 7, 2]);
+        assert!(feeds.contains(2) && feeds.contains(3) && !feeds.contains(4));
+        assert_eq!(serde_json::to_string(&feeds).expect("json"), "[0,3,1,7,2]");
+        let entry = SharedEntry::new(Entry {
+            feeds,
+            ..entry_at("world/a.txt", "world-a")
+        });
+        assert_eq!(entry.category_feeds().collect::<Vec<_>>(), [3, 1, 7, 2]);
+    }
+
+    #[test]
     fn an_entry_keeps_only_an_id_its_path_does_not_give_and_is_found_by_either() {
-        let entry = |path: &str, id: &str| Arc::new(entry_at(path, id));
+        let entry = |path: &str, id: &str| SharedEntry::new(entry_at(path, id));
         let derived = entry("world/Putin Visit.txt", "world-putin-visit");
         assert_eq!(derived.own_id, None);
         assert_eq!(derived.id(), "world-putin-visit");

@@ -24,7 +24,7 @@ use foldhash::HashSet;
 
 use super::archive_log::{frozen_key_of, FeedLog, PageMeta, PageWork};
 use super::index::{sort_key, Catalog, PathIndex, SortKey};
-use crate::model::Entry;
+use crate::model::{Entry, SharedEntry};
 
 impl Catalog {
     /// Brings every feed's archive up to date with the catalog at `now`:
@@ -141,8 +141,8 @@ fn complete_page(log: &mut FeedLog, feed: usize, entries: &PathIndex) -> PageWor
 }
 
 /// The entries at `paths`, newest first (feed order).
-fn sorted(entries: &PathIndex, paths: impl Iterator<Item = Arc<str>>) -> Vec<Arc<Entry>> {
-    let mut page: Vec<Arc<Entry>> = paths.filter_map(|p| entries.get(&p).cloned()).collect();
+fn sorted(entries: &PathIndex, paths: impl Iterator<Item = Arc<str>>) -> Vec<SharedEntry> {
+    let mut page: Vec<SharedEntry> = paths.filter_map(|p| entries.get(&p).cloned()).collect();
     page.sort_by_cached_key(super::index::sort_key);
     page
 }

@@ -16,7 +16,7 @@ use foldhash::HashSet;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
-use crate::model::Entry;
+use crate::model::{Entry, SharedEntry};
 
 /// A page that completed: to render once and store.
 pub struct PageWork {
@@ -24,7 +24,7 @@ pub struct PageWork {
     /// 1 is the oldest page.
     pub number: usize,
     /// Newest first.
-    pub entries: Vec<Arc<Entry>>,
+    pub entries: Vec<SharedEntry>,
 }
 
 /// A complete page, as logged.
@@ -234,7 +234,7 @@ impl FeedLog {
     }
 
     /// Appends a completed page to the log.
-    pub(super) fn append(&mut self, entries: &[Arc<Entry>], meta: &PageMeta) {
+    pub(super) fn append(&mut self, entries: &[SharedEntry], meta: &PageMeta) {
         let Some(file) = &mut self.file else {
             return;
         };

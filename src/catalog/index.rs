@@ -15,6 +15,7 @@ use super::state::{Record, StateStore};
 use crate::config::Config;
 use crate::model::{
     Article, CategorySource, Change, Entry, FeedInfo, FeedSet, Guid, IdIndex, ItemText, Problem,
+    SharedEntry,
 };
 use crate::parse::ParseContext;
 
@@ -22,7 +23,7 @@ use crate::parse::ParseContext;
 /// then by path. The key is the entry itself: one pointer per article and
 /// feed, however long its GUID and path.
 #[derive(Debug, Clone)]
-pub(super) struct SortKey(pub(super) Arc<Entry>);
+pub(super) struct SortKey(pub(super) SharedEntry);
 
 impl SortKey {
     fn rank(&self) -> (Reverse<i64>, &Guid, &str) {
@@ -66,7 +67,7 @@ impl Eq for SortKey {}
 pub(super) struct PathIndex(BTreeSet<ByPath>);
 
 #[derive(Debug)]
-struct ByPath(Arc<Entry>);
+struct ByPath(SharedEntry);
 
 impl std::borrow::Borrow<str> for ByPath {
     fn borrow(&self) -> &str {
@@ -95,7 +96,7 @@ impl PartialEq for ByPath {
 impl Eq for ByPath {}
 
 impl PathIndex {
-    pub(super) fn get(&self, path: &str) -> Option<&Arc<Entry>> {
+    pub(super) fn get(&self, path: &str) -> Option<&SharedEntry> {
         self.0.get(path).map(|e| &e.0)
     }
 
@@ -104,15 +105,15 @@ impl PathIndex {
     }
 
     /// Adds `entry`, replacing the one at its path.
-    pub(super) fn insert(&mut self, entry: Arc<Entry>) {
+    pub(super) fn insert(&mut self, entry: SharedEntry) {
         self.0.replace(ByPath(entry));
     }
 
-    pub(super) fn remove(&mut self, path: &str) -> Option<Arc<Entry>> {
+    pub(super) fn remove(&mut self, path: &str) -> Option<SharedEntry> {
         self.0.take(path).map(|e| e.0)
     }
 
-    pub(super) fn values(&self) -> impl Iterator<Item = &Arc<Entry>> {
+    pub(super) fn values(&self) -> impl Iterator<Item = &SharedEntry> {
         self.0.iter().map(|e| &e.0)
     }
 
@@ -194,15 +195,15 @@ impl Catalog {
         self.entries.is_empty()
     }
 
-    pub fn by_id(&self, id: &str) -> Option<&Arc<Entry>> {
+    pub fn by_id(&self, id: &str) -> Option<&SharedEntry> {
         self.ids.get(id)
     }
 
-    pub fn entries(&self) -> impl Iterator<Item = &Arc<Entry>> {
+    pub fn entries(&self) -> impl Iterator<Item = &SharedEntry> {
         self.entries.values()
     }
 
-    pub fn by_path(&self, path: &str) -> Option<&Arc<Entry>> {
+    pub fn by_path(&self, path: &str) -> Option<&SharedEntry> {
         self.entries.get(path)
     }
 
@@ -304,7 +305,7 @@ impl Catalog {
 
     /// Takes the entry at `path` out of the index; returns the feeds it
     /// was in, and the entry.
-    pub(super) fn remove(&mut self, path: &str) -> (Vec<usize>, Option<Arc<Entry>>) {
+    pub(super) fn remove(&mut self, path: &str) -> (Vec<usize>, Option<SharedEntry>) {
         self.texts.remove(path);
         let Some(entry) = self.entries.remove(path) else {
             return (Vec::new(), None);
@@ -339,8 +340,8 @@ impl Catalog {
         }
         let identity = self.identity(&article, &path, remembered);
         let feeds = self.feeds_of(&article);
-        let entry = Arc::new(Entry {
-            own_id: Entry::own_id(&path, identity.id),
+        let entry = SharedEntry::new(Entry {
+            own_id: Entry::own_id(&path, &identity.id),
             path: path.clone(),
             guid: identity.guid,
             published: identity.published,
@@ -364,7 +365,7 @@ impl Catalog {
     /// names matches. Folder names count only when no other source gave
     /// names, and only the nearest folder that names a feed.
     fn feeds_of(&mut self, a: &Article) -> FeedSet {
-        let mut feeds = FeedSet::from_slice(&[0]);
+        let mut feeds = FeedSet::from_iter([0]);
         let cats = &self.config.categories;
         match a.category_source {
             CategorySource::Folder => {
@@ -379,7 +380,7 @@ impl Catalog {
             _ => {
                 for name in &a.categories {
                     match cats.iter().position(|c| c.matches(name)) {
-                        Some(i) if !feeds.contains(&feed_index(i + 1)) => {
+                        Some(i) if !feeds.contains(feed_index(i + 1)) => {
                             feeds.push(feed_index(i + 1));
                         }
                         Some(_) => {}
@@ -401,7 +402,7 @@ impl Catalog {
     /// The entries feed `index`'s subscription document shows at `now`,
     /// newest first: the newest `feeds.items` published by then, and the
     /// older ones not in an archive page yet (see `archive`).
-    pub fn items(&self, index: usize, now: DateTime<Utc>) -> Vec<Arc<Entry>> {
+    pub fn items(&self, index: usize, now: DateTime<Utc>) -> Vec<SharedEntry> {
         let mut keys: BTreeSet<SortKey> = self.window_keys(index, now).cloned().collect();
         let pending = self.pending(index).filter_map(|p| self.entries.get(p));
         keys.extend(pending.map(sort_key));
@@ -499,7 +500,7 @@ pub(super) fn record(e: &Entry, gone: bool) -> Record {
     }
 }
 
-pub(super) fn sort_key(e: &Arc<Entry>) -> SortKey {
+pub(super) fn sort_key(e: &SharedEntry) -> SortKey {
     SortKey(e.clone())
 }
 

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use super::archive_log::PageWork;
 use super::files::read_article;
 use super::index::Catalog;
-use crate::model::{Entry, ItemText};
+use crate::model::{Entry, ItemText, SharedEntry};
 use crate::parse::ParseContext;
 
 impl Catalog {
@@ -40,7 +40,7 @@ impl Catalog {
             .cloned()
             .collect();
         self.texts.retain(|p, _| shown.contains(p));
-        let missing: Vec<(Arc<str>, Arc<Entry>)> = shown
+        let missing: Vec<(Arc<str>, SharedEntry)> = shown
             .into_iter()
             .filter(|p| !self.texts.contains_key(p))
             .filter_map(|p| self.entries.get(&p).map(|e| (p, e.clone())))

@@ -17,14 +17,14 @@ use super::splice::Fragment;
 use super::{atom, json, rss};
 use crate::catalog::Catalog;
 use crate::config::Config;
-use crate::model::{Entry, ItemText};
+use crate::model::{Entry, ItemText, SharedEntry};
 
 /// How an item is written in one format.
 type RenderFn = fn(&Config, &Entry, &ItemText) -> Fragment;
 
 /// One article as an item of every feed format, each rendered once.
 pub struct RenderedItem {
-    pub entry: Arc<Entry>,
+    pub entry: SharedEntry,
     pub text: Arc<ItemText>,
     config: Arc<Config>,
     rss: OnceLock<Fragment>,
@@ -34,7 +34,7 @@ pub struct RenderedItem {
 
 impl RenderedItem {
     /// The item, not rendered yet (see [`RenderedItem::fragment`]).
-    pub fn new(config: &Arc<Config>, entry: Arc<Entry>, text: Arc<ItemText>) -> Self {
+    pub fn new(config: &Arc<Config>, entry: SharedEntry, text: Arc<ItemText>) -> Self {
         RenderedItem {
             entry,
             text,
@@ -66,8 +66,8 @@ impl RenderedItem {
     }
 
     /// Still what the catalog would render: same entry, same text.
-    fn is_current(&self, entry: &Arc<Entry>, text: &Arc<ItemText>) -> bool {
-        Arc::ptr_eq(&self.entry, entry) && Arc::ptr_eq(&self.text, text)
+    fn is_current(&self, entry: &SharedEntry, text: &Arc<ItemText>) -> bool {
+        SharedEntry::ptr_eq(&self.entry, entry) && Arc::ptr_eq(&self.text, text)
     }
 }
 
@@ -100,7 +100,7 @@ impl ItemCache {
                 _ => false,
             },
         );
-        let mut missing: HashMap<Arc<str>, Arc<Entry>> = HashMap::new();
+        let mut missing: HashMap<Arc<str>, SharedEntry> = HashMap::new();
         for &index in feeds {
             for entry in catalog.items(index, now) {
                 if !self.items.contains_key(&entry.path) {
@@ -141,7 +141,7 @@ impl ItemCache {
     pub fn item(
         &self,
         config: &Arc<Config>,
-        entry: &Arc<Entry>,
+        entry: &SharedEntry,
         text: Arc<ItemText>,
     ) -> Arc<RenderedItem> {
         match self.items.get(&entry.path) {

@@ -30,7 +30,7 @@ pub use resource::{Encoding, Resource};
 use crate::catalog;
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::model::{page_key, Entry, FeedInfo, IdIndex};
+use crate::model::{page_key, FeedInfo, IdIndex, SharedEntry};
 use crate::parse::ParseContext;
 use crate::render;
 use changes::Changes;
@@ -189,7 +189,7 @@ impl Site {
 
     /// Drops the pages of `gone` (id, path), unless their id now names
     /// another article, and adds `added`.
-    pub fn update_pages(&self, gone: &[(Arc<str>, String)], added: Vec<Arc<Entry>>) {
+    pub fn update_pages(&self, gone: &[(Arc<str>, String)], added: Vec<SharedEntry>) {
         let Ok(mut pages) = self.pages.write() else {
             return;
         };
