@@ -79,7 +79,7 @@ impl Catalog {
                 let entry = &key.0;
                 if !below(entry)
                     || log.pending.contains(&entry.path)
-                    || log.frozen.contains(&frozen_key_of(entry))
+                    || log.frozen.contains(frozen_key_of(entry))
                 {
                     continue;
                 }

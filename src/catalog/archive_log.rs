@@ -64,7 +64,7 @@ pub(super) struct FeedLog {
     /// a history of a million articles is not held as strings. Within a
     /// path's generation versions only move forward, so an article is
     /// archived as it is now exactly when its current version is here.
-    pub(super) frozen: HashSet<u64>,
+    pub(super) frozen: FrozenSet,
     /// Below the window, not in a complete page yet (fewer than a page).
     pub(super) pending: HashSet<Arc<str>>,
     /// The subscription window at the last step.
@@ -104,6 +104,53 @@ fn fingerprint(config: &Config, slug: &str) -> u64 {
 pub(super) fn frozen_key(path: &str, generation: u32, version: i64) -> u64 {
     let seed = (version as u64).rotate_left(32) ^ u64::from(generation);
     xxhash_rust::xxh3::xxh3_64_with_seed(path.as_bytes(), seed)
+}
+
+/// A set of [`frozen_key`]s. A feed's holds one for every article in its
+/// complete pages, so most of it is a sorted vector (8 bytes a key, where
+/// a hash set takes about 19); the keys added since it was last merged in
+/// wait in a small hash set.
+#[derive(Default)]
+pub(super) struct FrozenSet {
+    sorted: Vec<u64>,
+    recent: HashSet<u64>,
+}
+
+impl FrozenSet {
+    /// Keys wait in the hash set until they are this many, or an eighth of
+    /// the sorted ones.
+    const MERGE_AT: usize = 4096;
+
+    pub(super) fn contains(&self, key: u64) -> bool {
+        self.recent.contains(&key) || self.sorted.binary_search(&key).is_ok()
+    }
+
+    pub(super) fn insert(&mut self, key: u64) {
+        if self.sorted.binary_search(&key).is_ok() || !self.recent.insert(key) {
+            return;
+        }
+        if self.recent.len() > Self::MERGE_AT.max(self.sorted.len() / 8) {
+            let mut recent: Vec<u64> = std::mem::take(&mut self.recent).into_iter().collect();
+            recent.sort_unstable();
+            self.sorted.reserve_exact(recent.len());
+            self.sorted.extend(recent);
+            // Two sorted runs: the stable sort merges them in linear time.
+            self.sorted.sort();
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.sorted.len() + self.recent.len()
+    }
+}
+
+impl Extend<u64> for FrozenSet {
+    fn extend<I: IntoIterator<Item = u64>>(&mut self, keys: I) {
+        for key in keys {
+            self.insert(key);
+        }
+    }
 }
 
 fn is_first(generation: &u32) -> bool {
@@ -300,5 +347,17 @@ mod tests {
         // Other settings: the log starts over.
         let other = FeedLog::open(dir.path(), "world", fingerprint + 1);
         assert!(other.complete.is_empty());
+    }
+
+    #[test]
+    fn a_frozen_set_finds_every_key_across_its_merges_and_no_other() {
+        let keys = |r: std::ops::Range<u64>| r.map(|i| frozen_key("a.txt", 0, i as i64));
+        let mut set = FrozenSet::default();
+        set.extend(keys(0..20_000));
+        set.extend(keys(0..10)); // again
+        assert_eq!(set.len(), 20_000);
+        assert!(set.sorted.len() > 15_000, "merged as it grew");
+        assert!(keys(0..20_000).all(|k| set.contains(k)));
+        assert!(!keys(20_000..40_000).any(|k| set.contains(k)));
     }
 }
