@@ -142,7 +142,9 @@ fn complete_page(log: &mut FeedLog, feed: usize, entries: &PathIndex) -> PageWor
 
 /// The entries at `paths`, newest first (feed order).
 fn sorted(entries: &PathIndex, paths: impl Iterator<Item = Arc<str>>) -> Vec<SharedEntry> {
-    let mut page: Vec<SharedEntry> = paths.filter_map(|p| entries.get(&p).cloned()).collect();
+    // Sized once: a first start holds every page until it is stored.
+    let mut page = Vec::with_capacity(paths.size_hint().0);
+    page.extend(paths.filter_map(|p| entries.get(&p).cloned()));
     page.sort_by_cached_key(super::index::sort_key);
     page
 }
