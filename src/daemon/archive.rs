@@ -18,7 +18,7 @@ use crate::render::{self, FeedFormat, RenderedFeed};
 
 /// Pages stored per round (on all cores) before the publisher looks for
 /// new work again.
-pub(super) const PAGES_PER_ROUND: usize = 8;
+pub(super) const PAGES_PER_ROUND: usize = 2;
 
 impl Publisher {
     /// Stores the next few pages waiting, in order, then logs each as

@@ -21,7 +21,7 @@ use super::resource::Resource;
 use crate::render::{self, FeedFormat};
 
 /// Jobs the writer may fall behind by before the publisher waits for it.
-const QUEUE: usize = 32;
+const QUEUE: usize = 4;
 /// Memory for the pages read back most recently (identity and gzip).
 const CACHE_BYTES: u64 = 32 << 20;
 
