@@ -284,6 +284,68 @@ impl IdIndex {
     }
 }
 
+/// The one id index of a catalog, shared with the site that serves its
+/// article pages: the catalog changes it as it takes changes in, the site
+/// only looks entries up. One table for both (a pointer per article,
+/// several megabytes at a large archive).
+#[derive(Debug, Clone, Default)]
+pub struct SharedIds(Arc<std::sync::RwLock<IdIndex>>);
+
+impl SharedIds {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, IdIndex> {
+        // The index is changed in place by single inserts and removals: a
+        // panic elsewhere cannot leave it half changed.
+        self.0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, IdIndex> {
+        self.0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn get(&self, id: &str) -> Option<SharedEntry> {
+        self.read().get(id).cloned()
+    }
+
+    /// Adds `entry`; returns the entry it replaces, which had its id.
+    pub fn insert(&self, entry: SharedEntry) -> Option<SharedEntry> {
+        self.write().insert(entry)
+    }
+
+    /// Removes the entry `id` names if it is the one at `path`.
+    pub fn remove_at(&self, id: &str, path: &str) -> Option<SharedEntry> {
+        let mut ids = self.write();
+        match ids.get(id) {
+            Some(e) if *e.path == *path => ids.remove(id),
+            _ => None,
+        }
+    }
+
+    /// The page key (`articles/<id>.html`) of every entry.
+    pub fn page_keys(&self) -> Vec<String> {
+        self.read().iter().map(|e| page_key(&e.id())).collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.read().is_empty()
+    }
+}
+
+impl FromIterator<SharedEntry> for SharedIds {
+    fn from_iter<I: IntoIterator<Item = SharedEntry>>(entries: I) -> Self {
+        SharedIds(Arc::new(std::sync::RwLock::new(
+            entries.into_iter().collect(),
+        )))
+    }
+}
+
 impl FromIterator<SharedEntry> for IdIndex {
     fn from_iter<I: IntoIterator<Item = SharedEntry>>(entries: I) -> Self {
         let entries = entries.into_iter();

@@ -152,7 +152,7 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
         .map(|e| format!("/articles/{}.html", wirefeed::model::encode_id(&e.id())))
         .collect();
     for site in [&ready, &starting] {
-        site.set_pages(catalog.entries().cloned().collect());
+        site.set_pages(catalog.ids(), Vec::new());
     }
     ready.mark_ready();
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -14,8 +14,8 @@ use super::archive_log::Archives;
 use super::state::{Record, StateStore};
 use crate::config::Config;
 use crate::model::{
-    Article, CategorySource, Change, Entry, FeedInfo, FeedSet, Guid, IdIndex, ItemText, Problem,
-    SharedEntry,
+    Article, CategorySource, Change, Entry, FeedInfo, FeedSet, Guid, ItemText, Problem,
+    SharedEntry, SharedIds,
 };
 use crate::parse::ParseContext;
 
@@ -147,8 +147,9 @@ pub struct Catalog {
     pub(super) feeds: Vec<FeedInfo>,
     /// By path; the id index and the feed orders hold the entries too.
     pub(super) entries: PathIndex,
-    /// By id, to serve `/articles/{id}` and keep ids unique.
-    pub(super) ids: IdIndex,
+    /// By id, to keep ids unique; shared with the site, which serves
+    /// `/articles/{id}` by it.
+    pub(super) ids: SharedIds,
     pub(super) order: Vec<BTreeSet<SortKey>>,
     pub(super) problems: BTreeMap<String, String>,
     pub(super) state: StateStore,
@@ -171,7 +172,7 @@ impl Catalog {
             config,
             feeds,
             entries: PathIndex::default(),
-            ids: IdIndex::default(),
+            ids: SharedIds::default(),
             order,
             problems: BTreeMap::new(),
             state,
@@ -195,8 +196,13 @@ impl Catalog {
         self.entries.is_empty()
     }
 
-    pub fn by_id(&self, id: &str) -> Option<&SharedEntry> {
+    pub fn by_id(&self, id: &str) -> Option<SharedEntry> {
         self.ids.get(id)
+    }
+
+    /// The id index, as the site shares it.
+    pub fn ids(&self) -> SharedIds {
+        self.ids.clone()
     }
 
     pub fn entries(&self) -> impl Iterator<Item = &SharedEntry> {
@@ -312,9 +318,7 @@ impl Catalog {
         };
         self.archives.touch(&entry.path);
         let id = entry.id();
-        if self.ids.get(&id).is_some_and(|e| &*e.path == path) {
-            self.ids.remove(&id);
-        }
+        self.ids.remove_at(&id, path);
         let key = sort_key(&entry);
         for f in entry.feed_indexes() {
             self.order[f].remove(&key);

@@ -56,11 +56,14 @@ impl Publisher {
     /// catch-up to read once it has settled.
     fn scan(&mut self, startup: bool) -> (usize, Vec<PathBuf>) {
         let site = &self.site;
+        let before = match site.tracks_changes() {
+            true => site.article_keys(),
+            false => Vec::new(),
+        };
         let scanned = self
             .catalog
             .rescan(startup, startup, |changes| log_problems(site, changes));
-        let pages = self.catalog.entries().cloned().collect();
-        self.site.set_pages(pages);
+        self.site.set_pages(self.catalog.ids(), before);
         scanned
     }
 
@@ -142,16 +145,19 @@ impl Publisher {
                 Change::Parsed(k, _) | Change::Removed(k) => k.clone(),
             })
             .collect();
-        let gone: Vec<(Arc<str>, String)> = keys
+        let id_of = |catalog: &crate::catalog::Catalog, k: &String| {
+            catalog.by_path(k).map(|e| Arc::<str>::from(e.id()))
+        };
+        let gone: Vec<Arc<str>> = keys
             .iter()
-            .filter_map(|k| self.catalog.by_path(k).map(|e| (e.id().into(), k.clone())))
+            .filter_map(|k| id_of(&self.catalog, k))
             .collect();
         let touched = self.catalog.apply(changes);
-        let added = keys
+        let added: Vec<Arc<str>> = keys
             .iter()
-            .filter_map(|k| self.catalog.by_path(k).cloned())
+            .filter_map(|k| id_of(&self.catalog, k))
             .collect();
-        self.site.update_pages(&gone, added);
+        self.site.update_pages(gone.into_iter().chain(added));
         let intake = Intake {
             files: keys.len(),
             read: read_done - started,

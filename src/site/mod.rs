@@ -14,7 +14,7 @@ mod published;
 mod resource;
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use chrono::{DateTime, Utc};
@@ -30,7 +30,7 @@ pub use resource::{Encoding, Resource};
 use crate::catalog;
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::model::{page_key, FeedInfo, IdIndex, SharedEntry};
+use crate::model::{page_key, FeedInfo, SharedIds};
 use crate::parse::ParseContext;
 use crate::render;
 use changes::Changes;
@@ -39,8 +39,9 @@ use published::Published;
 /// The site: published resources, article pages, readiness, metrics.
 pub struct Site {
     published: Published,
-    /// Article pages by id (rendered on request; they are not feeds).
-    pages: RwLock<IdIndex>,
+    /// Article pages by id (rendered on request; they are not feeds): the
+    /// catalog's id index.
+    pages: ArcSwap<SharedIds>,
     config: ArcSwap<Config>,
     /// The config's feeds (the article pages link them).
     feeds: ArcSwap<Vec<FeedInfo>>,
@@ -66,7 +67,7 @@ impl Site {
         let archive_reader = Arc::new(archive::Reader::new());
         Site {
             published: Published::new(),
-            pages: RwLock::new(IdIndex::default()),
+            pages: ArcSwap::from_pointee(SharedIds::default()),
             parse_ctx: ArcSwap::from_pointee(ParseContext::from_config(&config)),
             cache_control: ArcSwap::from_pointee(cache_control(&config)),
             hub_links: ArcSwap::from_pointee(hub_links(&config)),
@@ -132,10 +133,7 @@ impl Site {
 
     /// Every article page's key (`articles/<id>.html`).
     pub fn article_keys(&self) -> Vec<String> {
-        self.pages
-            .read()
-            .map(|p| p.iter().map(|e| page_key(&e.id())).collect())
-            .unwrap_or_default()
+        self.pages.load().page_keys()
     }
 
     /// Every stored archive page's key (feeds and their HTML pages).
@@ -163,22 +161,22 @@ impl Site {
         self.published.load().resources.get(path).cloned()
     }
 
-    /// Replaces every article page.
-    pub fn set_pages(&self, pages: IdIndex) {
-        let Ok(mut p) = self.pages.write() else {
-            return;
-        };
-        let old = std::mem::replace(&mut *p, pages);
-        if self.changes.is_tracked() {
-            // The pages gone and the pages there now.
-            let keys: Vec<String> = old
-                .iter()
-                .chain(p.iter())
-                .map(|e| page_key(&e.id()))
-                .collect();
-            drop(p);
-            self.note(keys);
+    /// Serves the article pages of `pages` (a catalog's id index) from
+    /// now on; `before` are the keys of the pages served until now, as
+    /// [`Site::article_keys`] gave them before the catalog changed (for
+    /// the uploader: the pages gone and the pages there now).
+    pub fn set_pages(&self, pages: SharedIds, before: Vec<String>) {
+        let keys = self.changes.is_tracked().then(|| pages.page_keys());
+        self.pages.store(Arc::new(pages));
+        if let Some(keys) = keys {
+            self.note(before.into_iter().chain(keys));
         }
+    }
+
+    /// Whether someone takes the changed keys (then [`Site::set_pages`]
+    /// wants the keys before a rescan).
+    pub fn tracks_changes(&self) -> bool {
+        self.changes.is_tracked()
     }
 
     /// Notes that the pages of `ids` changed (scheduled articles whose
@@ -187,30 +185,17 @@ impl Site {
         self.note(ids.iter().map(|id| page_key(id)));
     }
 
-    /// Drops the pages of `gone` (id, path), unless their id now names
-    /// another article, and adds `added`.
-    pub fn update_pages(&self, gone: &[(Arc<str>, String)], added: Vec<SharedEntry>) {
-        let Ok(mut pages) = self.pages.write() else {
-            return;
-        };
-        for (id, path) in gone {
-            if pages.get(id).is_some_and(|e| *e.path == **path) {
-                pages.remove(id);
-            }
-        }
-        let mut keys: Vec<String> = gone.iter().map(|(id, _)| page_key(id)).collect();
-        for entry in added {
-            keys.push(page_key(&entry.id()));
-            pages.insert(entry);
-        }
-        drop(pages);
-        self.note(keys);
+    /// Notes that the article pages of `ids` changed: those of the
+    /// articles a change took away or brought (the catalog's id index,
+    /// which the pages are served by, already has them).
+    pub fn update_pages(&self, ids: impl IntoIterator<Item = Arc<str>>) {
+        self.note(ids.into_iter().map(|id| page_key(&id)));
     }
 
     /// The page of article `id`, read from its file and rendered: blocking
     /// I/O, for a thread that may block. `None`: no such article (yet).
     pub fn article_page(&self, id: &str, now: DateTime<Utc>) -> Option<Resource> {
-        let entry = self.pages.read().ok()?.get(id).cloned()?;
+        let entry = self.pages.load().get(id)?;
         if entry.published > now {
             return None;
         }
@@ -227,8 +212,9 @@ impl Site {
     /// published)?
     pub fn has_article_page(&self, id: &str, now: DateTime<Utc>) -> bool {
         self.pages
-            .read()
-            .is_ok_and(|p| p.get(id).is_some_and(|e| e.published <= now))
+            .load()
+            .get(id)
+            .is_some_and(|e| e.published <= now)
     }
 
     /// Is archive page `path` stored (or waiting to be)?
