@@ -2,6 +2,7 @@
 """Helpers shared by the bench/*.sh scripts (python3, stdlib only).
 
     benchlib.py wrk FILE                 -> "req_per_s p50_ms p99_ms requests errors"
+    benchlib.py oha FILE...              -> "p50_ms p99_ms not_200 p99/p99/..." (median of the runs)
     benchlib.py timev FILE               -> "elapsed_s max_rss_mb" (/usr/bin/time -v output)
     benchlib.py wait-ready URL [TIMEOUT] -> waits for HTTP 200 (polls every 10 ms)
     benchlib.py header URL NAME [ACCEPT_ENCODING] -> value of a response header
@@ -18,6 +19,7 @@ import json
 import os
 import re
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -328,9 +330,17 @@ def main():
     elif cmd == "table":
         table(args[0], args[1])
     elif cmd == "oha":
-        with open(args[0]) as f:
-            p50, p99, bad = parse_oha(f.read())
-        print(f"{p50:.2f} {p99:.2f} {bad}")
+        # One run or several (the median of their p50s and p99s, every
+        # run's answers not 200, then each run's p99 joined by "/").
+        runs = []
+        for path in args:
+            with open(path) as f:
+                runs.append(parse_oha(f.read()))
+        p50 = statistics.median(r[0] for r in runs)
+        p99 = statistics.median(r[1] for r in runs)
+        bad = sum(r[2] for r in runs)
+        each = "/".join(f"{r[1]:.2f}" for r in runs)
+        print(f"{p50:.2f} {p99:.2f} {bad} {each}")
     elif cmd == "timev":
         secs, rss = parse_timev(open(args[0]).read())
         print(f"{secs:.2f} {rss:.1f}")

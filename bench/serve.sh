@@ -28,14 +28,15 @@
 #      80) each server gets the same offered rate from
 #      `oha -q RATE --latency-correction` (OPEN_CONNS connections,
 #      OPEN_DURATION), gzip 200 of FEED; latency counted from each request's
-#      scheduled time;
+#      scheduled time; OPEN_REPEAT runs per load and server, taking turns,
+#      and the median of their p50s and p99s counts;
 #   8. prints req/s, p50, p99 per server and scenario with the ratio
 #      wirefeed/nginx of req/s, and the open-loop p50/p99. Raw output stays
 #      in OUT.
 #
 # Environment: N (2000), DURATION (10s), CONNS ("32 256"), THREADS (2), FEED
 # (/feeds/all.rss), ARCHIVE (/feeds/archive/world/1.rss), OPEN_LOAD ("25 50
-# 80"), OPEN_CONNS (64), OPEN_DURATION (10s), WF_PORT (18081), NGINX_PORT
+# 80"), OPEN_CONNS (64), OPEN_DURATION (10s), OPEN_REPEAT (3), WF_PORT (18081), NGINX_PORT
 # (18082), OUT (bench/results/serve-<time>), plus those of bench/lib.sh
 # (BENCH_CACHE, SEED, BENCH_BIN, SKIP_BUILD). oha: `cargo install oha`.
 # wrk, oha, both servers and the client share this machine's cores: compare
@@ -52,6 +53,7 @@ ARCHIVE=${ARCHIVE:-/feeds/archive/world/1.rss}
 OPEN_LOAD=${OPEN_LOAD:-25 50 80}
 OPEN_CONNS=${OPEN_CONNS:-64}
 OPEN_DURATION=${OPEN_DURATION:-10s}
+OPEN_REPEAT=${OPEN_REPEAT:-3}
 WF_PORT=${WF_PORT:-18081}
 NGINX_PORT=${NGINX_PORT:-18082}
 OUT=${OUT:-$BENCH_DIR/results/serve-$(date +%Y%m%d-%H%M%S)}
@@ -199,18 +201,27 @@ done
 # Open loop at fixed shares of nginx's maximum.
 top_conns=$(tr ' ' '\n' <<< "$CONNS" | sort -n | tail -1)
 read -r ng_max _ <<< "${R[gzip-c$top_conns-nginx]}"
+# A run's p99 is a few hundred requests: one stall of the shared machine
+# moves it by milliseconds. So each load runs OPEN_REPEAT times, the servers
+# taking turns first, and the median run counts.
 declare -A O
 for pct in $OPEN_LOAD; do
   rate=$(awk -v m="$ng_max" -v p="$pct" 'BEGIN { printf "%d", m * p / 100 }')
+  for rep in $(seq 1 "$OPEN_REPEAT"); do
+    order="wirefeed nginx"
+    if (( rep % 2 == 0 )); then order="nginx wirefeed"; fi
+    for srv in $order; do
+      if [[ $srv == wirefeed ]]; then base=$WF; else base=$NG; fi
+      out=$OUT/oha-$pct-$srv-$rep.json
+      log "oha $srv: $rate req/s ($pct % of nginx's $ng_max), $OPEN_CONNS connections, $OPEN_DURATION, run $rep"
+      oha -z "$OPEN_DURATION" -q "$rate" --latency-correction \
+        -c "$OPEN_CONNS" --no-tui --output-format json -H "Accept-Encoding: gzip" "$base$FEED" \
+        > "$out" 2> "$OUT/oha-$pct-$srv.err" || die "oha failed: $(tail -3 "$OUT/oha-$pct-$srv.err")"
+      sleep 1
+    done
+  done
   for srv in wirefeed nginx; do
-    if [[ $srv == wirefeed ]]; then base=$WF; else base=$NG; fi
-    out=$OUT/oha-$pct-$srv.json
-    log "oha $srv: $rate req/s ($pct % of nginx's $ng_max), $OPEN_CONNS connections, $OPEN_DURATION"
-    oha -z "$OPEN_DURATION" -q "$rate" --latency-correction \
-      -c "$OPEN_CONNS" --no-tui --output-format json -H "Accept-Encoding: gzip" "$base$FEED" \
-      > "$out" 2> "$OUT/oha-$pct-$srv.err" || die "oha failed: $(tail -3 "$OUT/oha-$pct-$srv.err")"
-    O[$pct-$srv]="$rate $($LIB oha "$out")"
-    sleep 1
+    O[$pct-$srv]="$rate $($LIB oha "$OUT"/oha-"$pct"-"$srv"-*.json)"
   done
 done
 
@@ -234,12 +245,13 @@ done
     done
   done
   echo "ratio = wirefeed req/s / nginx req/s."
-  echo "open loop (oha --latency-correction, $OPEN_CONNS connections, $OPEN_DURATION, gzip $FEED), share of nginx's $ng_max req/s at c$top_conns:"
+  echo "open loop (oha --latency-correction, $OPEN_CONNS connections, $OPEN_DURATION, gzip $FEED), share of nginx's $ng_max req/s at c$top_conns; median of $OPEN_REPEAT runs each:"
   printf '%-8s %8s %13s %13s %10s %13s %13s %10s\n' load "req/s" "wirefeed p50" "wirefeed p99" "non-200" "nginx p50" "nginx p99" "non-200"
   for pct in $OPEN_LOAD; do
-    read -r rate w50 w99 wbad <<< "${O[$pct-wirefeed]}"
-    read -r _ n50 n99 nbad <<< "${O[$pct-nginx]}"
+    read -r rate w50 w99 wbad weach <<< "${O[$pct-wirefeed]}"
+    read -r _ n50 n99 nbad neach <<< "${O[$pct-nginx]}"
     printf '%-8s %8s %13s %13s %10s %13s %13s %10s\n' "$pct %" "$rate" "$w50" "$w99" "$wbad" "$n50" "$n99" "$nbad"
+    echo "         p99 of each run (ms): wirefeed $weach, nginx $neach"
   done
   echo "RSS after the runs: wirefeed ${wf_rss} MB, nginx (master + workers) ${ng_rss} MB"
   echo "raw output: $OUT"
