@@ -328,22 +328,6 @@ impl SharedIds {
     pub fn page_keys(&self) -> Vec<String> {
         self.read().iter().map(|e| page_key(&e.id())).collect()
     }
-
-    pub fn len(&self) -> usize {
-        self.read().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.read().is_empty()
-    }
-}
-
-impl FromIterator<SharedEntry> for SharedIds {
-    fn from_iter<I: IntoIterator<Item = SharedEntry>>(entries: I) -> Self {
-        SharedIds(Arc::new(std::sync::RwLock::new(
-            entries.into_iter().collect(),
-        )))
-    }
 }
 
 impl FromIterator<SharedEntry> for IdIndex {

@@ -148,16 +148,14 @@ impl Publisher {
         let id_of = |catalog: &crate::catalog::Catalog, k: &String| {
             catalog.by_path(k).map(|e| Arc::<str>::from(e.id()))
         };
-        let gone: Vec<Arc<str>> = keys
+        // The ids of the pages gone, then of the pages there now.
+        let mut ids: Vec<Arc<str>> = keys
             .iter()
             .filter_map(|k| id_of(&self.catalog, k))
             .collect();
         let touched = self.catalog.apply(changes);
-        let added: Vec<Arc<str>> = keys
-            .iter()
-            .filter_map(|k| id_of(&self.catalog, k))
-            .collect();
-        self.site.update_pages(gone.into_iter().chain(added));
+        ids.extend(keys.iter().filter_map(|k| id_of(&self.catalog, k)));
+        self.site.pages_changed(&ids);
         let intake = Intake {
             files: keys.len(),
             read: read_done - started,

@@ -179,17 +179,12 @@ impl Site {
         self.changes.is_tracked()
     }
 
-    /// Notes that the pages of `ids` changed (scheduled articles whose
-    /// time came: their pages exist from now on).
+    /// Notes, for the uploader, that the article pages of `ids` changed:
+    /// those of articles a change took away or brought (the catalog's id
+    /// index, which the pages are served by, already has them), or of
+    /// scheduled articles whose time came.
     pub fn pages_changed(&self, ids: &[Arc<str>]) {
         self.note(ids.iter().map(|id| page_key(id)));
-    }
-
-    /// Notes that the article pages of `ids` changed: those of the
-    /// articles a change took away or brought (the catalog's id index,
-    /// which the pages are served by, already has them).
-    pub fn update_pages(&self, ids: impl IntoIterator<Item = Arc<str>>) {
-        self.note(ids.into_iter().map(|id| page_key(&id)));
     }
 
     /// The page of article `id`, read from its file and rendered: blocking
