@@ -229,11 +229,11 @@ pub struct Entry {
 /// without a weak count keeps it in the allocator's 128-byte size class.
 pub type SharedEntry = triomphe::Arc<Entry>;
 
-/// Entries found by their URL id: one pointer per article (the
-/// catalog's id index, the site's pages). The id is the entry's own
-/// ([`Entry::id`]), worked out again to compare, not kept beside it.
-#[derive(Debug, Clone, Default)]
-pub struct IdIndex {
+/// Entries found by their URL id: one pointer per article (the table
+/// behind [`SharedIds`]). The id is the entry's own ([`Entry::id`]),
+/// worked out again to compare, not kept beside it.
+#[derive(Debug, Default)]
+struct IdIndex {
     table: hashbrown::HashTable<SharedEntry>,
     hasher: foldhash::fast::FixedState,
 }
@@ -243,13 +243,13 @@ impl IdIndex {
         std::hash::BuildHasher::hash_one(hasher, id)
     }
 
-    pub fn get(&self, id: &str) -> Option<&SharedEntry> {
+    fn get(&self, id: &str) -> Option<&SharedEntry> {
         self.table
             .find(Self::hash(&self.hasher, id), |e| e.id() == id)
     }
 
     /// Adds `entry`; returns the entry it replaces, which had its id.
-    pub fn insert(&mut self, entry: SharedEntry) -> Option<SharedEntry> {
+    fn insert(&mut self, entry: SharedEntry) -> Option<SharedEntry> {
         let IdIndex { table, hasher } = self;
         let id = entry.id().into_owned();
         let hash = Self::hash(hasher, &id);
@@ -265,22 +265,19 @@ impl IdIndex {
         }
     }
 
-    pub fn remove(&mut self, id: &str) -> Option<SharedEntry> {
+    fn remove(&mut self, id: &str) -> Option<SharedEntry> {
         let hash = Self::hash(&self.hasher, id);
         let found = self.table.find_entry(hash, |e| e.id() == id).ok()?;
         Some(found.remove().0)
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &SharedEntry> {
+    fn iter(&self) -> impl Iterator<Item = &SharedEntry> {
         self.table.iter()
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.table.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.table.is_empty()
     }
 }
 
@@ -327,21 +324,6 @@ impl SharedIds {
     /// The page key (`articles/<id>.html`) of every entry.
     pub fn page_keys(&self) -> Vec<String> {
         self.read().iter().map(|e| page_key(&e.id())).collect()
-    }
-}
-
-impl FromIterator<SharedEntry> for IdIndex {
-    fn from_iter<I: IntoIterator<Item = SharedEntry>>(entries: I) -> Self {
-        let entries = entries.into_iter();
-        let mut index = IdIndex::default();
-        // Sized once (as a std set collects): growing would work out
-        // every id again at each doubling.
-        let IdIndex { table, hasher } = &mut index;
-        table.reserve(entries.size_hint().0, |e| Self::hash(hasher, &e.id()));
-        for entry in entries {
-            index.insert(entry);
-        }
-        index
     }
 }
 
@@ -683,8 +665,10 @@ mod tests {
         assert_eq!(urdu.id(), "اپنا");
         assert_eq!(entry("pakistan/خبر.txt", "pakistan-خبر").own_id, None);
 
-        let mut index: IdIndex = [derived.clone(), unique.clone()].into_iter().collect();
-        index.insert(urdu.clone());
+        let mut index = IdIndex::default();
+        for e in [&derived, &unique, &urdu] {
+            index.insert(e.clone());
+        }
         assert_eq!(index.len(), 3);
         assert_eq!(
             index.get("world-putin-visit").map(|e| &*e.path),
