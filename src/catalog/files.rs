@@ -2,6 +2,7 @@
 //! whole tree compared with the catalog ([`Catalog::rescan`]), and what
 //! changed while nobody watched ([`Catalog::changed_since`]).
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -117,10 +118,9 @@ impl Catalog {
         };
         let root = self.config.articles.dir.clone();
         let files = source::list_articles(&root);
-        let on_disk: HashSet<String> = files
-            .iter()
-            .map(|p| source::relative_key(&root, p))
-            .collect();
+        // Keys borrowed from the listed paths: a string of its own for
+        // each file of a big archive would add to the scan's peak.
+        let on_disk: HashSet<Cow<str>> = files.iter().map(|p| source::key_in(&root, p)).collect();
         let gone: Vec<Change> = self
             .entries
             .keys()
@@ -191,7 +191,7 @@ impl Catalog {
         changed
     }
 
-    fn forget_missing(&mut self, on_disk: &HashSet<String>) {
+    fn forget_missing(&mut self, on_disk: &HashSet<Cow<str>>) {
         let entries = &self.entries;
         self.state
             .mark_gone_unless(|path| on_disk.contains(path) || entries.contains_key(path));

@@ -2,6 +2,7 @@
 //! each is known by: its path relative to the directory, `/`-separated,
 //! the same on every machine reading the same tree.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use crate::model::Format;
@@ -43,14 +44,23 @@ pub fn article_format(path: &Path) -> Option<Format> {
 
 /// `path` relative to `root`, `/`-separated (the article's stable key).
 pub fn relative_key(root: &Path, path: &Path) -> String {
+    key_in(root, path).into_owned()
+}
+
+/// [`relative_key`], borrowed from `path` when it is a plain join (nearly
+/// always): a key for each of a whole archive's listed paths costs no
+/// string of its own.
+pub fn key_in<'a>(root: &Path, path: &'a Path) -> Cow<'a, str> {
     if let Some(tail) = clean_tail(root, path) {
-        return tail.to_owned();
+        return Cow::Borrowed(tail);
     }
     let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
+    Cow::Owned(
+        rel.components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/"),
+    )
 }
 
 /// What follows `root` and a `/` in `path`, when that is UTF-8 made of

@@ -11,7 +11,7 @@ mod scan;
 mod walk;
 
 pub(crate) use keys::{article_format, is_article_path, is_ignored};
-pub use keys::{in_hidden_folder, is_inside, relative_key};
+pub use keys::{in_hidden_folder, is_inside, key_in, relative_key};
 pub(crate) use look::{look, Looked};
 pub(crate) use read::{read_file, FileRead};
 pub(crate) use scan::scan;
