@@ -13,7 +13,7 @@
 # markers in BENCHMARKS.md (the targets come from the open performance issue).
 #
 # Run on an otherwise idle machine. The million-article corpus takes about
-# 5 GB (generated once, cached in $BENCH_CACHE), its archive pages about 7 GB
+# 7 GB (generated once, cached in $BENCH_CACHE), its archive pages about 10 GB
 # more while a step runs. Environment: STEPS, plus those of the scripts.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
