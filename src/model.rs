@@ -307,17 +307,16 @@ impl SharedIds {
         self.read().get(id).cloned()
     }
 
-    /// Adds `entry`; returns the entry it replaces, which had its id.
-    pub fn insert(&self, entry: SharedEntry) -> Option<SharedEntry> {
-        self.write().insert(entry)
+    /// Adds `entry`, in place of the entry that had its id.
+    pub fn insert(&self, entry: SharedEntry) {
+        self.write().insert(entry);
     }
 
     /// Removes the entry `id` names if it is the one at `path`.
-    pub fn remove_at(&self, id: &str, path: &str) -> Option<SharedEntry> {
+    pub fn remove_at(&self, id: &str, path: &str) {
         let mut ids = self.write();
-        match ids.get(id) {
-            Some(e) if *e.path == *path => ids.remove(id),
-            _ => None,
+        if ids.get(id).is_some_and(|e| *e.path == *path) {
+            ids.remove(id);
         }
     }
 

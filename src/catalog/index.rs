@@ -196,10 +196,6 @@ impl Catalog {
         self.entries.is_empty()
     }
 
-    pub fn by_id(&self, id: &str) -> Option<SharedEntry> {
-        self.ids.get(id)
-    }
-
     /// The id index, as the site shares it.
     pub fn ids(&self) -> SharedIds {
         self.ids.clone()
