@@ -55,6 +55,44 @@ fn scheduled_article_appears_at_its_time_without_a_file_event() {
 }
 
 #[test]
+fn a_scheduled_story_follows_its_new_time_earlier_or_later() {
+    let d = Daemon::start();
+    let at = |secs: i64| {
+        (chrono::Utc::now() + chrono::Duration::seconds(secs))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let text = |title: &str, date: String| {
+        format!("---\ntitle: {title}\ndate: {date}\ncategories: [World]\n---\nThe budget is out.\n")
+    };
+    // An embargo lifted early: scheduled an hour ahead, then set to now.
+    d.write_article("world/early.md", &text("Embargo Lifted Early", at(3600)));
+    d.write_article("world/now.txt", &story("First Marker", "World", "m1"));
+    d.wait_feed("/feeds/world.rss", "listed the marker", |b| {
+        b.contains("First Marker")
+    });
+    assert!(!d.body("/feeds/world.rss").contains("Embargo Lifted Early"));
+    d.write_article("world/early.md", &text("Embargo Lifted Early", at(-60)));
+    d.wait_feed(
+        "/feeds/world.rss",
+        "listed the story at its new time",
+        |b| b.contains("Embargo Lifted Early"),
+    );
+    // An embargo extended: due in 2 s, then moved an hour ahead.
+    d.write_article("world/later.md", &text("Embargo Extended", at(2)));
+    d.write_article("world/then.txt", &story("Second Marker", "World", "m2"));
+    d.wait_feed("/feeds/world.rss", "listed the marker", |b| {
+        b.contains("Second Marker")
+    });
+    d.write_article("world/later.md", &text("Embargo Extended", at(3600)));
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(
+        !d.body("/feeds/world.rss").contains("Embargo Extended"),
+        "published at the time it no longer has; log:\n{}",
+        d.log()
+    );
+}
+
+#[test]
 fn articles_directory_removed_and_recreated_recovers() {
     let d = Daemon::start();
     d.write_article("world/a.txt", &story("Before The Wipe", "World", "wipe"));

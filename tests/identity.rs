@@ -112,6 +112,45 @@ fn an_edit_keeps_guid_and_published_and_moves_updated() {
     );
 }
 
+/// A Markdown story dated `secs` from now.
+fn scheduled(title: &str, secs: i64) -> String {
+    let date = chrono::Utc::now() + chrono::Duration::seconds(secs);
+    let date = date.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    format!("---\ntitle: {title}\ndate: {date}\ncategories: [World]\n---\nThe story.\n")
+}
+
+#[test]
+fn a_scheduled_story_takes_its_new_time_until_it_is_out() {
+    let w = World::new();
+    let now = SystemTime::now();
+    let written = |c: &Catalog| c.by_path("world/s.md").expect("s").clone();
+    w.write("world/s.md", &scheduled("Embargoed", 7200), now);
+    let mut c = w.start();
+    let first = written(&c);
+    // Moved earlier before it was out: the new time holds.
+    w.write("world/s.md", &scheduled("Embargoed", 3600), now);
+    w.change(&mut c, "world/s.md");
+    let earlier = written(&c);
+    assert!(earlier.published < first.published, "{earlier:?}");
+    assert_eq!(earlier.updated, earlier.published);
+    assert_eq!(earlier.guid, first.guid);
+    // Moved later, still before it was out: the embargo moves too.
+    w.write("world/s.md", &scheduled("Embargoed", 10_800), now);
+    w.change(&mut c, "world/s.md");
+    assert!(written(&c).published > first.published);
+    // Once its time has come, an edit keeps the date, across a restart too.
+    w.write("world/s.md", &scheduled("Embargoed", -60), now);
+    w.change(&mut c, "world/s.md");
+    let out = written(&c);
+    w.write("world/s.md", &scheduled("Embargoed, updated", 600), now);
+    w.change(&mut c, "world/s.md");
+    assert_eq!(written(&c).published, out.published);
+    drop(c);
+    let c = w.start();
+    assert_eq!(written(&c).published, out.published);
+    assert_eq!(written(&c).guid, first.guid);
+}
+
 #[test]
 fn touching_without_changing_bytes_does_not_move_updated() {
     let w = World::new();

@@ -4,14 +4,15 @@
 //! - GUID: the article's own `id` (as is when it is a URI, else a UUIDv5 of
 //!   it), else its own `url`, else a UUIDv5 of its path relative to the
 //!   articles directory.
-//! - With a state store: a path seen before keeps its GUID and its first
-//!   `published` date; `updated` moves (to the file's mtime) only when the
-//!   bytes change; a file whose content matches one that just went away
+//! - With a state store: a path seen before keeps its GUID and, once it
+//!   is out, its first `published` date (until then, a scheduled story's
+//!   dates are its file's); `updated` moves (to the file's mtime) only when
+//!   the bytes change; a file whose content matches one that just went away
 //!   (rename, move) takes over its GUID, id and dates.
 
 use std::sync::Arc;
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, Utc};
 
 use super::index::Catalog;
 use super::state::Record;
@@ -48,6 +49,16 @@ impl Catalog {
             },
         };
         let mut identity = match remembered {
+            // Not out yet (a scheduled story moved earlier or later): the
+            // file's dates hold. The clock, not the file's mtime, says so:
+            // `touch -d` and `cp -p` set mtimes back.
+            Some(rec) if rec.published > Utc::now() => Ids {
+                guid: rec.guid,
+                id: rec.id,
+                published: a.published,
+                updated: fresh_updated,
+                generation,
+            },
             Some(rec) => {
                 let published = rec.published;
                 let mut updated = rec.updated;
