@@ -657,3 +657,42 @@ fn a_category_page_pages_back_through_every_story_once_as_build_writes_it() {
         assert_eq!(&built, html, "{rel}: served as build writes it");
     }
 }
+
+#[test]
+fn a_long_archive_page_comes_whole_in_gzip() {
+    // Stories long and varied enough that a page's gzip body is far above
+    // the size that the server sends straight from memory it sealed.
+    let site = site(5, 5);
+    let mut seed: u64 = 7;
+    for n in 0..12 {
+        let (rel, text) = article(n, "v1");
+        let words: Vec<String> = (0..2_500)
+            .map(|_| {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                format!("{:x}", seed >> 40)
+            })
+            .collect();
+        let path = site.article_path(&rel);
+        fs::create_dir_all(path.parent().expect("dir")).expect("mkdir");
+        fs::write(path, format!("{text}\n{}\n", words.join(" "))).expect("write");
+    }
+    let d = Daemon::start_site(site);
+    d.wait_archives_stored();
+    let page = read_doc(&d, &d.url("/feeds/all.rss"))
+        .prev
+        .expect("a page of all");
+    let path = format!("/{}", page.strip_prefix(&d.url("/")).expect("site URL"));
+    let identity = d.get(&path).text();
+    for _ in 0..3 {
+        let gz = d.get_with(&path, &[("Accept-Encoding", "gzip")]);
+        assert_eq!(gz.header("content-encoding"), Some("gzip"));
+        assert!(gz.body.len() > 32 * 1024, "{} bytes of gzip", gz.body.len());
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz.body[..]), &mut text)
+            .expect("whole gzip");
+        assert_eq!(text, identity, "gzip and identity bodies differ");
+    }
+    roxmltree::Document::parse(&identity).expect("well-formed");
+}

@@ -161,7 +161,8 @@ impl Resource {
         }
     }
 
-    /// A complete archive page read back from its stored gzip body.
+    /// A complete archive page read back from its stored gzip body, which
+    /// goes out like every compressed body (`tune::zerocopy`).
     pub fn stored(
         content_type: &'static str,
         identity: Vec<u8>,
@@ -173,7 +174,7 @@ impl Resource {
         r.set_last_modified(last_modified);
         r.immutable = immutable;
         let _ = r.encoded.set(Encoded {
-            gzip: Bytes::from(gzip),
+            gzip: tune::zerocopy::sealed(gzip),
             br: None,
         });
         r
