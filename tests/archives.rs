@@ -60,6 +60,14 @@ struct Doc {
     current: Option<String>,
 }
 
+/// The path of the newest archive page of `all` (its `prev-archive`).
+fn newest_page_of_all(d: &Daemon) -> String {
+    let page = read_doc(d, &d.url("/feeds/all.rss"))
+        .prev
+        .expect("a page of all");
+    format!("/{}", page.strip_prefix(&d.url("/")).expect("site URL"))
+}
+
 fn xml_links(body: &str) -> Vec<(String, String)> {
     let doc = roxmltree::Document::parse(body).expect("well-formed XML");
     doc.descendants()
@@ -520,10 +528,7 @@ fn the_newest_archive_page_gains_its_next_link_once_a_newer_page_exists_even_aft
     }
     let d = Daemon::start_site(site);
     d.wait_archives_stored();
-    let newest = read_doc(&d, &d.url("/feeds/all.rss"))
-        .prev
-        .expect("a page of all");
-    let path = format!("/{}", newest.strip_prefix(&d.url("/")).expect("site URL"));
+    let path = newest_page_of_all(&d);
     // Read (gzip and identity) while it is the newest: no next page, not final.
     for _ in 0..3 {
         let r = d.get_with(&path, &[("Accept-Encoding", "gzip")]);
@@ -680,10 +685,7 @@ fn a_long_archive_page_comes_whole_in_gzip() {
     }
     let d = Daemon::start_site(site);
     d.wait_archives_stored();
-    let page = read_doc(&d, &d.url("/feeds/all.rss"))
-        .prev
-        .expect("a page of all");
-    let path = format!("/{}", page.strip_prefix(&d.url("/")).expect("site URL"));
+    let path = newest_page_of_all(&d);
     let identity = d.get(&path).text();
     for _ in 0..3 {
         let gz = d.get_with(&path, &[("Accept-Encoding", "gzip")]);
