@@ -37,7 +37,12 @@ fn article(n: usize, version: &str) -> (String, String) {
 
 fn write(site: &Site, n: usize, version: &str) {
     let (rel, text) = article(n, version);
-    let path = site.article_path(&rel);
+    put(site, &rel, &text);
+}
+
+/// Writes `text` as the article at `rel`.
+fn put(site: &Site, rel: &str, text: &str) {
+    let path = site.article_path(rel);
     fs::create_dir_all(path.parent().expect("dir")).expect("mkdir");
     fs::write(path, text).expect("write");
 }
@@ -679,9 +684,7 @@ fn a_long_archive_page_comes_whole_in_gzip() {
                 format!("{:x}", seed >> 40)
             })
             .collect();
-        let path = site.article_path(&rel);
-        fs::create_dir_all(path.parent().expect("dir")).expect("mkdir");
-        fs::write(path, format!("{text}\n{}\n", words.join(" "))).expect("write");
+        put(&site, &rel, &format!("{text}\n{}\n", words.join(" ")));
     }
     let d = Daemon::start_site(site);
     d.wait_archives_stored();
